@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import type { Registry } from '../core/registry.ts';
+
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 letters, digits, _ or - (they become MQTT topic levels)');
+
+const curveSchema = z
+  .object({
+    refOutdoorC: z.number().min(-50).max(30),
+    refSupplyC: z.number().min(15).max(130),
+    /** °C of supply per °C the outdoor temperature falls. */
+    slope: z.number().min(0).max(5),
+    minSupplyC: z.number().min(10).max(130),
+    maxSupplyC: z.number().min(15).max(130),
+  })
+  .strict()
+  .refine((c) => c.minSupplyC <= c.maxSupplyC, { message: 'minSupplyC must not exceed maxSupplyC' });
+
+const sensorSchema = z
+  .object({
+    /** Default: `{building}-{floor}-{column}`. */
+    id: id.optional(),
+    floor: z.number().int().min(1),
+    column: z.number().int().min(1),
+    intervalS: z.number().int().min(10).max(86_400).optional(),
+    passwordHash: z.string().startsWith('scrypt$').optional(),
+  })
+  .strict();
+
+const buildingSchema = z
+  .object({
+    id,
+    name: z.string().min(1).optional(),
+    substation: id,
+    floors: z.number().int().min(1).max(200),
+    unitsPerFloor: z.number().int().min(1).max(64),
+    sensors: z.array(sensorSchema).default([]),
+  })
+  .strict();
+
+/** config/network.yaml: the registry of substations, buildings and room sensors. */
+export const networkSchema = z
+  .object({
+    defaults: z
+      .object({
+        sensorIntervalS: z.number().int().min(10).max(86_400).default(300),
+      })
+      .strict()
+      .prefault({}),
+    weatherStation: id.default('city'),
+    substations: z
+      .array(z.object({ id, name: z.string().min(1).optional(), curve: curveSchema }).strict())
+      .min(1),
+    buildings: z.array(buildingSchema).default([]),
+  })
+  .strict()
+  .superRefine((net, ctx) => {
+    const substations = new Set<string>();
+    net.substations.forEach((s, i) => {
+      if (substations.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['substations', i, 'id'],
+          message: `duplicate substation id '${s.id}'`,
+        });
+      substations.add(s.id);
+    });
+    const buildings = new Set<string>();
+    const sensors = new Set<string>();
+    net.buildings.forEach((b, i) => {
+      if (buildings.has(b.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['buildings', i, 'id'],
+          message: `duplicate building id '${b.id}'`,
+        });
+      buildings.add(b.id);
+      if (!substations.has(b.substation))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['buildings', i, 'substation'],
+          message: `unknown substation '${b.substation}'`,
+        });
+      b.sensors.forEach((s, j) => {
+        const sid = s.id ?? `${b.id}-${s.floor}-${s.column}`;
+        if (s.floor > b.floors)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['buildings', i, 'sensors', j, 'floor'],
+            message: `floor ${s.floor} is above the building's ${b.floors} floors`,
+          });
+        if (s.column > b.unitsPerFloor)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['buildings', i, 'sensors', j, 'column'],
+            message: `column ${s.column} is beyond the building's ${b.unitsPerFloor} units per floor`,
+          });
+        if (sensors.has(sid))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['buildings', i, 'sensors', j],
+            message: `duplicate sensor id '${sid}'`,
+          });
+        sensors.add(sid);
+      });
+    });
+  });
+
+export type NetworkConfig = z.infer<typeof networkSchema>;
+
+export function toRegistry(net: NetworkConfig): Registry {
+  return {
+    substations: net.substations.map((s) => ({ id: s.id, name: s.name ?? s.id, curve: s.curve })),
+    buildings: net.buildings.map((b) => ({
+      id: b.id,
+      name: b.name ?? b.id,
+      substationId: b.substation,
+      floors: b.floors,
+      unitsPerFloor: b.unitsPerFloor,
+    })),
+    sensors: net.buildings.flatMap((b) =>
+      b.sensors.map((s) => ({
+        id: s.id ?? `${b.id}-${s.floor}-${s.column}`,
+        buildingId: b.id,
+        floor: s.floor,
+        column: s.column,
+        intervalS: s.intervalS ?? net.defaults.sensorIntervalS,
+        ...(s.passwordHash ? { passwordHash: s.passwordHash } : {}),
+      })),
+    ),
+  };
+}

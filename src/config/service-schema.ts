@@ -1,0 +1,211 @@
+import { z } from 'zod';
+
+/**
+ * config/heatwatch.yaml: how the service runs. Every limit has a name and a default here, so an
+ * engineer can find and tune it; the YAML file comments each key.
+ */
+export const serviceSchema = z
+  .object({
+    site: z.string().min(1).default('demo'),
+    dataDir: z.string().min(1).default('data'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    clock: z
+      .object({
+        /** Heating-time ms per wall ms; 1 in production, e.g. 360 for a demo (an hour in 10 s). */
+        speed: z.number().positive().max(100_000).default(1),
+        /** Start the heating clock at this instant (ISO 8601); absent: now. */
+        start: z.string().datetime({ offset: true }).optional(),
+      })
+      .strict()
+      .prefault({}),
+    mqtt: z
+      .object({
+        /** `embedded`: run aedes in-process; `external`: connect to `url`. */
+        mode: z.enum(['embedded', 'external']).default('embedded'),
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(1).max(65535).default(1884),
+        url: z.string().url().optional(),
+        topicRoot: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/,
+            'topic root: letters, digits, _ and - in /-separated levels',
+          )
+          .default('heat'),
+        /** Stable client id: the broker keeps this session's queue while heatwatch restarts. */
+        clientId: z.string().min(1).max(64).default('heatwatch-ingest'),
+        username: z.string().default('heatwatch'),
+        /** Service account password; prefer HEATWATCH_MQTT_PASSWORD. */
+        password: z.string().optional(),
+        /** MQTT 5 shared-subscription group; several instances with the same group split the load. */
+        sharedGroup: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .optional(),
+        /** MQTT 5 session expiry: how long the broker keeps our queue while we are away. */
+        sessionExpiryS: z
+          .number()
+          .int()
+          .min(0)
+          .max(4_294_967_295)
+          .default(7 * 24 * 3600),
+        keepaliveS: z.number().int().min(5).max(3600).default(30),
+        /** Receive Maximum we announce: the broker's in-flight window towards us. */
+        receiveMaximum: z.number().int().min(1).max(65_535).default(1000),
+        reconnectPeriodMs: z.number().int().min(100).max(600_000).default(1000),
+        tls: z
+          .object({
+            certFile: z.string(),
+            keyFile: z.string(),
+            caFile: z.string().optional(),
+            requireClientCert: z.boolean().default(false),
+            port: z.number().int().min(1).max(65535).default(8883),
+          })
+          .strict()
+          .optional(),
+        limits: z
+          .object({
+            maxPayloadBytes: z
+              .number()
+              .int()
+              .min(256)
+              .max(16 * 1024 * 1024)
+              .default(64 * 1024),
+            maxTopicLevels: z.number().int().min(3).max(32).default(8),
+            /** Per-device publishes per minute before excess is dropped and counted. */
+            devicePublishesPerMin: z.number().int().min(1).max(100_000).default(120),
+            /** Connection attempts per client id per minute. */
+            connectAttemptsPerMin: z.number().int().min(1).max(10_000).default(30),
+            /** aedes drops a subscriber whose socket has not drained within this time. */
+            drainTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+            /** aedes concurrency: messages in flight per client in the embedded broker. */
+            brokerConcurrency: z.number().int().min(1).max(10_000).default(100),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        /** Readings written per store transaction. */
+        batchSize: z.number().int().min(1).max(100_000).default(1000),
+        /** A partial batch is flushed after this long. */
+        flushIntervalMs: z.number().int().min(1).max(60_000).default(200),
+        /** Readings older than this are refused (`ts_too_old`). */
+        maxReadingAgeH: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(72),
+        /** Readings stamped further ahead than this are refused (`ts_in_future`). */
+        futureToleranceMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(5 * 60_000),
+        /** Most readings one store-and-forward message may carry. */
+        maxReadingsPerMessage: z.number().int().min(1).max(100_000).default(1000),
+        /** Most levels of JSON nesting accepted before parsing is refused. */
+        maxJsonDepth: z.number().int().min(2).max(64).default(8),
+        /** Dead-letter payloads are kept up to this many bytes. */
+        deadLetterPayloadBytes: z
+          .number()
+          .int()
+          .min(64)
+          .max(1024 * 1024)
+          .default(4096),
+        /** Dead letters older than this are pruned. */
+        deadLetterRetentionDays: z.number().positive().max(3650).default(30),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .object({
+        kind: z.enum(['sqlite', 'influxdb']).default('sqlite'),
+        sqlite: z
+          .object({
+            file: z.string().default('readings.db'),
+            retentionDays: z.number().positive().max(3650).default(400),
+          })
+          .strict()
+          .prefault({}),
+        influxdb: z
+          .object({
+            url: z.string().url().optional(),
+            /** Prefer HEATWATCH_INFLUX_TOKEN. */
+            token: z.string().optional(),
+            org: z.string().default('heatwatch'),
+            bucket: z.string().default('heatwatch'),
+            timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    spool: z
+      .object({
+        /** Disk budget of the spool; past it, new batches are refused and the broker keeps them. */
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(2 * 1024 * 1024 * 1024),
+        replayInitialBackoffMs: z.number().int().min(10).max(600_000).default(500),
+        replayMaxBackoffMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    state: z
+      .object({
+        /** A sensor is offline after this many missed report intervals. */
+        offlineAfterIntervals: z.number().positive().max(1000).default(3),
+        checkpointIntervalMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(256 * 1024),
+        rateLimitPerMin: z.number().int().min(1).max(1_000_000).default(600),
+        loginAttemptsPerMin: z.number().int().min(1).max(1000).default(10),
+        sse: z
+          .object({
+            /** Readings to one client are coalesced to at most this many pushes per second. */
+            maxPushesPerS: z.number().positive().max(100).default(4),
+            /** A client whose unsent buffer passes this is dropped. */
+            maxBufferedBytes: z
+              .number()
+              .int()
+              .min(1024)
+              .max(64 * 1024 * 1024)
+              .default(1024 * 1024),
+            /** Events kept for Last-Event-ID resumption. */
+            replayEvents: z.number().int().min(0).max(1_000_000).default(2000),
+            maxClients: z.number().int().min(1).max(100_000).default(1000),
+            heartbeatMs: z.number().int().min(1000).max(600_000).default(15_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    sim: z
+      .object({
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ServiceConfig = z.infer<typeof serviceSchema>;

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+/** config/users.yaml: API users, their roles and the hashes of their tokens (never the tokens). */
+export const usersSchema = z
+  .object({
+    users: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/),
+            role: z.enum(['viewer', 'operator', 'engineer']),
+            /** `sha256$<hex>` of the bearer token; tokens are long random strings, so a fast hash is enough. */
+            tokenHash: z.string().regex(/^sha256\$[0-9a-f]{64}$/, 'expected sha256$<64 hex digits>'),
+            expires: z.string().datetime({ offset: true }).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export type UsersConfig = z.infer<typeof usersSchema>;

@@ -1,0 +1,38 @@
+import type {
+  RoomReading,
+  SensorStatus,
+  SubstationReading,
+  WeatherForecast,
+  WeatherObservation,
+} from './readings.ts';
+
+/** A building's state as the dashboard colours it. */
+export type BuildingState = 'ok' | 'cold' | 'unbalanced' | 'overheated' | 'stale';
+
+/** What the HTTP live stream and the notifiers need to know of a ticket change. */
+export interface TicketChange {
+  ticketId: string;
+  status: string;
+  previousStatus?: string;
+  target: string;
+  problem: string;
+  actor: string;
+  ts: number;
+}
+
+/** Every event that crosses module boundaries, with its payload (zigbee2mqtt's eventBus shape). */
+export interface HeatEvents {
+  /** Readings accepted and durable (in the store or the spool). */
+  roomReadings: RoomReading[];
+  substationReadings: SubstationReading[];
+  weatherObservation: WeatherObservation;
+  weatherForecast: WeatherForecast;
+  sensorStatus: SensorStatus;
+  /** A building changed colour on the dashboard. */
+  buildingStatus: { buildingId: string; state: BuildingState; previous?: BuildingState; ts: number };
+  ticketChanged: TicketChange;
+  configReloaded: { version: string; changed: string[]; restartNeeded: string[] };
+  configRejected: { issues: string[] };
+  /** Something an operator must know about the service itself (spool over budget, store down…). */
+  alert: { key: string; severity: 'warning' | 'critical'; message: string; active: boolean; ts: number };
+}

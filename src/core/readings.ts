@@ -1,0 +1,85 @@
+import type { PositionClass } from './registry.ts';
+
+/** Where a room reading came from. A manual in-home measurement outweighs a sensor (DOMAIN.md). */
+export type ReadingSource = 'sensor' | 'manual';
+
+/** A validated room-temperature reading, enriched from the registry. */
+export interface RoomReading {
+  sensorId: string;
+  ts: number;
+  tempC: number;
+  humidityPct?: number;
+  batteryV?: number;
+  seq?: number;
+  buildingId: string;
+  substationId: string;
+  floor: number;
+  column: number;
+  classes: PositionClass[];
+  source: ReadingSource;
+}
+
+/** A validated secondary-side meter reading from a substation. */
+export interface SubstationReading {
+  substationId: string;
+  ts: number;
+  supplyTempC: number;
+  returnTempC: number;
+  flowM3h?: number;
+  heatKw?: number;
+  valvePct?: number;
+  outdoorTempC?: number;
+  supplyOffsetC?: number;
+}
+
+export interface WeatherObservation {
+  stationId: string;
+  ts: number;
+  outdoorTempC: number;
+}
+
+export interface WeatherForecast {
+  stationId: string;
+  issued: number;
+  points: Array<{ ts: number; outdoorTempC: number }>;
+}
+
+export interface SensorStatus {
+  sensorId: string;
+  online: boolean;
+  fw?: string;
+  ts: number;
+}
+
+/** Everything ingestion can accept from the broker, tagged by kind. */
+export type Accepted =
+  | { kind: 'room'; readings: RoomReading[] }
+  | { kind: 'substation'; readings: SubstationReading[] }
+  | { kind: 'observation'; observation: WeatherObservation }
+  | { kind: 'forecast'; forecast: WeatherForecast }
+  | { kind: 'status'; status: SensorStatus };
+
+/** Why a message was refused; stable strings, they label `heatwatch_readings_rejected_total`. */
+export type RejectReason =
+  | 'too_large'
+  | 'not_utf8'
+  | 'not_json'
+  | 'too_deep'
+  | 'bad_topic'
+  | 'bad_shape'
+  | 'temp_missing'
+  | 'temp_not_number'
+  | 'temp_out_of_range'
+  | 'ts_missing'
+  | 'ts_unparsable'
+  | 'ts_in_future'
+  | 'ts_too_old'
+  | 'unknown_sensor'
+  | 'unknown_substation'
+  | 'value_out_of_range'
+  | 'too_many_readings'
+  | 'rate_limited';
+
+export type DecodeResult =
+  | { ok: true; value: Accepted }
+  | { ok: false; reason: RejectReason; detail: string };

@@ -1,0 +1,139 @@
+/**
+ * The network as heatwatch knows it: substations, the buildings they serve, and the room sensors in
+ * a sample of units. Pure data and derivations; loading and validation live in src/config.
+ */
+
+/** Where a unit sits in its building (DOMAIN.md "position class"). A unit can be top and gable. */
+export type PositionClass = 'top' | 'ground' | 'gable' | 'middle';
+export const POSITION_CLASSES: readonly PositionClass[] = ['top', 'ground', 'gable', 'middle'];
+export const EXPOSED_CLASSES: readonly PositionClass[] = ['top', 'ground', 'gable'];
+
+/**
+ * Supply temperature as a falling function of outdoor temperature (DOMAIN.md "heating curve"):
+ * `refSupplyC + slope * (refOutdoorC - outdoorC) + offsetC`, clamped to [minSupplyC, maxSupplyC].
+ * The dispatch centre moves `offsetC` (curve level) and `slope` (steepness).
+ */
+export interface HeatingCurve {
+  refOutdoorC: number;
+  refSupplyC: number;
+  slope: number;
+  minSupplyC: number;
+  maxSupplyC: number;
+}
+
+export interface Substation {
+  id: string;
+  name: string;
+  curve: HeatingCurve;
+}
+
+export interface Building {
+  id: string;
+  name: string;
+  substationId: string;
+  floors: number;
+  unitsPerFloor: number;
+}
+
+export interface Sensor {
+  id: string;
+  buildingId: string;
+  floor: number;
+  column: number;
+  /** Nominal report interval; staleness is judged against it. */
+  intervalS: number;
+  /** A per-device password hash (scrypt, see src/mqtt/auth.ts); absent: derived from the group key. */
+  passwordHash?: string;
+}
+
+export interface Registry {
+  substations: Substation[];
+  buildings: Building[];
+  sensors: Sensor[];
+}
+
+/** The position classes of a unit: floor 1 = ground, top floor = top, first or last column = gable. */
+export function positionClasses(
+  floor: number,
+  column: number,
+  floors: number,
+  unitsPerFloor: number,
+): PositionClass[] {
+  const out: PositionClass[] = [];
+  if (floor === floors) out.push('top');
+  if (floor === 1) out.push('ground');
+  if (column === 1 || column === unitsPerFloor) out.push('gable');
+  if (out.length === 0) out.push('middle');
+  return out;
+}
+
+export const isExposed = (classes: readonly PositionClass[]): boolean => !classes.includes('middle');
+
+export function curveSupplyC(curve: HeatingCurve, outdoorC: number, offsetC = 0, slopeDelta = 0): number {
+  const raw = curve.refSupplyC + (curve.slope + slopeDelta) * (curve.refOutdoorC - outdoorC) + offsetC;
+  return Math.min(curve.maxSupplyC, Math.max(curve.minSupplyC, raw));
+}
+
+/** A sensor with everything ingestion adds to its readings, looked up once per registry version. */
+export interface SensorInfo {
+  sensor: Sensor;
+  building: Building;
+  substation: Substation;
+  classes: PositionClass[];
+}
+
+/** Indexes over a registry, rebuilt when the config changes. */
+export class RegistryIndex {
+  readonly substations = new Map<string, Substation>();
+  readonly buildings = new Map<string, Building>();
+  readonly sensors = new Map<string, SensorInfo>();
+  readonly buildingsBySubstation = new Map<string, Building[]>();
+  readonly sensorsByBuilding = new Map<string, SensorInfo[]>();
+
+  constructor(readonly registry: Registry) {
+    for (const s of registry.substations) {
+      this.substations.set(s.id, s);
+      this.buildingsBySubstation.set(s.id, []);
+    }
+    for (const b of registry.buildings) {
+      this.buildings.set(b.id, b);
+      this.buildingsBySubstation.get(b.substationId)?.push(b);
+      this.sensorsByBuilding.set(b.id, []);
+    }
+    for (const sensor of registry.sensors) {
+      const building = this.buildings.get(sensor.buildingId);
+      const substation = building && this.substations.get(building.substationId);
+      if (!building || !substation) continue; // the config schema refuses such entries
+      const info: SensorInfo = {
+        sensor,
+        building,
+        substation,
+        classes: positionClasses(sensor.floor, sensor.column, building.floors, building.unitsPerFloor),
+      };
+      this.sensors.set(sensor.id, info);
+      this.sensorsByBuilding.get(building.id)?.push(info);
+    }
+  }
+}
+
+/**
+ * DOMAIN.md sampling rule: top, ground and gable units together must make up at least 40 % of the
+ * sample. Returns the exposed share of the given sensors' units (0..1) and whether every class is
+ * covered at all.
+ */
+export function samplingCoverage(infos: readonly SensorInfo[]): {
+  exposedShare: number;
+  missingClasses: PositionClass[];
+} {
+  if (infos.length === 0) return { exposedShare: 0, missingClasses: [...POSITION_CLASSES] };
+  const seen = new Set<PositionClass>();
+  let exposed = 0;
+  for (const i of infos) {
+    for (const c of i.classes) seen.add(c);
+    if (isExposed(i.classes)) exposed++;
+  }
+  return {
+    exposedShare: exposed / infos.length,
+    missingClasses: POSITION_CLASSES.filter((c) => !seen.has(c)),
+  };
+}

@@ -1,0 +1,54 @@
+import type { RoomReading, SubstationReading } from '../core/readings.ts';
+import type { PositionClass } from '../core/registry.ts';
+
+/** A history query. Buckets are aligned to multiples of `everyMs` since the epoch. */
+export interface HistoryQuery {
+  fromMs: number;
+  toMs: number;
+  everyMs: number;
+  /** Exactly one of these scopes the query. */
+  sensorId?: string;
+  buildingId?: string;
+  substationId?: string;
+  /** With buildingId or substationId: only units of this position class. */
+  positionClass?: PositionClass;
+}
+
+export interface HistoryPoint {
+  /** Start of the bucket, epoch ms. */
+  ts: number;
+  meanC: number;
+  minC: number;
+  maxC: number;
+  count: number;
+}
+
+export interface SubstationHistoryPoint {
+  ts: number;
+  supplyTempC: number;
+  returnTempC: number;
+  outdoorTempC?: number;
+  count: number;
+}
+
+/**
+ * The reading store port (DESIGN.md decision 2). Writes are idempotent: the same series and
+ * timestamp written twice is one point, so spool replays never double a reading.
+ * A write that rejects has stored nothing the caller may count on; the caller spools the batch.
+ */
+export interface ReadingStore {
+  readonly kind: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  writeRoom(readings: readonly RoomReading[]): Promise<void>;
+  writeSubstation(readings: readonly SubstationReading[]): Promise<void>;
+  roomHistory(q: HistoryQuery): Promise<HistoryPoint[]>;
+  substationHistory(q: {
+    substationId: string;
+    fromMs: number;
+    toMs: number;
+    everyMs: number;
+  }): Promise<SubstationHistoryPoint[]>;
+  /** Cheap reachability check for /api/health. */
+  ping(): Promise<boolean>;
+}
