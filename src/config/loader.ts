@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { RegistryIndex } from '../core/registry.ts';
 import { type NetworkConfig, networkSchema, toRegistry } from './network-schema.ts';
@@ -156,13 +156,14 @@ function readText(dir: string, spec: FileSpec<z.ZodType>, issues: ConfigIssue[])
 
 function parseYaml(file: string, text: string, issues: ConfigIssue[]): Record<string, unknown> | undefined {
   // uniqueKeys: a key given twice is an editing mistake, not a silent override.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0];
+      const pos = lineCounter.linePos(e.pos[0]);
       issues.push({
         file,
-        path: pos ? `line ${pos.line} column ${pos.col}` : '',
+        path: `line ${pos.line} column ${pos.col}`,
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
       });
     }
