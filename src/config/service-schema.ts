@@ -9,6 +9,8 @@ export const serviceSchema = z
     site: z.string().min(1).default('demo'),
     dataDir: z.string().min(1).default('data'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    /** Config files are re-read this long after the last change seen (editors write in steps). */
+    reloadDebounceMs: z.number().int().min(10).max(60_000).default(500),
     clock: z
       .object({
         /** Heating-time ms per wall ms; 1 in production, e.g. 360 for a demo (an hour in 10 s). */
@@ -128,6 +130,16 @@ export const serviceSchema = z
           .object({
             file: z.string().default('readings.db'),
             retentionDays: z.number().positive().max(3650).default(400),
+            /** How often readings past retention are pruned (heating time). */
+            pruneIntervalMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
+            /** Rows deleted per pruning transaction, so a prune never holds the write lock for long. */
+            pruneChunkRows: z.number().int().min(100).max(1_000_000).default(10_000),
+            /**
+             * FULL: a committed batch survives a power cut (readings are acknowledged to the broker
+             * once stored). NORMAL survives a killed process only, for a faster demo.
+             */
+            synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+            busyTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
           })
           .strict()
           .prefault({}),
@@ -178,6 +190,14 @@ export const serviceSchema = z
           .default(256 * 1024),
         rateLimitPerMin: z.number().int().min(1).max(1_000_000).default(600),
         loginAttemptsPerMin: z.number().int().min(1).max(1000).default(10),
+        /** Most buckets one history query may return (range / every). */
+        historyMaxPoints: z.number().int().min(10).max(100_000).default(5000),
+        /** Longest range one compliance report may cover. */
+        complianceMaxRangeDays: z.number().int().min(1).max(3660).default(400),
+        /** Rows one audit-log page returns at most. */
+        auditPageMax: z.number().int().min(10).max(100_000).default(1000),
+        /** Build the dashboard with esbuild when the app starts (off: serve what dist/ holds). */
+        buildDashboard: z.boolean().default(true),
         sse: z
           .object({
             /** Readings to one client are coalesced to at most this many pushes per second. */

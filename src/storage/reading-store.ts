@@ -1,7 +1,10 @@
 import type { RoomReading, SubstationReading } from '../core/readings.ts';
 import type { PositionClass } from '../core/registry.ts';
 
-/** A history query. Buckets are aligned to multiples of `everyMs` since the epoch. */
+/**
+ * A history query over readings with `fromMs <= ts < toMs`. Buckets are aligned to multiples of
+ * `everyMs` since the epoch (as InfluxQL's GROUP BY time() does); empty buckets are left out.
+ */
 export interface HistoryQuery {
   fromMs: number;
   toMs: number;
@@ -12,6 +15,14 @@ export interface HistoryQuery {
   substationId?: string;
   /** With buildingId or substationId: only units of this position class. */
   positionClass?: PositionClass;
+}
+
+/** A substation meter history query; buckets as in HistoryQuery. */
+export interface SubstationHistoryQuery {
+  substationId: string;
+  fromMs: number;
+  toMs: number;
+  everyMs: number;
 }
 
 export interface HistoryPoint {
@@ -43,12 +54,7 @@ export interface ReadingStore {
   writeRoom(readings: readonly RoomReading[]): Promise<void>;
   writeSubstation(readings: readonly SubstationReading[]): Promise<void>;
   roomHistory(q: HistoryQuery): Promise<HistoryPoint[]>;
-  substationHistory(q: {
-    substationId: string;
-    fromMs: number;
-    toMs: number;
-    everyMs: number;
-  }): Promise<SubstationHistoryPoint[]>;
+  substationHistory(q: SubstationHistoryQuery): Promise<SubstationHistoryPoint[]>;
   /** Cheap reachability check for /api/health. */
   ping(): Promise<boolean>;
 }

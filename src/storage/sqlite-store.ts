@@ -1,0 +1,327 @@
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { Errors } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { RoomReading, SubstationReading } from '../core/readings.ts';
+import type { PositionClass } from '../core/registry.ts';
+import type {
+  HistoryPoint,
+  HistoryQuery,
+  ReadingStore,
+  SubstationHistoryPoint,
+  SubstationHistoryQuery,
+} from './reading-store.ts';
+import { type Db, type Migration, openDb } from './sqlite.ts';
+
+/**
+ * Position classes as bits of one integer column: a unit can be top and gable at once
+ * (registry.positionClasses), and one covering index then serves every class filter.
+ */
+export const CLASS_BITS: Readonly<Record<PositionClass, number>> = { top: 1, ground: 2, gable: 4, middle: 8 };
+
+export const classMask = (classes: readonly PositionClass[]): number =>
+  classes.reduce((m, c) => m | CLASS_BITS[c], 0);
+
+export const classesFromMask = (mask: number): PositionClass[] =>
+  (Object.keys(CLASS_BITS) as PositionClass[]).filter((c) => (mask & CLASS_BITS[c]) !== 0);
+
+/**
+ * Room readings are keyed by (sensor, source, ts): the same series and instant written again replaces
+ * the row, so a spool replay never doubles a reading (DESIGN.md decision 4). `source` is part of the
+ * key because a manual in-home measurement is a reading of its own, never an overwrite of the
+ * sensor's (DOMAIN.md), matching the InfluxDB schema where `source` is a tag.
+ * WITHOUT ROWID clusters each sensor's rows by time, so per-sensor history reads one key range; the
+ * building and substation indexes carry ts, classes and temp so those queries never touch the table.
+ */
+export const readingStoreMigrations: readonly Migration[] = [
+  {
+    id: 'readings-001',
+    sql: `
+      CREATE TABLE room_readings (
+        sensor_id     TEXT    NOT NULL,
+        source        TEXT    NOT NULL,
+        ts            INTEGER NOT NULL,
+        temp_c        REAL    NOT NULL,
+        humidity_pct  REAL,
+        battery_v     REAL,
+        seq           INTEGER,
+        building_id   TEXT    NOT NULL,
+        substation_id TEXT    NOT NULL,
+        floor         INTEGER NOT NULL,
+        col           INTEGER NOT NULL,
+        classes       INTEGER NOT NULL,
+        PRIMARY KEY (sensor_id, source, ts)
+      ) WITHOUT ROWID;
+      CREATE INDEX room_readings_building ON room_readings (building_id, ts, classes, temp_c);
+      CREATE INDEX room_readings_substation ON room_readings (substation_id, ts, classes, temp_c);
+      CREATE INDEX room_readings_ts ON room_readings (ts);
+      CREATE TABLE substation_readings (
+        substation_id   TEXT    NOT NULL,
+        ts              INTEGER NOT NULL,
+        supply_temp_c   REAL    NOT NULL,
+        return_temp_c   REAL    NOT NULL,
+        flow_m3h        REAL,
+        heat_kw         REAL,
+        valve_pct       REAL,
+        outdoor_temp_c  REAL,
+        supply_offset_c REAL,
+        PRIMARY KEY (substation_id, ts)
+      ) WITHOUT ROWID;
+      CREATE INDEX substation_readings_ts ON substation_readings (ts);
+    `,
+  },
+];
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (or `:memory:` in unit tests). */
+  file: string;
+  /** Rows older than this (by reading time, against the injected clock) are pruned. */
+  retentionDays: number;
+  /** How often pruning runs, in heating-time ms. */
+  pruneIntervalMs: number;
+  /** Rows deleted per pruning transaction, so one prune never holds the write lock for long. */
+  pruneChunkRows: number;
+  /**
+   * FULL by default: ingestion acknowledges a reading to the broker once this store has it, so a
+   * committed batch must survive a power cut, not only a killed process (sqlite.ts).
+   */
+  synchronous: 'FULL' | 'NORMAL';
+  busyTimeoutMs: number;
+}
+
+interface HistoryRow {
+  bucket: number;
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+interface SubstationRow {
+  bucket: number;
+  supply: number;
+  ret: number;
+  outdoor: number | null;
+  n: number;
+}
+
+/**
+ * The embedded reading store (DESIGN.md decision 2). better-sqlite3 is synchronous: each write
+ * commits before its promise is even returned, so "resolved" always means "committed"; a write that
+ * throws has rolled back as a whole and rejects.
+ */
+export class SqliteReadingStore implements ReadingStore {
+  readonly kind = 'sqlite';
+  private db: Db | undefined;
+  private pruneTimer: TimerHandle | undefined;
+  private pruning = false;
+  private insertRoomBatch: ((rows: readonly RoomReading[]) => void) | undefined;
+  private insertSubstationBatch: ((rows: readonly SubstationReading[]) => void) | undefined;
+
+  constructor(
+    private readonly opts: SqliteStoreOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.db) return;
+    const db = openDb(this.opts.file, {
+      synchronous: this.opts.synchronous,
+      migrations: readingStoreMigrations,
+      busyTimeoutMs: this.opts.busyTimeoutMs,
+    });
+    const room = db.prepare(
+      `INSERT OR REPLACE INTO room_readings
+        (sensor_id, source, ts, temp_c, humidity_pct, battery_v, seq, building_id, substation_id, floor, col, classes)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const sub = db.prepare(
+      `INSERT OR REPLACE INTO substation_readings
+        (substation_id, ts, supply_temp_c, return_temp_c, flow_m3h, heat_kw, valve_pct, outdoor_temp_c, supply_offset_c)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertRoomBatch = db.transaction((rows: readonly RoomReading[]) => {
+      for (const r of rows) {
+        room.run(
+          r.sensorId,
+          r.source,
+          r.ts,
+          r.tempC,
+          r.humidityPct ?? null,
+          r.batteryV ?? null,
+          r.seq ?? null,
+          r.buildingId,
+          r.substationId,
+          r.floor,
+          r.column,
+          classMask(r.classes),
+        );
+      }
+    });
+    this.insertSubstationBatch = db.transaction((rows: readonly SubstationReading[]) => {
+      for (const r of rows) {
+        sub.run(
+          r.substationId,
+          r.ts,
+          r.supplyTempC,
+          r.returnTempC,
+          r.flowM3h ?? null,
+          r.heatKw ?? null,
+          r.valvePct ?? null,
+          r.outdoorTempC ?? null,
+          r.supplyOffsetC ?? null,
+        );
+      }
+    });
+    this.db = db;
+    this.pruneTimer = this.clock.setInterval(() => {
+      void this.prune();
+    }, this.opts.pruneIntervalMs);
+    this.log.info({ file: this.opts.file, retentionDays: this.opts.retentionDays }, 'reading store open');
+  }
+
+  async stop(): Promise<void> {
+    this.pruneTimer?.cancel();
+    this.pruneTimer = undefined;
+    const db = this.db;
+    this.db = undefined;
+    this.insertRoomBatch = undefined;
+    this.insertSubstationBatch = undefined;
+    db?.close();
+  }
+
+  // Not `async`: the transaction runs and commits before the promise is handed back.
+  writeRoom(readings: readonly RoomReading[]): Promise<void> {
+    try {
+      if (!this.insertRoomBatch) throw Errors.storeDown('the SQLite reading store is not started');
+      if (readings.length > 0) this.insertRoomBatch(readings);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  writeSubstation(readings: readonly SubstationReading[]): Promise<void> {
+    try {
+      if (!this.insertSubstationBatch) throw Errors.storeDown('the SQLite reading store is not started');
+      if (readings.length > 0) this.insertSubstationBatch(readings);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async roomHistory(q: HistoryQuery): Promise<HistoryPoint[]> {
+    const db = this.open();
+    const every = bucketMs(q.everyMs);
+    const where: string[] = ['ts >= ?', 'ts < ?'];
+    const args: Array<number | string> = [q.fromMs, q.toMs];
+    if (q.sensorId !== undefined) {
+      where.unshift('sensor_id = ?');
+      args.unshift(q.sensorId);
+    } else if (q.buildingId !== undefined) {
+      where.unshift('building_id = ?');
+      args.unshift(q.buildingId);
+    } else if (q.substationId !== undefined) {
+      where.unshift('substation_id = ?');
+      args.unshift(q.substationId);
+    } else {
+      throw Errors.badRequest('a history query needs a sensor, a building or a substation');
+    }
+    if (q.positionClass !== undefined) {
+      where.push('(classes & ?) != 0');
+      args.push(CLASS_BITS[q.positionClass]);
+    }
+    // Integer division floors for ts >= 0, which aligns buckets to multiples of everyMs since the epoch
+    // like InfluxQL's GROUP BY time(); negative epochs are not readings heatwatch accepts. The CAST is
+    // needed because better-sqlite3 binds JS numbers as REAL, which would make the division exact.
+    const rows = db
+      .prepare(
+        `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS bucket, AVG(temp_c) AS mean, MIN(temp_c) AS min, MAX(temp_c) AS max,
+                COUNT(*) AS n
+           FROM room_readings WHERE ${where.join(' AND ')}
+          GROUP BY bucket ORDER BY bucket`,
+      )
+      .all(every, every, ...args) as HistoryRow[];
+    return rows.map((r) => ({ ts: r.bucket, meanC: r.mean, minC: r.min, maxC: r.max, count: r.n }));
+  }
+
+  async substationHistory(q: SubstationHistoryQuery): Promise<SubstationHistoryPoint[]> {
+    const db = this.open();
+    const every = bucketMs(q.everyMs);
+    const rows = db
+      .prepare(
+        `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS bucket, AVG(supply_temp_c) AS supply, AVG(return_temp_c) AS ret,
+                AVG(outdoor_temp_c) AS outdoor, COUNT(*) AS n
+           FROM substation_readings WHERE substation_id = ? AND ts >= ? AND ts < ?
+          GROUP BY bucket ORDER BY bucket`,
+      )
+      .all(every, every, q.substationId, q.fromMs, q.toMs) as SubstationRow[];
+    return rows.map((r) => {
+      const p: SubstationHistoryPoint = {
+        ts: r.bucket,
+        supplyTempC: r.supply,
+        returnTempC: r.ret,
+        count: r.n,
+      };
+      if (r.outdoor !== null) p.outdoorTempC = r.outdoor;
+      return p;
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return this.db?.prepare('SELECT 1 AS ok').get() !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Deletes readings older than the retention window, a chunk per transaction with a turn of the
+   * event loop between chunks so ingestion's writes interleave. Returns the rows deleted.
+   */
+  async prune(): Promise<number> {
+    if (this.pruning || !this.db) return 0;
+    this.pruning = true;
+    let total = 0;
+    let cutoff = 0;
+    try {
+      for (const table of ['room_readings', 'substation_readings'] as const) {
+        const key = table === 'room_readings' ? 'sensor_id, source, ts' : 'substation_id, ts';
+        for (;;) {
+          const db = this.db;
+          if (!db) return total;
+          // Re-read the clock per chunk: a prune that spans a timer tick uses the later cutoff.
+          cutoff = this.clock.now() - this.opts.retentionDays * 86_400_000;
+          const { changes } = db
+            .prepare(
+              `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ts < ? LIMIT ?)`,
+            )
+            .run(cutoff, this.opts.pruneChunkRows);
+          total += changes;
+          if (changes < this.opts.pruneChunkRows) break;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      if (total > 0) this.log.info({ deleted: total, cutoff }, 'pruned readings past retention');
+      return total;
+    } catch (err) {
+      this.log.error({ err }, 'pruning the reading store failed');
+      return total;
+    } finally {
+      this.pruning = false;
+    }
+  }
+
+  private open(): Db {
+    if (!this.db) throw Errors.storeDown('the SQLite reading store is not started');
+    return this.db;
+  }
+}
+
+/** Buckets are whole milliseconds of at least 1; a hostile `every=0` would divide by zero. */
+const bucketMs = (everyMs: number): number => {
+  if (!Number.isFinite(everyMs) || everyMs < 1) throw Errors.badRequest('every must be at least 1 ms');
+  return Math.floor(everyMs);
+};
