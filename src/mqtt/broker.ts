@@ -1,0 +1,343 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { ServiceConfig } from '../config/service-schema.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { RateLimiter } from './limits.ts';
+
+export type BrokerLimits = ServiceConfig['mqtt']['limits'];
+export type BrokerTls = NonNullable<ServiceConfig['mqtt']['tls']>;
+
+/**
+ * Who is on the other end of a connection, once authenticated. Devices carry their registry id; the
+ * service account reads everything and writes setpoints (DESIGN.md "Device credentials").
+ */
+export type Principal =
+  | { kind: 'service'; id: string }
+  | { kind: 'sensor' | 'substation' | 'weather'; id: string }
+  /** Only from `openAuth()`: a broker without authentication, for tests of other modules. */
+  | { kind: 'open'; id: string };
+
+/** The broker's questions to the trust layer (src/mqtt/auth.ts + acl.ts answer them). */
+export interface BrokerAuth {
+  /** The identity behind username/password, or null to refuse the connection. Never throws. */
+  authenticate(username: string | undefined, password: Buffer | undefined): Promise<Principal | null>;
+  /** May this principal use this MQTT client id? Stops one device taking over another's session. */
+  canUseClientId(p: Principal, clientId: string): boolean;
+  canPublish(p: Principal, topic: string): boolean;
+  /** Subscription filters and, with a concrete topic, what may be delivered to the principal. */
+  canSubscribe(p: Principal, filter: string): boolean;
+  /** Principals whose publishes count against `devicePublishesPerMin`. */
+  isRateLimited(p: Principal): boolean;
+}
+
+/** No authentication, every topic but `$`-prefixed ones: only for tests of other modules. */
+export const openAuth = (): BrokerAuth => ({
+  authenticate: async (username) => ({ kind: 'open', id: username ?? '' }),
+  canUseClientId: () => true,
+  canPublish: (_p, topic) => !topic.startsWith('$'),
+  canSubscribe: () => true,
+  isRateLimited: () => false,
+});
+
+/** Counters for /metrics; each only grows while the broker runs. */
+export interface BrokerStats {
+  connectionsAccepted: number;
+  clientsConnected: number;
+  authFailures: number;
+  /** Connections refused by `connectAttemptsPerMin`. */
+  connectRateLimited: number;
+  /** Publishes dropped by `devicePublishesPerMin`. */
+  rateLimited: number;
+  aclDeniedPublish: number;
+  aclDeniedSubscribe: number;
+  /** Packets refused by size (`maxPayloadBytes`): the connection is closed before the body is read. */
+  oversizedPackets: number;
+  /** Connections closed for a protocol error (malformed packet, bad CONNECT, timeout). */
+  protocolErrors: number;
+}
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  /** 0: the OS picks a free port (tests). */
+  port: number;
+  limits: BrokerLimits;
+  auth: BrokerAuth;
+  log: Logger;
+  clock: Clock;
+  tls?: BrokerTls;
+  /** Wait at most this long for CONNECT after the socket opens. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Dropped publishes are re-routed here instead of being refused with an error: aedes closes the
+ * connection on an authorizePublish error, and a device that is merely too chatty (or misconfigured)
+ * should be throttled, not cut off into a reconnect loop. MQTT 3.1.1 has no negative PUBACK, so this
+ * is what Mosquitto does too for a denied publish. Nobody can subscribe to a `$` topic here, and `#`
+ * never matches one [MQTT-4.7.2-1], so what lands here reaches no one.
+ */
+const DROP_TOPIC = '$heatwatch/dropped';
+
+/**
+ * Room for the topic, packet id and header of a PUBLISH on top of its payload when judging the
+ * packet length on the wire; the payload itself is then held to `maxPayloadBytes` exactly.
+ */
+const PACKET_OVERHEAD_BYTES = 1024;
+
+/** Connect-attempt keys remembered at most (they come from the wire; see RateLimiter). */
+const MAX_TRACKED_CLIENT_IDS = 100_000;
+
+interface PacketParser {
+  packet: { length: number };
+  _parseLength(): boolean;
+  _emitError(err: Error): void;
+}
+
+/**
+ * aedes 1.x embedded (DESIGN.md decision 1), with the trust layer plugged into its hooks and the
+ * limits of `mqtt.limits` applied. Constructor assigns; `start()` opens sockets, `stop()` closes them.
+ */
+export class EmbeddedBroker {
+  private aedes: Aedes | undefined;
+  private server: Server | undefined;
+  private tlsServer: TlsServer | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly principals = new WeakMap<Client, Principal>();
+  private readonly connectRefused = new WeakSet<Client>();
+  private publishLimiter: RateLimiter | undefined;
+  private connectLimiter: RateLimiter | undefined;
+  private pruneTimer: { cancel(): void } | undefined;
+  private readonly counters: BrokerStats = {
+    connectionsAccepted: 0,
+    clientsConnected: 0,
+    authFailures: 0,
+    connectRateLimited: 0,
+    rateLimited: 0,
+    aclDeniedPublish: 0,
+    aclDeniedSubscribe: 0,
+    oversizedPackets: 0,
+    protocolErrors: 0,
+  };
+
+  constructor(private readonly opts: EmbeddedBrokerOptions) {}
+
+  stats(): BrokerStats {
+    return { ...this.counters, clientsConnected: this.aedes?.connectedClients ?? 0 };
+  }
+
+  /** Listens; resolves with the ports actually bound (useful when 0 was asked for). */
+  async start(): Promise<{ port: number; tlsPort?: number }> {
+    const { limits, log, clock } = this.opts;
+    this.publishLimiter = new RateLimiter(clock, limits.devicePublishesPerMin, MAX_TRACKED_CLIENT_IDS);
+    this.connectLimiter = new RateLimiter(clock, limits.connectAttemptsPerMin, MAX_TRACKED_CLIENT_IDS);
+    this.pruneTimer = clock.setInterval(() => {
+      this.publishLimiter?.prune();
+      this.connectLimiter?.prune();
+    }, 60_000);
+
+    const aedes = new Aedes({
+      // Messages in flight through the router at once. A subscriber whose socket is full holds its
+      // slot until it drains; with N slots and a frozen subscriber every other client gets at most N
+      // more messages, so concurrency only buys time and drainTimeout below is the real guard.
+      concurrency: limits.brokerConcurrency,
+      // A subscriber that has not drained within this time is disconnected, so one slow or frozen
+      // client (heatwatch's own ingestion included) cannot stall delivery to everyone (issue 6 item 2).
+      // Its QoS 1 messages stay queued for it if it has a persistent session.
+      drainTimeout: limits.drainTimeoutMs,
+      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
+      // Deeper topics are refused before they reach the router; heatwatch's own are 4 levels below
+      // the root (`heat/sensors/{id}/telemetry`).
+      maxTopicLevels: limits.maxTopicLevels,
+      preConnect: (client, packet, done) => {
+        // [MQTT-3.1.3-6] an empty client id gets a server-assigned one, so count those by address.
+        const key = packet.clientId
+          ? `id:${packet.clientId}`
+          : `addr:${client.conn && 'remoteAddress' in client.conn ? client.conn.remoteAddress : '?'}`;
+        if (!this.connectLimiter?.take(key)) this.connectRefused.add(client);
+        done(null, true);
+      },
+      authenticate: (client, username, password, done) => {
+        if (this.connectRefused.has(client)) {
+          this.counters.connectRateLimited++;
+          return done(refusal('too many connection attempts', 3), null);
+        }
+        this.opts.auth.authenticate(username, password).then(
+          (principal) => {
+            if (!principal) {
+              this.counters.authFailures++;
+              log.warn({ clientId: client.id, username }, 'mqtt connection refused: bad credentials');
+              // [MQTT-3.2.2.3] 4 = bad user name or password, 5 = not authorized (no credentials).
+              return done(refusal('bad user name or password', username ? 4 : 5), null);
+            }
+            if (!this.opts.auth.canUseClientId(principal, client.id)) {
+              this.counters.authFailures++;
+              log.warn({ clientId: client.id, username }, 'mqtt connection refused: client id not allowed');
+              return done(refusal('client id not allowed for this account', 2), null);
+            }
+            if (!this.tlsIdentityMatches(client, principal)) {
+              this.counters.authFailures++;
+              log.warn({ clientId: client.id, username }, 'mqtt connection refused: certificate name');
+              return done(refusal('client certificate does not match the user name', 5), null);
+            }
+            this.principals.set(client, principal);
+            done(null, true);
+          },
+          (err: unknown) => {
+            this.counters.authFailures++;
+            log.error({ err, clientId: client.id }, 'mqtt authentication failed with an error');
+            done(refusal('authentication unavailable', 3), null);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        // client is null only for a will left behind by another broker instance; one embedded
+        // broker has none to honour.
+        const p = client ? this.principals.get(client) : undefined;
+        if (!p) return done(new Error('publish without an authenticated session'));
+        if (packet.payload.length > limits.maxPayloadBytes) {
+          this.counters.oversizedPackets++;
+          return drop(packet, done);
+        }
+        if (!this.opts.auth.canPublish(p, packet.topic)) {
+          this.counters.aclDeniedPublish++;
+          log.debug({ id: p.id, topic: packet.topic }, 'mqtt publish denied by ACL');
+          return drop(packet, done);
+        }
+        if (this.opts.auth.isRateLimited(p) && !this.publishLimiter?.take(p.id)) {
+          this.counters.rateLimited++;
+          return drop(packet, done);
+        }
+        done(null);
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const p = this.principals.get(client);
+        if (!p || !this.opts.auth.canSubscribe(p, sub.topic)) {
+          this.counters.aclDeniedSubscribe++;
+          log.debug({ id: p?.id, topic: sub.topic }, 'mqtt subscription denied by ACL');
+          // [MQTT-3.9.3] a null subscription is answered with return code 0x80 (failure).
+          return done(null, null);
+        }
+        done(null, sub);
+      },
+      // Second line of defence: even a restored or hijacked session only receives what its principal
+      // may read (retained messages and queued QoS 1 messages pass through here too).
+      authorizeForward: (client, packet) => {
+        const p = this.principals.get(client);
+        return p && this.opts.auth.canSubscribe(p, packet.topic) ? packet : null;
+      },
+    });
+    aedes.on('clientError', (client, err) => {
+      this.counters.protocolErrors++;
+      log.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
+    });
+    aedes.on('connectionError', (_client, err) => {
+      this.counters.protocolErrors++;
+      log.debug({ err: err.message }, 'mqtt connection error');
+    });
+    await aedes.listen();
+    this.aedes = aedes;
+
+    this.server = createServer((socket) => this.accept(socket));
+    const port = await listen(this.server, this.opts.port, this.opts.host);
+    let tlsPort: number | undefined;
+    if (this.opts.tls) {
+      const t = this.opts.tls;
+      this.tlsServer = createTlsServer(
+        {
+          cert: readFileSync(t.certFile),
+          key: readFileSync(t.keyFile),
+          ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
+          requestCert: t.requireClientCert,
+          rejectUnauthorized: t.requireClientCert,
+          minVersion: 'TLSv1.2',
+        },
+        (socket) => this.accept(socket),
+      );
+      tlsPort = await listen(this.tlsServer, t.port, this.opts.host);
+    }
+    log.info({ host: this.opts.host, port, tlsPort }, 'embedded mqtt broker listening');
+    return tlsPort === undefined ? { port } : { port, tlsPort };
+  }
+
+  async stop(): Promise<void> {
+    this.pruneTimer?.cancel();
+    this.pruneTimer = undefined;
+    const aedes = this.aedes;
+    this.aedes = undefined;
+    const closing = [this.server, this.tlsServer].map(
+      (s) => new Promise<void>((resolve) => (s?.listening ? s.close(() => resolve()) : resolve())),
+    );
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(closing);
+    this.server = undefined;
+    this.tlsServer = undefined;
+  }
+
+  private accept(socket: Socket): void {
+    const aedes = this.aedes;
+    if (!aedes) return void socket.destroy();
+    this.counters.connectionsAccepted++;
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setNoDelay(true);
+    const client = aedes.handle(socket);
+    this.limitPacketSize(client);
+  }
+
+  /**
+   * mqtt-packet's parser has no size limit and would buffer a packet of up to 256 MB whose length
+   * header says so. We check the announced remaining length as soon as it is parsed and close the
+   * connection before its body is read (issue 6 item 2; Mosquitto's `max_packet_size` does the same).
+   */
+  private limitPacketSize(client: Client): void {
+    const parser = (client as unknown as { _parser?: PacketParser })._parser;
+    if (!parser || typeof parser._parseLength !== 'function') {
+      this.opts.log.error('aedes parser internals changed: mqtt packet size limit is NOT enforced');
+      return;
+    }
+    const maxBytes = this.opts.limits.maxPayloadBytes + PACKET_OVERHEAD_BYTES;
+    const counters = this.counters;
+    const parseLength = parser._parseLength;
+    parser._parseLength = function limitedParseLength(this: PacketParser): boolean {
+      const ok = parseLength.call(this);
+      if (ok && this.packet.length > maxBytes) {
+        counters.oversizedPackets++;
+        this._emitError(new Error(`packet of ${this.packet.length} bytes exceeds ${maxBytes}`));
+        return false;
+      }
+      return ok;
+    };
+  }
+
+  /** With client certificates required, the certificate's CN must be the user name it logs in with. */
+  private tlsIdentityMatches(client: Client, p: Principal): boolean {
+    if (!this.opts.tls?.requireClientCert || !(client.conn instanceof TLSSocket)) return true;
+    const cn = client.conn.getPeerCertificate()?.subject?.CN;
+    return cn === p.id;
+  }
+}
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+function drop(packet: { topic: string; retain: boolean }, done: (err?: Error | null) => void): void {
+  packet.topic = DROP_TOPIC;
+  packet.retain = false;
+  done(null);
+}
+
+function listen(server: Server | TlsServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
