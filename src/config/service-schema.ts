@@ -151,6 +151,22 @@ export const serviceSchema = z
             org: z.string().default('heatwatch'),
             bucket: z.string().default('heatwatch'),
             timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+            /** Most lines per write request; larger batches go as several requests, in order. */
+            writeBatchLines: z.number().int().min(1).max(100_000).default(5000),
+            /** Most bytes of line protocol per write request (InfluxDB Cloud refuses bodies > 50 MB). */
+            writeBatchBytes: z
+              .number()
+              .int()
+              .min(1024)
+              .max(50 * 1024 * 1024)
+              .default(4 * 1024 * 1024),
+            /** Write bodies larger than this are gzipped. */
+            gzipThresholdBytes: z
+              .number()
+              .int()
+              .min(0)
+              .max(50 * 1024 * 1024)
+              .default(64 * 1024),
           })
           .strict()
           .prefault({}),
