@@ -1,4 +1,4 @@
-import { InfluxDB, type WriteOptions } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger, type WriteOptions } from '@influxdata/influxdb-client';
 import { Errors } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { RoomReading, SubstationReading } from '../core/readings.ts';
@@ -78,6 +78,13 @@ export class InfluxReadingStore implements ReadingStore {
       gzipThreshold: this.opts.gzipThresholdBytes,
       writeFailed: (): void => undefined,
     };
+    // The client prints failed writes to the console itself; heatwatch logs them once, where the
+    // rejection is handled (the spool), so the client's own lines go to debug. The setting is global
+    // to the client library, and heatwatch runs one InfluxDB store per process.
+    setLogger({
+      error: (message, err) => this.log.debug({ err }, message),
+      warn: (message, err) => this.log.debug({ err }, message),
+    });
     this.log.info({ url: this.opts.url, bucket: this.opts.bucket }, 'reading store: InfluxDB');
   }
 
