@@ -120,6 +120,10 @@ export const serviceSchema = z
           .default(4096),
         /** Dead letters older than this are pruned. */
         deadLetterRetentionDays: z.number().positive().max(3650).default(30),
+        /** How often dead letters past retention are pruned (heating time). */
+        deadLetterPruneIntervalMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
+        /** Time allowed for the broker's first CONNACK at start. */
+        brokerConnectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
       })
       .strict()
       .prefault({}),
@@ -181,6 +185,16 @@ export const serviceSchema = z
           .int()
           .min(1024 * 1024)
           .default(2 * 1024 * 1024 * 1024),
+        /** The journal/spool file under dataDir: every accepted message lands here before its PUBACK. */
+        file: z.string().min(1).default('journal.db'),
+        /**
+         * FULL: each message is fsynced before it is acknowledged (a power cut loses nothing
+         * acknowledged). NORMAL: a killed process loses nothing; a power cut may lose up to
+         * `syncIntervalMs` of acknowledged messages.
+         */
+        synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
+        /** With synchronous NORMAL: the WAL is synced at least this often (the power-loss window). */
+        syncIntervalMs: z.number().int().min(10).max(60_000).default(1000),
         replayInitialBackoffMs: z.number().int().min(10).max(600_000).default(500),
         replayMaxBackoffMs: z.number().int().min(100).max(3_600_000).default(60_000),
       })

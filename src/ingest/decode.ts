@@ -1,0 +1,397 @@
+import { isUtf8 } from 'node:buffer';
+import { z } from 'zod';
+import type {
+  Accepted,
+  DecodeResult,
+  RejectReason,
+  RoomReading,
+  SubstationReading,
+} from '../core/readings.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import type { Topics } from '../mqtt/topics.ts';
+
+/**
+ * bytes → reading | rejection, for every contract topic (DESIGN.md "The contract"). Pure: the time
+ * comes in as `nowMs`, the registry and limits in `ctx`; nothing here throws on input
+ * (STYLE.md convention 3), every refusal names a stable RejectReason.
+ *
+ * Store-and-forward arrays: the good items are accepted and each bad item is refused on its own with
+ * its reason (`rejected`), so one bad reading in a sensor's backlog never costs the other readings.
+ * A message whose every item is bad is refused as a whole with the first item's reason.
+ */
+
+export interface DecodeLimits {
+  maxPayloadBytes: number;
+  maxJsonDepth: number;
+  maxReadingsPerMessage: number;
+  futureToleranceMs: number;
+  maxReadingAgeMs: number;
+}
+
+export interface DecodeContext {
+  registry: RegistryIndex;
+  topics: Topics;
+  nowMs: number;
+  limits: DecodeLimits;
+}
+
+/** One refused item of an otherwise accepted array. */
+export interface ItemReject {
+  index: number;
+  reason: RejectReason;
+  detail: string;
+  item: unknown;
+}
+
+export type DecodeOutput =
+  | { ok: true; value: Accepted; rejected: ItemReject[] }
+  | { ok: false; reason: RejectReason; detail: string };
+
+// Contract ranges. Room temperature: −40..60 °C (DESIGN.md); the rest are physical plausibility
+// bounds of the meters and sensors heatwatch reads, beyond which a value is a fault, not a reading.
+export const ROOM_TEMP_MIN_C = -40;
+export const ROOM_TEMP_MAX_C = 60;
+const WATER_TEMP_MIN_C = 0;
+const WATER_TEMP_MAX_C = 150;
+const OUTDOOR_TEMP_MIN_C = -70;
+const OUTDOOR_TEMP_MAX_C = 60;
+
+const roomSchema = z.object({
+  temp: z.number().min(ROOM_TEMP_MIN_C).max(ROOM_TEMP_MAX_C),
+  ts: z.union([z.number(), z.string()]),
+  humidity: z.number().min(0).max(100).optional(),
+  battery: z.number().min(0).max(10).optional(),
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+const substationSchema = z.object({
+  ts: z.union([z.number(), z.string()]),
+  supplyTemp: z.number().min(WATER_TEMP_MIN_C).max(WATER_TEMP_MAX_C),
+  returnTemp: z.number().min(WATER_TEMP_MIN_C).max(WATER_TEMP_MAX_C),
+  flow: z.number().min(0).max(100_000).optional(),
+  heat: z.number().min(0).max(1_000_000).optional(),
+  valve: z.number().min(0).max(100).optional(),
+  outdoorTemp: z.number().min(OUTDOOR_TEMP_MIN_C).max(OUTDOOR_TEMP_MAX_C).optional(),
+  supplyOffset: z.number().min(-30).max(30).optional(),
+});
+
+const statusSchema = z.object({
+  online: z.boolean(),
+  fw: z.string().max(64).optional(),
+});
+
+const outdoorPoint = z.object({
+  ts: z.union([z.number(), z.string()]),
+  outdoorTemp: z.number().min(OUTDOOR_TEMP_MIN_C).max(OUTDOOR_TEMP_MAX_C),
+});
+
+const forecastSchema = z.object({
+  issued: z.union([z.number(), z.string()]),
+  points: z.array(z.unknown()),
+});
+
+type Refusal = { ok: false; reason: RejectReason; detail: string };
+const refuse = (reason: RejectReason, detail: string): Refusal => ({ ok: false, reason, detail });
+
+export function decode(topic: string, payload: Buffer, ctx: DecodeContext): DecodeOutput {
+  // Size first: nothing else may look at a payload past the limit.
+  if (payload.length > ctx.limits.maxPayloadBytes)
+    return refuse('too_large', `${payload.length} bytes > ${ctx.limits.maxPayloadBytes}`);
+  const parsedTopic = ctx.topics.parse(topic);
+  if (!parsedTopic || parsedTopic.kind === 'substationSetpoint')
+    return refuse('bad_topic', 'not a topic heatwatch ingests');
+  const { kind, id } = parsedTopic;
+  if ((kind === 'sensorTelemetry' || kind === 'sensorStatus') && !ctx.registry.sensors.has(id))
+    return refuse('unknown_sensor', `sensor ${id} is not in the registry`);
+  if (kind === 'substationTelemetry' && !ctx.registry.substations.has(id))
+    return refuse('unknown_substation', `substation ${id} is not in the registry`);
+
+  const body = parseJson(payload, ctx.limits.maxJsonDepth);
+  if (!body.ok) return body;
+  const json = body.value;
+
+  switch (kind) {
+    case 'sensorTelemetry':
+      return decodeMany(
+        json,
+        ctx,
+        (item) => roomItem(item, id, ctx),
+        (readings) => ({ kind: 'room', readings }),
+      );
+    case 'substationTelemetry':
+      return decodeMany(
+        json,
+        ctx,
+        (item) => substationItem(item, id, ctx),
+        (readings) => ({ kind: 'substation', readings }),
+      );
+    case 'sensorStatus': {
+      const r = statusSchema.safeParse(json);
+      if (!r.success) return refuse('bad_shape', describe(r.error));
+      return {
+        ok: true,
+        value: {
+          kind: 'status',
+          status: { sensorId: id, online: r.data.online, fw: r.data.fw, ts: ctx.nowMs },
+        },
+        rejected: [],
+      };
+    }
+    case 'weatherObservation': {
+      const r = observationItem(json, ctx);
+      if (!r.ok) return r;
+      return {
+        ok: true,
+        value: { kind: 'observation', observation: { stationId: id, ...r.value } },
+        rejected: [],
+      };
+    }
+    case 'weatherForecast':
+      return forecast(json, id, ctx);
+  }
+}
+
+/** Narrows to the DecodeResult of core/readings.ts (for callers that do not need item rejects). */
+export const toDecodeResult = (o: DecodeOutput): DecodeResult =>
+  o.ok ? { ok: true, value: o.value } : { ok: false, reason: o.reason, detail: o.detail };
+
+type ItemResult<T> = { ok: true; value: T } | Refusal;
+
+function decodeMany<T>(
+  json: unknown,
+  ctx: DecodeContext,
+  one: (item: unknown) => ItemResult<T>,
+  wrap: (values: T[]) => Accepted,
+): DecodeOutput {
+  if (!Array.isArray(json)) {
+    const r = one(json);
+    return r.ok ? { ok: true, value: wrap([r.value]), rejected: [] } : r;
+  }
+  if (json.length === 0) return refuse('bad_shape', 'empty array');
+  if (json.length > ctx.limits.maxReadingsPerMessage)
+    return refuse('too_many_readings', `${json.length} readings > ${ctx.limits.maxReadingsPerMessage}`);
+  const values: T[] = [];
+  const rejected: ItemReject[] = [];
+  json.forEach((item, index) => {
+    const r = one(item);
+    if (r.ok) values.push(r.value);
+    else rejected.push({ index, reason: r.reason, detail: `item ${index}: ${r.detail}`, item });
+  });
+  const first = rejected[0];
+  if (values.length === 0 && first)
+    return refuse(first.reason, `all ${json.length} items refused; first: ${first.detail}`);
+  return { ok: true, value: wrap(values), rejected };
+}
+
+function roomItem(item: unknown, sensorId: string, ctx: DecodeContext): ItemResult<RoomReading> {
+  if (!isPlainObject(item)) return refuse('bad_shape', 'a reading must be a JSON object');
+  const r = roomSchema.safeParse(item);
+  if (!r.success) {
+    const fields = issueFields(r.error);
+    if (fields.has('temp')) {
+      if (item.temp === undefined || item.temp === null) return refuse('temp_missing', 'temp is missing');
+      if (typeof item.temp !== 'number' || !Number.isFinite(item.temp))
+        return refuse('temp_not_number', `temp is ${JSON.stringify(item.temp) ?? typeof item.temp}`);
+      return refuse(
+        'temp_out_of_range',
+        `temp ${item.temp} °C outside ${ROOM_TEMP_MIN_C}..${ROOM_TEMP_MAX_C}`,
+      );
+    }
+    if (fields.has('ts'))
+      return item.ts === undefined
+        ? refuse('ts_missing', 'ts is missing')
+        : refuse('ts_unparsable', 'ts is neither epoch ms nor ISO 8601');
+    return fieldRefusal(r.error);
+  }
+  const ts = checkTs(r.data.ts, ctx);
+  if (!ts.ok) return ts;
+  const info = ctx.registry.sensors.get(sensorId);
+  if (!info) return refuse('unknown_sensor', `sensor ${sensorId} is not in the registry`);
+  const reading: RoomReading = {
+    sensorId,
+    ts: ts.value,
+    tempC: r.data.temp,
+    buildingId: info.building.id,
+    substationId: info.substation.id,
+    floor: info.sensor.floor,
+    column: info.sensor.column,
+    classes: info.classes,
+    source: 'sensor',
+  };
+  if (r.data.humidity !== undefined) reading.humidityPct = r.data.humidity;
+  if (r.data.battery !== undefined) reading.batteryV = r.data.battery;
+  if (r.data.seq !== undefined) reading.seq = r.data.seq;
+  return { ok: true, value: reading };
+}
+
+function substationItem(
+  item: unknown,
+  substationId: string,
+  ctx: DecodeContext,
+): ItemResult<SubstationReading> {
+  if (!isPlainObject(item)) return refuse('bad_shape', 'a reading must be a JSON object');
+  const r = substationSchema.safeParse(item);
+  if (!r.success) {
+    const fields = issueFields(r.error);
+    if (fields.has('ts'))
+      return item.ts === undefined
+        ? refuse('ts_missing', 'ts is missing')
+        : refuse('ts_unparsable', 'ts is neither epoch ms nor ISO 8601');
+    return fieldRefusal(r.error);
+  }
+  const ts = checkTs(r.data.ts, ctx);
+  if (!ts.ok) return ts;
+  const d = r.data;
+  const reading: SubstationReading = {
+    substationId,
+    ts: ts.value,
+    supplyTempC: d.supplyTemp,
+    returnTempC: d.returnTemp,
+  };
+  if (d.flow !== undefined) reading.flowM3h = d.flow;
+  if (d.heat !== undefined) reading.heatKw = d.heat;
+  if (d.valve !== undefined) reading.valvePct = d.valve;
+  if (d.outdoorTemp !== undefined) reading.outdoorTempC = d.outdoorTemp;
+  if (d.supplyOffset !== undefined) reading.supplyOffsetC = d.supplyOffset;
+  return { ok: true, value: reading };
+}
+
+function observationItem(
+  json: unknown,
+  ctx: DecodeContext,
+): ItemResult<{ ts: number; outdoorTempC: number }> {
+  if (!isPlainObject(json)) return refuse('bad_shape', 'an observation must be a JSON object');
+  const r = outdoorPoint.safeParse(json);
+  if (!r.success) {
+    const fields = issueFields(r.error);
+    if (fields.has('ts'))
+      return json.ts === undefined
+        ? refuse('ts_missing', 'ts is missing')
+        : refuse('ts_unparsable', 'ts is neither epoch ms nor ISO 8601');
+    return fieldRefusal(r.error);
+  }
+  const ts = checkTs(r.data.ts, ctx);
+  if (!ts.ok) return ts;
+  return { ok: true, value: { ts: ts.value, outdoorTempC: r.data.outdoorTemp } };
+}
+
+function forecast(json: unknown, stationId: string, ctx: DecodeContext): DecodeOutput {
+  if (!isPlainObject(json)) return refuse('bad_shape', 'a forecast must be a JSON object');
+  const r = forecastSchema.safeParse(json);
+  if (!r.success) {
+    if (issueFields(r.error).has('issued'))
+      return json.issued === undefined
+        ? refuse('ts_missing', 'issued is missing')
+        : refuse('ts_unparsable', 'issued is not a time');
+    return fieldRefusal(r.error);
+  }
+  const issued = checkTs(r.data.issued, ctx);
+  if (!issued.ok) return issued;
+  if (r.data.points.length > ctx.limits.maxReadingsPerMessage)
+    return refuse(
+      'too_many_readings',
+      `${r.data.points.length} points > ${ctx.limits.maxReadingsPerMessage}`,
+    );
+  const points: Array<{ ts: number; outdoorTempC: number }> = [];
+  for (const [i, p] of r.data.points.entries()) {
+    // Forecast points lie in the future by nature: only their shape and range are checked.
+    const pr = isPlainObject(p) ? outdoorPoint.safeParse(p) : undefined;
+    if (!pr?.success) return refuse('bad_shape', `points[${i}] is not {ts, outdoorTemp}`);
+    const ts = parseTs(pr.data.ts);
+    if (ts === undefined) return refuse('ts_unparsable', `points[${i}].ts is not a time`);
+    points.push({ ts, outdoorTempC: pr.data.outdoorTemp });
+  }
+  return {
+    ok: true,
+    value: { kind: 'forecast', forecast: { stationId, issued: issued.value, points } },
+    rejected: [],
+  };
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Epoch ms (a finite positive number) or an ISO 8601 instant with its offset; else undefined. */
+export function parseTs(raw: number | string): number | undefined {
+  if (typeof raw === 'number') return Number.isFinite(raw) && raw > 0 ? Math.round(raw) : undefined;
+  if (!ISO_8601.test(raw)) return undefined;
+  const ms = Date.parse(raw);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function checkTs(raw: number | string, ctx: DecodeContext): ItemResult<number> {
+  const ts = parseTs(raw);
+  if (ts === undefined)
+    return refuse('ts_unparsable', `ts ${JSON.stringify(raw).slice(0, 40)} is not a time`);
+  if (ts > ctx.nowMs + ctx.limits.futureToleranceMs)
+    return refuse(
+      'ts_in_future',
+      `ts is ${Math.round((ts - ctx.nowMs) / 1000)} s ahead of heatwatch's clock`,
+    );
+  if (ts < ctx.nowMs - ctx.limits.maxReadingAgeMs)
+    return refuse('ts_too_old', `ts is ${Math.round((ctx.nowMs - ts) / 3_600_000)} h old`);
+  return { ok: true, value: ts };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function issueFields(err: z.ZodError): Set<string> {
+  const out = new Set<string>();
+  for (const i of err.issues) if (i.path.length > 0) out.add(String(i.path[0]));
+  return out;
+}
+
+function fieldRefusal(err: z.ZodError): Refusal {
+  const range = err.issues.find((i) => i.code === 'too_small' || i.code === 'too_big');
+  if (range) return refuse('value_out_of_range', describe(err));
+  return refuse('bad_shape', describe(err));
+}
+
+function describe(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * UTF-8 check, then a nesting-depth scan before JSON.parse ever sees the text: a payload of
+ * thousands of `[` would otherwise cost a deep recursion and build structures nobody reads.
+ */
+function parseJson(payload: Buffer, maxDepth: number): ItemResult<unknown> {
+  if (!isUtf8(payload)) return refuse('not_utf8', 'payload is not valid UTF-8');
+  const text = payload.toString('utf8');
+  const depth = jsonDepth(text, maxDepth);
+  if (depth > maxDepth) return refuse('too_deep', `JSON nesting deeper than ${maxDepth}`);
+  try {
+    // `__proto__` keys become plain own properties with JSON.parse and are dropped by the zod
+    // schemas (unknown keys are stripped), so they can never reach an object's prototype.
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return refuse('not_json', err instanceof Error ? err.message.slice(0, 120) : 'not JSON');
+  }
+}
+
+/** Deepest bracket nesting outside strings; stops counting once past `stopAt`. */
+export function jsonDepth(text: string, stopAt: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > stopAt) return max;
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}

@@ -1,0 +1,400 @@
+import { performance } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { HeatEvents } from '../core/events.ts';
+import type { Logger } from '../core/log.ts';
+import {
+  type Counter,
+  type Histogram,
+  METRIC,
+  type MetricsRegistry,
+  STORE_WRITE_BUCKETS_S,
+} from '../core/metrics.ts';
+import type { RejectReason, RoomReading, SubstationReading } from '../core/readings.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import type { Topics } from '../mqtt/topics.ts';
+import type { LiveState } from '../state/live-state.ts';
+import type { DeadLetters } from '../storage/dead-letters.ts';
+import type { Journal, JournalRow } from '../storage/journal.ts';
+import type { ReadingStore } from '../storage/reading-store.ts';
+import { type DecodeLimits, decode, parseTs, ROOM_TEMP_MAX_C, ROOM_TEMP_MIN_C } from './decode.ts';
+
+export interface IngestSettings {
+  limits: DecodeLimits;
+  batchSize: number;
+  flushIntervalMs: number;
+  replayInitialBackoffMs: number;
+  replayMaxBackoffMs: number;
+}
+
+export interface IngestorDeps {
+  /** A getter, so a config reload's registry applies to the next message. */
+  registry: () => RegistryIndex;
+  topics: Topics;
+  journal: Journal;
+  deadLetters: DeadLetters;
+  store: ReadingStore;
+  live: LiveState;
+  bus: EventBus<HeatEvents>;
+  metrics: MetricsRegistry;
+  /** Heating time: reading timestamps are judged against it. */
+  clock: Clock;
+  /** Wall time: flush timers and backoff are about the store and the disk, not heating time. */
+  wallClock: Clock;
+  log: Logger;
+  settings: IngestSettings;
+}
+
+/** Called back once the message may be acknowledged to the broker; an error withholds the PUBACK. */
+export type AckCallback = (err?: Error) => void;
+
+interface Held {
+  topic: string;
+  payload: Buffer;
+  done: AckCallback;
+}
+
+export type ManualResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The ingestion pipeline: decode → journal (durable) → acknowledge → live state and events; then
+ * journal → reading store in batches, in order, with backoff while the store is down.
+ *
+ * The acknowledgement follows durability: `handle` calls `done` only after the message is in the
+ * journal (or, if refused, in the dead-letter table). When the journal is over its disk budget or
+ * cannot be written, the message is held and `done` is not called: mqtt.js then reads no further
+ * packets, the broker keeps everything unacknowledged, and an `alert` says so (never silent).
+ */
+export class Ingestor {
+  private timer: TimerHandle | undefined;
+  private flushing: Promise<void> | undefined;
+  private drainQueued = false;
+  private held: Held | undefined;
+  private backoffMs = 0;
+  private retryAtMs = 0;
+  private storeHealthy = true;
+  private started = false;
+  private c!: {
+    received: Counter;
+    accepted: Counter;
+    rejected: Counter;
+    stored: Counter;
+    storeFailures: Counter;
+    spoolRefused: Counter;
+    writeSeconds: Histogram;
+  };
+
+  constructor(private readonly d: IngestorDeps) {}
+
+  start(): void {
+    if (this.started) return;
+    const m = this.d.metrics;
+    this.c = {
+      received: m.counter(METRIC.messagesReceived, 'MQTT messages received by ingestion.'),
+      accepted: m.counter(METRIC.readingsAccepted, 'Readings accepted (validated and journalled).'),
+      rejected: m.counter(METRIC.readingsRejected, 'Messages or readings refused, by reason.'),
+      stored: m.counter(METRIC.readingsStored, 'Readings confirmed by the reading store.'),
+      storeFailures: m.counter(
+        'heatwatch_store_write_failures_total',
+        'Reading-store batch writes that failed.',
+      ),
+      spoolRefused: m.counter(
+        'heatwatch_spool_over_budget_total',
+        'Times a message was held unacknowledged because the spool was over its disk budget.',
+      ),
+      writeSeconds: m.histogram(
+        METRIC.storeWriteSeconds,
+        'Reading-store batch write latency.',
+        STORE_WRITE_BUCKETS_S,
+      ),
+    };
+    m.gauge(
+      METRIC.spoolDepth,
+      'Readings journalled but not yet confirmed by the reading store.',
+      () => this.d.journal.stats().readings,
+    );
+    m.gauge(
+      'heatwatch_spool_bytes',
+      'Bytes of journalled readings waiting for the store.',
+      () => this.d.journal.stats().bytes,
+    );
+    m.gauge(
+      'heatwatch_spool_oldest_age_seconds',
+      'Age of the oldest reading waiting for the store.',
+      () => this.spoolOldestAgeMs() / 1000,
+    );
+    m.gauge(METRIC.sensors, 'Room sensors by state.', () => {
+      const n = this.d.live.sensorCounts(this.d.clock.now());
+      return [
+        { labels: { state: 'online' }, value: n.online },
+        { labels: { state: 'offline' }, value: n.offline },
+      ];
+    });
+    this.timer = this.d.wallClock.setInterval(() => this.scheduleDrain(), this.d.settings.flushIntervalMs);
+    this.started = true;
+    this.scheduleDrain();
+  }
+
+  /** Stops the timer and makes one last attempt to move the journal into the store. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.flushing;
+    if (this.storeHealthy) await this.drain(true);
+    // A held message was never acknowledged: the broker redelivers it to the next session.
+    this.held = undefined;
+  }
+
+  get storeUp(): boolean {
+    return this.storeHealthy;
+  }
+
+  get holding(): boolean {
+    return this.held !== undefined;
+  }
+
+  spoolOldestAgeMs(): number {
+    const oldest = this.d.journal.stats().oldestReceivedMs;
+    return oldest === undefined ? 0 : Math.max(0, this.d.wallClock.now() - oldest);
+  }
+
+  /** One MQTT message; `done` is called once it may be acknowledged. Never throws. */
+  handle(topic: string, payload: Buffer, done: AckCallback): void {
+    this.c.received.inc();
+    if (this.held) {
+      // mqtt.js delivers one message at a time, so this only happens if a caller ignores `done`.
+      done(new Error('ingestion is holding a message; retry later'));
+      return;
+    }
+    this.process({ topic, payload, done });
+  }
+
+  /**
+   * A manual in-home measurement (DOMAIN.md: it counts, and outweighs a sensor). Durable like any
+   * reading before this returns ok; refused with a reason otherwise.
+   */
+  ingestManual(reading: RoomReading): ManualResult {
+    try {
+      if (reading.source !== 'manual') return { ok: false, reason: 'bad_shape' };
+      if (!Number.isFinite(reading.tempC)) return { ok: false, reason: 'temp_not_number' };
+      if (reading.tempC < ROOM_TEMP_MIN_C || reading.tempC > ROOM_TEMP_MAX_C)
+        return { ok: false, reason: 'temp_out_of_range' };
+      const ts = parseTs(reading.ts);
+      const now = this.d.clock.now();
+      const lim = this.d.settings.limits;
+      if (ts === undefined) return { ok: false, reason: 'ts_unparsable' };
+      if (ts > now + lim.futureToleranceMs) return { ok: false, reason: 'ts_in_future' };
+      if (ts < now - lim.maxReadingAgeMs) return { ok: false, reason: 'ts_too_old' };
+      if (!this.d.registry().buildings.has(reading.buildingId))
+        return { ok: false, reason: 'unknown_building' };
+      if (this.d.journal.overBudget) return { ok: false, reason: 'spool_full' };
+      this.d.journal.append('room', [reading], this.d.wallClock.now());
+      this.c.accepted.inc();
+      this.d.live.applyRoom([reading]);
+      this.d.bus.emit('roomReadings', [reading]);
+      this.afterAppend();
+      return { ok: true };
+    } catch (err) {
+      this.d.log.error({ err }, 'manual reading could not be journalled');
+      return { ok: false, reason: 'journal_unavailable' };
+    }
+  }
+
+  /** Submits the manual-measurement port the HTTP layer calls (http/ports.ts ManualReadingSink). */
+  async submit(reading: RoomReading): Promise<ManualResult> {
+    return this.ingestManual(reading);
+  }
+
+  /** Moves everything journalled into the store now (tests, shutdown). */
+  async flush(): Promise<void> {
+    await this.flushing;
+    await this.drain(true);
+  }
+
+  private process(msg: Held): void {
+    let result: ReturnType<typeof decode>;
+    try {
+      result = decode(msg.topic, msg.payload, {
+        registry: this.d.registry(),
+        topics: this.d.topics,
+        nowMs: this.d.clock.now(),
+        limits: this.d.settings.limits,
+      });
+    } catch (err) {
+      // decode is written not to throw; if it ever does, the message is kept as a dead letter.
+      this.d.log.error({ err, topic: msg.topic }, 'decoder failed');
+      result = { ok: false, reason: 'bad_shape', detail: `decoder error: ${String(err).slice(0, 200)}` };
+    }
+    try {
+      if (!result.ok) {
+        this.reject(msg.topic, msg.payload, result.reason, result.detail);
+        msg.done();
+        return;
+      }
+      const v = result.value;
+      if (v.kind === 'room' || v.kind === 'substation') {
+        if (this.d.journal.overBudget) {
+          this.hold(msg, 'spool over budget');
+          return;
+        }
+        this.d.journal.append(v.kind, v.readings, this.d.wallClock.now());
+      }
+      for (const r of result.rejected)
+        this.reject(msg.topic, Buffer.from(JSON.stringify(r.item) ?? ''), r.reason, r.detail);
+      msg.done();
+      this.publish(v);
+      if (v.kind === 'room' || v.kind === 'substation') this.afterAppend();
+    } catch (err) {
+      // The journal or the dead-letter table could not be written (disk full, file gone): hold the
+      // message unacknowledged rather than lose it, and retry from the flush timer.
+      this.d.log.error({ err, topic: msg.topic }, 'could not make a message durable; holding it');
+      this.hold(msg, 'journal write failed');
+    }
+  }
+
+  private publish(v: Extract<ReturnType<typeof decode>, { ok: true }>['value']): void {
+    switch (v.kind) {
+      case 'room':
+        this.c.accepted.inc(undefined, v.readings.length);
+        this.d.live.applyRoom(v.readings);
+        this.d.bus.emit('roomReadings', v.readings);
+        break;
+      case 'substation':
+        this.c.accepted.inc(undefined, v.readings.length);
+        this.d.live.applySubstation(v.readings);
+        this.d.bus.emit('substationReadings', v.readings);
+        break;
+      case 'observation':
+        this.d.live.applyObservation(v.observation);
+        this.d.bus.emit('weatherObservation', v.observation);
+        break;
+      case 'forecast':
+        this.d.live.applyForecast(v.forecast);
+        this.d.bus.emit('weatherForecast', v.forecast);
+        break;
+      case 'status':
+        this.d.live.applyStatus(v.status.sensorId, v.status.online, v.status.ts, v.status.fw);
+        this.d.bus.emit('sensorStatus', v.status);
+        break;
+    }
+  }
+
+  private reject(topic: string, payload: Buffer, reason: RejectReason, detail: string): void {
+    this.c.rejected.inc({ reason });
+    this.d.deadLetters.add(topic, payload, reason, detail);
+  }
+
+  private hold(msg: Held, why: string): void {
+    this.held = msg;
+    this.c.spoolRefused.inc();
+    this.d.bus.emit('alert', {
+      key: 'spool-over-budget',
+      severity: 'critical',
+      message: `ingestion stopped acknowledging (${why}); the broker keeps the messages`,
+      active: true,
+      ts: this.d.clock.now(),
+    });
+  }
+
+  private releaseHeld(): void {
+    const h = this.held;
+    if (!h || this.d.journal.overBudget) return;
+    this.held = undefined;
+    this.d.bus.emit('alert', {
+      key: 'spool-over-budget',
+      severity: 'critical',
+      message: 'ingestion acknowledges again',
+      active: false,
+      ts: this.d.clock.now(),
+    });
+    this.process(h);
+  }
+
+  private afterAppend(): void {
+    if (this.d.journal.stats().readings >= this.d.settings.batchSize) this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainQueued || this.flushing || !this.started) return;
+    this.drainQueued = true;
+    setImmediate(() => {
+      this.drainQueued = false;
+      if (this.held) this.releaseHeld();
+      void this.drain(false);
+    });
+  }
+
+  /**
+   * Writes journalled rows to the store, batch by batch, oldest first. `force` ignores the backoff.
+   * One drain at a time; a failure stops it and sets the next retry time.
+   */
+  private drain(force: boolean): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (!force && this.d.wallClock.now() < this.retryAtMs) return Promise.resolve();
+    const run = async () => {
+      for (;;) {
+        const rows = this.d.journal.peek(this.d.settings.batchSize);
+        if (rows.length === 0) return;
+        if (!(await this.writeBatch(rows))) return;
+        this.releaseHeld();
+        // Let the MQTT socket progress between batches: acknowledging is the hot path.
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    this.flushing = run().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writeBatch(rows: JournalRow[]): Promise<boolean> {
+    const room: RoomReading[] = [];
+    const sub: SubstationReading[] = [];
+    for (const r of rows) {
+      if (r.kind === 'room') room.push(...(r.readings as RoomReading[]));
+      else sub.push(...(r.readings as SubstationReading[]));
+    }
+    const t0 = performance.now();
+    try {
+      if (room.length > 0) await this.d.store.writeRoom(room);
+      if (sub.length > 0) await this.d.store.writeSubstation(sub);
+    } catch (err) {
+      this.c.storeFailures.inc();
+      const s = this.d.settings;
+      this.backoffMs =
+        this.backoffMs === 0 ? s.replayInitialBackoffMs : Math.min(s.replayMaxBackoffMs, this.backoffMs * 2);
+      this.retryAtMs = this.d.wallClock.now() + this.backoffMs;
+      if (this.storeHealthy) {
+        this.storeHealthy = false;
+        this.d.log.warn({ err, backoffMs: this.backoffMs }, 'reading store write failed; spooling');
+        this.d.bus.emit('alert', {
+          key: 'store-down',
+          severity: 'warning',
+          message: `reading store (${this.d.store.kind}) refuses writes; readings are spooled`,
+          active: true,
+          ts: this.d.clock.now(),
+        });
+      }
+      return false;
+    }
+    this.c.writeSeconds.observe((performance.now() - t0) / 1000);
+    this.d.journal.remove(rows);
+    this.c.stored.inc(undefined, room.length + sub.length);
+    if (!this.storeHealthy) {
+      this.storeHealthy = true;
+      this.d.log.info('reading store accepts writes again; spool replayed');
+      this.d.bus.emit('alert', {
+        key: 'store-down',
+        severity: 'warning',
+        message: `reading store (${this.d.store.kind}) accepts writes again`,
+        active: false,
+        ts: this.d.clock.now(),
+      });
+    }
+    this.backoffMs = 0;
+    this.retryAtMs = 0;
+    return true;
+  }
+}

@@ -1,0 +1,167 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/log.ts';
+
+/**
+ * heatwatch's own MQTT client: the ingestion subscriber and the setpoint publisher.
+ *
+ * - A stable client id and `clean: false`, so the broker queues QoS 1 messages while heatwatch
+ *   restarts; with MQTT 5 a session expiry bounds how long (DESIGN.md "Measured facts": a persistent
+ *   session nobody resumes keeps queueing).
+ * - Receive Maximum (MQTT 5 §3.1.2.11.3) announces how many QoS 1 messages the broker may have in
+ *   flight towards us.
+ * - `handleMessage` is replaced so the PUBACK follows durability: mqtt.js sends it only when the
+ *   callback is called ([MQTT-4.3.2-4]: the receiver owns the message once it sends PUBACK).
+ *
+ * aedes 1.x speaks MQTT 3.1.1 only: with `protocolVersion: 'auto'` the client tries 5 and falls back
+ * to 4 when the broker refuses the protocol version (CONNACK 0x01 in 3.1.1, 0x84 in 5).
+ */
+export type MessageHandler = (topic: string, payload: Buffer, done: (err?: Error) => void) => void;
+
+export interface ServiceClientOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  protocolVersion: 4 | 5 | 'auto';
+  sessionExpiryS: number;
+  receiveMaximum: number;
+  keepaliveS: number;
+  reconnectPeriodMs: number;
+  /** Time allowed for the first CONNACK. */
+  connectTimeoutMs: number;
+  /** Subscriptions (QoS 1); empty for a publish-only client. */
+  filters: string[];
+}
+
+export class ServiceMqttClient {
+  private client: MqttClient | undefined;
+  private version: 4 | 5 = 5;
+
+  constructor(
+    private readonly opts: ServiceClientOptions,
+    private readonly onMessage: MessageHandler,
+    private readonly log: Logger,
+  ) {}
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.version;
+  }
+
+  async start(): Promise<void> {
+    const first = this.opts.protocolVersion === 'auto' ? 5 : this.opts.protocolVersion;
+    try {
+      await this.connect(first);
+    } catch (err) {
+      if (this.opts.protocolVersion !== 'auto' || !isVersionRefusal(err)) throw err;
+      this.log.info('broker refused MQTT 5; using MQTT 3.1.1');
+      await this.connect(4);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (!c) return;
+    // Not forced: an acknowledgement being sent is finished first. The session (clean: false) stays
+    // at the broker, which keeps queueing for us until the session expires.
+    await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
+  }
+
+  /** Publishes a retained QoS 1 message (setpoints), resolved once the broker acknowledged it. */
+  async publishRetained(topic: string, body: unknown): Promise<void> {
+    const c = this.client;
+    if (!c) throw new Error('MQTT client is not started');
+    await c.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
+  }
+
+  private connect(version: 4 | 5): Promise<void> {
+    const o = this.opts;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      protocolVersion: version,
+      clean: false,
+      keepalive: o.keepaliveS,
+      reconnectPeriod: o.reconnectPeriodMs,
+      connectTimeout: o.connectTimeoutMs,
+      resubscribe: true,
+    };
+    if (version === 5)
+      options.properties = { sessionExpiryInterval: o.sessionExpiryS, receiveMaximum: o.receiveMaximum };
+    const client = mqtt.connect(o.url, { ...options, manualConnect: true });
+    client.handleMessage = (packet, callback) => {
+      let called = false;
+      try {
+        this.onMessage(packet.topic, packet.payload as Buffer, (err) => {
+          if (called) return;
+          called = true;
+          callback(err);
+        });
+      } catch (err) {
+        // The handler is written not to throw; a throw withholds the PUBACK (the broker redelivers).
+        this.log.error({ err, topic: packet.topic }, 'message handler threw');
+        if (!called) {
+          called = true;
+          callback(err as Error);
+        }
+      }
+    };
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const onFirstError = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        client.end(true);
+        reject(err);
+      };
+      client.once('error', onFirstError);
+      client.once('connect', (connack) => {
+        client.removeListener('error', onFirstError);
+        client.on('error', (err) => this.log.warn({ err }, 'MQTT client error'));
+        client.on('reconnect', () => this.log.debug('MQTT reconnecting'));
+        client.on('offline', () => this.log.warn('MQTT connection lost'));
+        client.on('connect', (ack) =>
+          this.log.info({ sessionPresent: ack.sessionPresent }, 'MQTT reconnected'),
+        );
+        this.client = client;
+        this.version = version;
+        this.log.info(
+          {
+            url: o.url,
+            clientId: o.clientId,
+            protocolVersion: version,
+            sessionPresent: connack.sessionPresent,
+          },
+          'MQTT connected',
+        );
+        if (o.filters.length === 0) {
+          settled = true;
+          resolve();
+          return;
+        }
+        // Subscribing again on a resumed session is harmless and repairs a session the broker lost.
+        client.subscribe(o.filters, { qos: 1 }, (err, granted) => {
+          settled = true;
+          if (err) return reject(err);
+          const refused = (granted ?? []).filter((g) => g.qos > 2);
+          if (refused.length > 0)
+            return reject(
+              new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`),
+            );
+          resolve();
+        });
+      });
+      client.connect();
+    });
+  }
+}
+
+function isVersionRefusal(err: unknown): boolean {
+  const code = (err as { code?: number } | undefined)?.code;
+  return code === 1 || code === 0x84;
+}
