@@ -82,6 +82,12 @@ export const serviceSchema = z
             drainTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
             /** aedes concurrency: messages in flight per client in the embedded broker. */
             brokerConcurrency: z.number().int().min(1).max(10_000).default(100),
+            /** A socket that has not sent CONNECT within this time is closed (slow-loris guard). */
+            connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+            /** scrypt password checks run at once (each ~16 MiB and a libuv thread). */
+            passwordCheckConcurrency: z.number().int().min(1).max(64).default(2),
+            /** Logins waiting for a scrypt check beyond this are refused, not queued without end. */
+            passwordCheckQueue: z.number().int().min(0).max(100_000).default(1000),
           })
           .strict()
           .prefault({}),

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { ServiceConfig } from '../config/service-schema.ts';
-import type { Clock } from '../core/clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { RateLimiter } from './limits.ts';
 
@@ -66,10 +66,9 @@ export interface EmbeddedBrokerOptions {
   limits: BrokerLimits;
   auth: BrokerAuth;
   log: Logger;
-  clock: Clock;
+  /** Rate limits run in heating time (default: the wall clock). */
+  clock?: Clock;
   tls?: BrokerTls;
-  /** Wait at most this long for CONNECT after the socket opens. */
-  connectTimeoutMs?: number;
 }
 
 /**
@@ -79,7 +78,8 @@ export interface EmbeddedBrokerOptions {
  * is what Mosquitto does too for a denied publish. Nobody can subscribe to a `$` topic here, and `#`
  * never matches one [MQTT-4.7.2-1], so what lands here reaches no one.
  */
-const DROP_TOPIC = '$heatwatch/dropped';
+const DROP_PREFIX = '$heatwatch';
+const DROP_TOPIC = `${DROP_PREFIX}/dropped`;
 
 /**
  * Room for the topic, packet id and header of a PUBLISH on top of its payload when judging the
@@ -130,7 +130,8 @@ export class EmbeddedBroker {
 
   /** Listens; resolves with the ports actually bound (useful when 0 was asked for). */
   async start(): Promise<{ port: number; tlsPort?: number }> {
-    const { limits, log, clock } = this.opts;
+    const { limits, log } = this.opts;
+    const clock = this.opts.clock ?? systemClock();
     this.publishLimiter = new RateLimiter(clock, limits.devicePublishesPerMin, MAX_TRACKED_CLIENT_IDS);
     this.connectLimiter = new RateLimiter(clock, limits.connectAttemptsPerMin, MAX_TRACKED_CLIENT_IDS);
     this.pruneTimer = clock.setInterval(() => {
@@ -147,7 +148,8 @@ export class EmbeddedBroker {
       // client (heatwatch's own ingestion included) cannot stall delivery to everyone (issue 6 item 2).
       // Its QoS 1 messages stay queued for it if it has a persistent session.
       drainTimeout: limits.drainTimeoutMs,
-      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
+      // A socket that never sends CONNECT is closed after this (slow-loris guard).
+      connectTimeout: limits.connectTimeoutMs,
       // Deeper topics are refused before they reach the router; heatwatch's own are 4 levels below
       // the root (`heat/sensors/{id}/telemetry`).
       maxTopicLevels: limits.maxTopicLevels,
@@ -214,7 +216,7 @@ export class EmbeddedBroker {
       },
       authorizeSubscribe: (client, sub, done) => {
         const p = this.principals.get(client);
-        if (!p || !this.opts.auth.canSubscribe(p, sub.topic)) {
+        if (!p || sub.topic.startsWith(DROP_PREFIX) || !this.opts.auth.canSubscribe(p, sub.topic)) {
           this.counters.aclDeniedSubscribe++;
           log.debug({ id: p?.id, topic: sub.topic }, 'mqtt subscription denied by ACL');
           // [MQTT-3.9.3] a null subscription is answered with return code 0x80 (failure).
