@@ -66,6 +66,8 @@ export async function startVictoriaMetrics(): Promise<RunningServer> {
       `-storageDataPath=${join(dir, 'data')}`,
       `-httpListenAddr=127.0.0.1:${port}`,
       '-retentionPeriod=100y',
+      // One sample per series and millisecond: a re-written point replaces the first, as in InfluxDB.
+      '-dedup.minScrapeInterval=1ms',
       '-search.disableCache',
       '-loggerLevel=ERROR',
     ],
@@ -138,10 +140,14 @@ export async function influxV1Write(url: string, db: string, lines: string[]): P
  * write to 1.6's `/write` with the same body, encoding and precision (bucket → db) and forwards every
  * other request unchanged, so the real client library's write path runs against a real InfluxDB.
  */
-export async function startV2WriteRelay(targetUrl: string): Promise<RunningServer> {
+export async function startV2WriteRelay(targetUrl: string): Promise<RunningServer & { seenAuth: string[] }> {
+  const seenAuth: string[] = [];
   const server: Server = createServer(async (req, res) => {
     try {
       const u = new URL(req.url ?? '/', 'http://relay');
+      // The Authorization header of each write and query, so a test can see the token was sent.
+      if (u.pathname === '/api/v2/write' || u.pathname === '/query')
+        seenAuth.push(req.headers.authorization ?? '');
       let path = `${u.pathname}${u.search}`;
       if (u.pathname === '/api/v2/write') {
         const q = new URLSearchParams({
@@ -177,6 +183,7 @@ export async function startV2WriteRelay(targetUrl: string): Promise<RunningServe
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
+    seenAuth,
     stop: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
