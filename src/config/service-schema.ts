@@ -234,6 +234,19 @@ export const serviceSchema = z
         auditPageMax: z.number().int().min(10).max(100_000).default(1000),
         /** Build the dashboard with esbuild when the app starts (off: serve what dist/ holds). */
         buildDashboard: z.boolean().default(true),
+        /**
+         * How the dashboard colours a building until the rules engine has judged it: over-heated
+         * above this mean, unbalanced when exposed units are this much colder than middle ones,
+         * stale below this share of fresh sensors. Also the compliance band's upper edge.
+         */
+        display: z
+          .object({
+            overheatedAboveC: z.number().min(18).max(35).default(24),
+            imbalanceGapC: z.number().min(0.5).max(10).default(2),
+            minFreshShare: z.number().min(0).max(1).default(0.5),
+          })
+          .strict()
+          .prefault({}),
         sse: z
           .object({
             /** Readings to one client are coalesced to at most this many pushes per second. */

@@ -1,0 +1,167 @@
+/** Shared bits of the dashboard: token, API calls, the live stream, DOM helpers, colours. */
+
+export type Role = 'viewer' | 'operator' | 'engineer';
+export const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, engineer: 2 };
+
+const TOKEN_KEY = 'heatwatch.token';
+export const session = {
+  get token(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  set token(t: string | null) {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+  me: undefined as { name: string; role: Role } | undefined,
+  can(role: Role): boolean {
+    return this.me !== undefined && ROLE_RANK[this.me.role] >= ROLE_RANK[role];
+  },
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (session.token) headers.authorization = `Bearer ${session.token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (!res.ok) {
+    let e: { statusCode?: number; code?: string; message?: string; field?: string } = {};
+    try {
+      e = await res.json();
+    } catch {
+      /* not JSON: keep the status */
+    }
+    throw new ApiError(res.status, e.code ?? 'HW_ERR', e.message ?? res.statusText, e.field);
+  }
+  const type = res.headers.get('content-type') ?? '';
+  return (type.includes('json') ? res.json() : res.text()) as Promise<T>;
+}
+
+export async function apiBlob(path: string): Promise<Blob> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${session.token ?? ''}` } });
+  if (!res.ok) throw new ApiError(res.status, 'HW_ERR', res.statusText);
+  return res.blob();
+}
+
+type Listener = (data: unknown) => void;
+
+/**
+ * One EventSource per page view. The token rides as ?token= because EventSource cannot set an
+ * Authorization header; the server accepts that on /api/live only.
+ */
+export class LiveStream {
+  private es?: EventSource;
+  private listeners = new Map<string, Listener[]>();
+
+  constructor(private readonly buildings: string) {}
+
+  on(event: string, fn: Listener): this {
+    const list = this.listeners.get(event) ?? [];
+    list.push(fn);
+    this.listeners.set(event, list);
+    return this;
+  }
+
+  open(): void {
+    const q = new URLSearchParams({ buildings: this.buildings, token: session.token ?? '' });
+    const es = new EventSource(`/api/live?${q}`);
+    this.es = es;
+    const dot = document.getElementById('live-dot');
+    es.onopen = () => dot?.classList.add('on');
+    es.onerror = () => dot?.classList.remove('on');
+    for (const [event, fns] of this.listeners)
+      es.addEventListener(event, (m) => {
+        const data = JSON.parse((m as MessageEvent<string>).data);
+        for (const fn of fns) fn(data);
+      });
+  }
+
+  close(): void {
+    this.es?.close();
+    document.getElementById('live-dot')?.classList.remove('on');
+  }
+}
+
+type Child = Node | string | number | null | undefined | false;
+
+/** Tiny element builder: `h('div', { class: 'x' }, 'text', child)`. Text is always escaped. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number | boolean | undefined | ((e: Event) => void)> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+export const fmtC = (v: number | undefined, digits = 1): string =>
+  v === undefined ? '—' : `${v.toFixed(digits)}°`;
+
+export const fmtTime = (ts: number | undefined): string =>
+  ts === undefined ? '—' : new Date(ts).toISOString().slice(0, 16).replace('T', ' ');
+
+export function fmtDuration(ms: number): string {
+  const neg = ms < 0;
+  let s = Math.abs(Math.round(ms / 1000));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const hh = Math.floor(s / 3600);
+  s -= hh * 3600;
+  const mm = Math.floor(s / 60);
+  const txt = d > 0 ? `${d} d ${hh} h` : hh > 0 ? `${hh} h ${mm} min` : `${mm} min`;
+  return neg ? `${txt} overdue` : txt;
+}
+
+/** Room temperature colour: blue below the 18 °C line, green in band, orange to red above. */
+export function tempColour(t: number | undefined): string {
+  if (t === undefined) return '#3a3f47';
+  const stops: Array<[number, [number, number, number]]> = [
+    [14, [37, 70, 170]],
+    [17, [60, 130, 220]],
+    [18, [80, 180, 210]],
+    [19.5, [70, 170, 110]],
+    [22, [90, 175, 90]],
+    [24, [230, 160, 50]],
+    [27, [210, 60, 50]],
+  ];
+  if (t <= stops[0]![0]) return `rgb(${stops[0]![1].join(',')})`;
+  for (let i = 1; i < stops.length; i++) {
+    const [t1, c1] = stops[i]!;
+    const [t0, c0] = stops[i - 1]!;
+    if (t <= t1) {
+      const f = (t - t0) / (t1 - t0);
+      return `rgb(${c0.map((c, j) => Math.round(c + (c1[j]! - c) * f)).join(',')})`;
+    }
+  }
+  return `rgb(${stops[stops.length - 1]![1].join(',')})`;
+}
+
+export const STATE_LABEL: Record<string, string> = {
+  ok: 'ok',
+  cold: 'cold',
+  unbalanced: 'unbalanced',
+  overheated: 'over-heated',
+  stale: 'stale',
+};

@@ -1,0 +1,193 @@
+import type uPlot from 'uplot';
+import { timeChart } from '../chart.ts';
+import { api, fmtC, fmtTime, h, LiveStream, STATE_LABEL, tempColour } from '../core.ts';
+import type { BuildingDetail, BuildingHistory, LiveReading, PageHandle } from '../types.ts';
+
+const CLASS_MARK: Record<string, string> = { top: 'T', ground: 'G', gable: 'E', middle: 'M' };
+const CLASS_ORDER = ['top', 'ground', 'gable', 'middle'] as const;
+const CLASS_COLOUR: Record<string, string> = {
+  top: '#e07b39',
+  ground: '#b08de0',
+  gable: '#4fb0e0',
+  middle: '#7cc46b',
+};
+
+/**
+ * Building view: the façade (floors × units, top floor at the top), coloured by live temperature,
+ * each unit marked with its position class; class means; history against supply and outdoor.
+ */
+export function buildingPage(root: HTMLElement, id: string): PageHandle {
+  const cells = new Map<string, HTMLElement>();
+  const head = h('div', { class: 'bhead' });
+  const classesBox = h('div', { class: 'classes' });
+  const facade = h('div', { class: 'facade', id: 'facade' });
+  const chartBox = h('div', { class: 'chart', id: 'history-chart' });
+  const rangeSel = h(
+    'select',
+    { 'aria-label': 'history range' },
+    h('option', { value: '24' }, 'last 24 h'),
+    h('option', { value: '48', selected: true }, 'last 48 h'),
+    h('option', { value: '168' }, 'last 7 days'),
+  );
+  root.replaceChildren(
+    head,
+    classesBox,
+    h('div', { class: 'legend' }, 'T top · G ground · E gable end · M middle — grey: no fresh reading'),
+    facade,
+    h('h3', {}, 'History: room classes against supply and outdoor temperature ', rangeSel),
+    chartBox,
+  );
+  let plot: uPlot | undefined;
+
+  function setCell(cell: HTMLElement, tempC: number | undefined, fresh: boolean, source?: string): void {
+    const v = cell.querySelector('.v') as HTMLElement;
+    v.textContent = fmtC(tempC);
+    cell.style.background = fresh ? tempColour(tempC) : tempColour(undefined);
+    cell.classList.toggle('stale', !fresh);
+    cell.classList.toggle('manual', source === 'manual');
+  }
+
+  function render(b: BuildingDetail): void {
+    head.replaceChildren(
+      h(
+        'h2',
+        {},
+        b.name,
+        ' ',
+        h('span', { class: `pill st-${b.state}`, id: 'bstate' }, STATE_LABEL[b.state]!),
+      ),
+      h(
+        'div',
+        { class: 'facts' },
+        h('span', {}, 'mean ', h('b', { id: 'bmean' }, fmtC(b.meanC))),
+        h('span', {}, 'min ', h('b', {}, fmtC(b.minC))),
+        h('span', {}, `fresh ${b.fresh}/${b.sensors}`),
+        h(
+          'a',
+          { href: `#/substation/${encodeURIComponent(b.substationId)}` },
+          `substation ${b.substationId}`,
+        ),
+        h('a', { href: `#/tickets?target=${encodeURIComponent(b.id)}` }, `${b.openTickets} open tickets`),
+      ),
+    );
+    classesBox.replaceChildren(
+      ...CLASS_ORDER.map((c) => {
+        const s = b.classes[c];
+        return h(
+          'div',
+          { class: 'cls' },
+          h('span', { class: `mark c-${c}` }, CLASS_MARK[c]!),
+          h('span', {}, c),
+          h('b', {}, fmtC(s?.meanC)),
+          h('small', {}, s ? `min ${fmtC(s.minC)} · n ${s.count}` : 'no data'),
+        );
+      }),
+    );
+    const byPos = new Map(b.units.map((u) => [`${u.floor}:${u.column}`, u]));
+    facade.style.gridTemplateColumns = `3em repeat(${b.unitsPerFloor}, var(--cell-w))`;
+    const frag = document.createDocumentFragment();
+    for (let floor = b.floors; floor >= 1; floor--) {
+      frag.append(h('div', { class: 'floor' }, String(floor)));
+      for (let col = 1; col <= b.unitsPerFloor; col++) {
+        const u = byPos.get(`${floor}:${col}`);
+        if (!u) {
+          frag.append(h('div', { class: 'cell none', title: `floor ${floor}, unit ${col}: not monitored` }));
+          continue;
+        }
+        const cell = h(
+          'div',
+          {
+            class: 'cell',
+            'data-sensor': u.sensorId,
+            title: `${u.sensorId} · floor ${floor}, unit ${col} · ${u.classes.join('+')} · ${fmtTime(u.ts)}`,
+          },
+          h('span', { class: 'v' }),
+          h('span', { class: 'cls-mark' }, u.classes.map((c) => CLASS_MARK[c]).join('')),
+        );
+        setCell(cell, u.tempC, u.fresh, u.source);
+        cells.set(u.sensorId, cell);
+        frag.append(cell);
+      }
+    }
+    facade.replaceChildren(frag);
+  }
+
+  async function loadHistory(): Promise<void> {
+    const hours = Number(rangeSel.value);
+    try {
+      const to = Date.now();
+      const hist = await api<BuildingHistory>(
+        `/api/buildings/${encodeURIComponent(id)}/history?from=${to - hours * 3_600_000}&to=${to}`,
+      );
+      // Buckets of different series are aligned on the same grid (multiples of everyMs).
+      const xsSet = new Set<number>();
+      for (const p of hist.all) xsSet.add(p.ts);
+      for (const p of hist.supply) xsSet.add(p.ts);
+      const xs = [...xsSet].sort((a, b) => a - b);
+      const at = <T extends { ts: number }>(pts: T[], f: (p: T) => number | undefined) => {
+        const m = new Map(pts.map((p) => [p.ts, f(p)]));
+        return xs.map((x) => m.get(x) ?? null);
+      };
+      const series = [
+        ...CLASS_ORDER.filter((c) => hist.classes[c]).map((c) => ({
+          spec: { label: c, colour: CLASS_COLOUR[c]! },
+          ys: at(hist.classes[c]!, (p) => p.meanC),
+        })),
+        {
+          spec: { label: 'supply', colour: '#e05050', right: true },
+          ys: at(hist.supply, (p) => p.supplyTempC),
+        },
+        {
+          spec: { label: 'outdoor', colour: '#8899aa', right: true, dash: [6, 4] },
+          ys: at(hist.supply, (p) => p.outdoorTempC),
+        },
+      ];
+      plot?.destroy();
+      chartBox.replaceChildren();
+      if (xs.length === 0) chartBox.append(h('p', { class: 'muted' }, 'No history in this range yet.'));
+      else plot = timeChart(chartBox, xs, series);
+    } catch (e) {
+      chartBox.replaceChildren(h('p', { class: 'error' }, `History unavailable: ${(e as Error).message}`));
+    }
+  }
+  rangeSel.addEventListener('change', () => void loadHistory());
+
+  const refresh = async () => {
+    const b = await api<BuildingDetail>(`/api/buildings/${encodeURIComponent(id)}`);
+    render(b);
+  };
+  void refresh()
+    .then(loadHistory)
+    .catch((e) => root.replaceChildren(h('p', { class: 'error' }, (e as Error).message)));
+  // Class means and state come from the server every 30 s; cells update live from the stream.
+  const timer = window.setInterval(() => void refresh().catch(() => undefined), 30_000);
+  const live = new LiveStream(id)
+    .on('readings', (d) => {
+      for (const r of (d as { readings: LiveReading[] }).readings) {
+        const cell = cells.get(r.sensorId);
+        if (!cell) continue;
+        setCell(cell, r.tempC, true, r.source);
+        cell.classList.remove('flash');
+        void cell.offsetWidth; // restart the flash animation
+        cell.classList.add('flash');
+      }
+    })
+    .on('building', (d) => {
+      const s = d as { buildingId: string; state: string };
+      if (s.buildingId !== id) return;
+      const pill = document.getElementById('bstate');
+      if (pill) {
+        pill.className = `pill st-${s.state}`;
+        pill.textContent = STATE_LABEL[s.state] ?? s.state;
+      }
+    })
+    .on('reset', () => void refresh().catch(() => undefined));
+  live.open();
+  return {
+    dispose() {
+      clearInterval(timer);
+      live.close();
+      plot?.destroy();
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import { api, fmtC, h, LiveStream, STATE_LABEL } from '../core.ts';
+import type { BuildingSummary, PageHandle, SubstationSummary, Weather } from '../types.ts';
+
+const STATES = ['ok', 'cold', 'unbalanced', 'overheated', 'stale'] as const;
+const REFRESH_MS = 15_000;
+
+/**
+ * Network overview: every substation with its buildings as fixed-size tiles coloured by state.
+ * Search and the state filter toggle `hidden` on prebuilt tiles, so they stay fast with thousands.
+ */
+export function overviewPage(root: HTMLElement): PageHandle {
+  const tiles = new Map<string, HTMLElement>();
+  const filter = { text: '', states: new Set<string>(STATES) };
+  const weatherBox = h('div', { class: 'weather' });
+  const countsBox = h('div', { class: 'counts' });
+  const search = h('input', {
+    type: 'search',
+    placeholder: 'Search buildings or substations…',
+    id: 'search',
+    'aria-label': 'search',
+  });
+  const chips = h('div', { class: 'chips' });
+  for (const s of STATES) {
+    const chip = h('button', { type: 'button', class: `chip st-${s} on`, 'data-state': s }, STATE_LABEL[s]!);
+    chip.addEventListener('click', () => {
+      if (filter.states.has(s)) filter.states.delete(s);
+      else filter.states.add(s);
+      chip.classList.toggle('on', filter.states.has(s));
+      applyFilter();
+    });
+    chips.append(chip);
+  }
+  const subsBox = h('div', { class: 'subs', id: 'substations' });
+  root.replaceChildren(
+    h('section', { class: 'strip' }, weatherBox, countsBox),
+    h('section', { class: 'filters' }, search, chips),
+    subsBox,
+  );
+
+  let searchTimer: number | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(() => {
+      filter.text = search.value.trim().toLowerCase();
+      applyFilter();
+    }, 80);
+  });
+
+  function applyFilter(): void {
+    for (const sec of subsBox.children as HTMLCollectionOf<HTMLElement>) {
+      const subMatch = filter.text !== '' && (sec.dataset.key ?? '').includes(filter.text);
+      let shown = 0;
+      for (const t of sec.querySelectorAll<HTMLElement>('.tile')) {
+        const ok =
+          filter.states.has(t.dataset.state ?? '') &&
+          (filter.text === '' || subMatch || (t.dataset.key ?? '').includes(filter.text));
+        t.hidden = !ok;
+        if (ok) shown++;
+      }
+      sec.hidden = shown === 0;
+    }
+  }
+
+  function tile(b: BuildingSummary): HTMLElement {
+    const el = h(
+      'a',
+      {
+        class: `tile st-${b.state}`,
+        href: `#/building/${encodeURIComponent(b.id)}`,
+        'data-id': b.id,
+        'data-state': b.state,
+        'data-key': `${b.id} ${b.name}`.toLowerCase(),
+        title: `${b.name}: ${STATE_LABEL[b.state]}`,
+      },
+      h('span', { class: 'name' }, b.name),
+      h('span', { class: 'mean' }, fmtC(b.meanC)),
+      h('span', { class: 'sub' }, `min ${fmtC(b.minC)} · ${b.fresh}/${b.sensors}`),
+      h('span', { class: 'badge', hidden: b.openTickets === 0 }, String(b.openTickets)),
+    );
+    return el;
+  }
+
+  function updateTile(el: HTMLElement, b: BuildingSummary): void {
+    el.className = `tile st-${b.state}`;
+    el.dataset.state = b.state;
+    el.title = `${b.name}: ${STATE_LABEL[b.state]}`;
+    (el.querySelector('.mean') as HTMLElement).textContent = fmtC(b.meanC);
+    (el.querySelector('.sub') as HTMLElement).textContent = `min ${fmtC(b.minC)} · ${b.fresh}/${b.sensors}`;
+    const badge = el.querySelector('.badge') as HTMLElement;
+    badge.textContent = String(b.openTickets);
+    badge.hidden = b.openTickets === 0;
+  }
+
+  function renderCounts(buildings: BuildingSummary[]): void {
+    const counts: Record<string, number> = {};
+    let open = 0;
+    for (const b of buildings) {
+      counts[b.state] = (counts[b.state] ?? 0) + 1;
+      open += b.openTickets;
+    }
+    countsBox.replaceChildren(
+      ...STATES.map((s) =>
+        h(
+          'div',
+          { class: `count st-${s}` },
+          h('b', {}, String(counts[s] ?? 0)),
+          h('span', {}, STATE_LABEL[s]!),
+        ),
+      ),
+      h(
+        'a',
+        { class: 'count tickets', href: '#/tickets' },
+        h('b', {}, String(open)),
+        h('span', {}, 'open tickets'),
+      ),
+    );
+  }
+
+  function renderWeather(w: Weather): void {
+    const pts = w.forecast?.points ?? [];
+    const min = pts.length ? Math.min(...pts.map((p) => p.outdoorTempC)) : undefined;
+    const next = pts.slice(0, 8);
+    weatherBox.replaceChildren(
+      h(
+        'div',
+        { class: 'outdoor' },
+        h('b', { id: 'outdoor' }, fmtC(w.observation?.outdoorTempC)),
+        h('span', {}, 'outdoor'),
+      ),
+      h(
+        'div',
+        { class: 'forecast' },
+        h('span', {}, `forecast min ${fmtC(min)}`),
+        h(
+          'span',
+          { class: 'fc-points' },
+          ...next.map((p) => h('i', { title: new Date(p.ts).toISOString() }, fmtC(p.outdoorTempC, 0))),
+        ),
+      ),
+    );
+  }
+
+  async function load(first: boolean): Promise<void> {
+    const [{ substations }, { buildings }, weather] = await Promise.all([
+      api<{ substations: SubstationSummary[] }>('/api/substations'),
+      api<{ buildings: BuildingSummary[] }>('/api/buildings'),
+      api<Weather>('/api/weather'),
+    ]);
+    renderWeather(weather);
+    renderCounts(buildings);
+    const bySub = new Map<string, BuildingSummary[]>();
+    for (const b of buildings) {
+      const list = bySub.get(b.substationId) ?? [];
+      list.push(b);
+      bySub.set(b.substationId, list);
+    }
+    if (first) {
+      const frag = document.createDocumentFragment();
+      for (const s of substations) {
+        const grid = h('div', { class: 'tiles' });
+        for (const b of bySub.get(s.id) ?? []) {
+          const t = tile(b);
+          tiles.set(b.id, t);
+          grid.append(t);
+        }
+        frag.append(
+          h(
+            'section',
+            { class: 'sub-section', 'data-sub': s.id, 'data-key': `${s.id} ${s.name}`.toLowerCase() },
+            h(
+              'h2',
+              {},
+              h('a', { href: `#/substation/${encodeURIComponent(s.id)}` }, s.name),
+              h('span', { class: 'sub-facts', 'data-sub-facts': s.id }),
+            ),
+            grid,
+          ),
+        );
+      }
+      subsBox.replaceChildren(frag);
+    } else {
+      for (const b of buildings) {
+        const t = tiles.get(b.id);
+        if (t) updateTile(t, b);
+      }
+    }
+    for (const s of substations) {
+      const facts = subsBox.querySelector(`[data-sub-facts="${CSS.escape(s.id)}"]`);
+      facts?.replaceChildren(
+        h('span', {}, `mean ${fmtC(s.meanC)}`),
+        h('span', {}, `supply ${fmtC(s.latest?.supplyTempC)} / curve ${fmtC(s.curveSupplyC)}`),
+        h('span', {}, `${s.openTickets} open`),
+      );
+    }
+    applyFilter();
+  }
+
+  void load(true).catch((e) => root.prepend(h('p', { class: 'error' }, String(e.message))));
+  const timer = window.setInterval(() => void load(false).catch(() => undefined), REFRESH_MS);
+  let ticketReload: number | undefined;
+  const live = new LiveStream('none')
+    .on('building', (d) => {
+      const s = d as { buildingId: string; state: string };
+      const t = tiles.get(s.buildingId);
+      if (t) {
+        t.className = `tile st-${s.state}`;
+        t.dataset.state = s.state;
+        applyFilter();
+      }
+    })
+    .on('ticket', () => {
+      clearTimeout(ticketReload);
+      ticketReload = window.setTimeout(() => void load(false).catch(() => undefined), 300);
+    })
+    .on('reset', () => void load(false).catch(() => undefined));
+  live.open();
+  return {
+    dispose() {
+      clearInterval(timer);
+      live.close();
+    },
+  };
+}

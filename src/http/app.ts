@@ -1,0 +1,121 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { RulesConfig } from '../config/rules-schema.ts';
+import type { ServiceConfig } from '../config/service-schema.ts';
+import type { UsersConfig } from '../config/users-schema.ts';
+import type { Db } from '../storage/sqlite.ts';
+import { AuditLog } from './audit.ts';
+import { bootstrapAdmin, TokenAuth } from './auth.ts';
+import { BuildingStates } from './building-state.ts';
+import { buildDashboard, DASHBOARD_DIST, registerDashboard } from './dashboard-assets.ts';
+import { registerErrorHandling } from './errors.ts';
+import { LiveHub } from './live-hub.ts';
+import type { HttpDeps } from './ports.ts';
+import { openApiDocument, type RouteDef, registerRoutes } from './route-table.ts';
+import type { RouteDeps } from './routes/context.ts';
+import { networkRoutes } from './routes/network.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { ticketRoutes } from './routes/tickets.ts';
+import { registerSecurity } from './security.ts';
+
+export interface AppOptions {
+  http: ServiceConfig['http'];
+  rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC'>;
+  users: UsersConfig;
+  adminToken?: string;
+  /** The operational database (with `httpMigrations` applied): audit log and first-start token. */
+  db: Db;
+  deps: HttpDeps;
+  log: Logger;
+  /** Receives the first-start admin token, once. Default: printed to stderr. */
+  announceAdminToken?: (token: string) => void;
+  /** Where the dashboard is built to and served from (tests may use a temp dir). */
+  dashboardDir?: string;
+  version?: string;
+}
+
+export interface HeatwatchHttp {
+  app: FastifyInstance;
+  auth: TokenAuth;
+  hub: LiveHub;
+  states: BuildingStates;
+  routes: RouteDef[];
+}
+
+/**
+ * Builds the API and dashboard app from its plugins; never listens (server.ts does). fastify/demo's
+ * split: tests drive this through `app.inject()`.
+ */
+export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
+  const { deps } = o;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: o.log as FastifyBaseLogger,
+    bodyLimit: o.http.bodyLimitBytes,
+    // The token may ride in /api/live's query string; security.ts logs requests without the query.
+    disableRequestLogging: true,
+    requestIdHeader: false,
+  });
+  const audit = new AuditLog(o.db);
+  const extra = bootstrapAdmin(o.db, {
+    users: o.users,
+    adminToken: o.adminToken,
+    now: deps.clock.now(),
+    announce:
+      o.announceAdminToken ??
+      ((t) =>
+        process.stderr.write(
+          `\nheatwatch: no API users are configured, so an admin token was created.\n` +
+            `It is shown only this once; store it now (only its hash is kept):\n\n  ${t}\n\n`,
+        )),
+  });
+  const auth = new TokenAuth(deps.clock, o.users, extra);
+  const states = new BuildingStates(deps.live, {
+    requiredTempC: o.rules.requiredTempC,
+    toleranceC: o.rules.toleranceC,
+    ...o.http.display,
+  });
+  const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
+  const offStatus = deps.bus.on('buildingStatus', 'http-states', (s) =>
+    states.announce(s.buildingId, s.state),
+  );
+
+  registerErrorHandling(app);
+  registerSecurity(app, {
+    auth,
+    audit,
+    clock: deps.clock,
+    wallClock: deps.wallClock,
+    rateLimitPerMin: o.http.rateLimitPerMin,
+    loginAttemptsPerMin: o.http.loginAttemptsPerMin,
+  });
+
+  const routeDeps: RouteDeps = {
+    ...deps,
+    buildingState: deps.buildingState ?? states,
+    states,
+    http: o.http,
+    rules: o.rules,
+    hub,
+    audit,
+  };
+  let doc: unknown;
+  const routes: RouteDef[] = [
+    ...networkRoutes(routeDeps),
+    ...ticketRoutes(routeDeps),
+    ...opsRoutes(routeDeps, () => doc),
+  ];
+  doc = openApiDocument(routes, { title: 'heatwatch API', version: o.version ?? '0.1.0' });
+  registerRoutes(app, routes, { audit, now: () => deps.clock.now() });
+
+  const dashboardDir = o.dashboardDir ?? DASHBOARD_DIST;
+  if (o.http.buildDashboard) await buildDashboard(dashboardDir);
+  registerDashboard(app, dashboardDir);
+
+  app.addHook('onReady', async () => hub.start());
+  // SSE responses never end on their own; close them first so the server can shut down.
+  app.addHook('preClose', async () => {
+    hub.stop();
+    offStatus();
+  });
+  return { app, auth, hub, states, routes };
+}

@@ -1,0 +1,170 @@
+/**
+ * What the HTTP layer needs from the rest of heatwatch, as small interfaces (STYLE.md: `http` reads
+ * state through interfaces). main.ts passes the real modules; the route tests pass in-memory fakes.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { BuildingState, HeatEvents } from '../core/events.ts';
+import type { RoomReading } from '../core/readings.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import type { BuildingStats, SensorLive, SubstationLive } from '../state/live-state.ts';
+import type { ReadingStore } from '../storage/reading-store.ts';
+
+export type Role = 'viewer' | 'operator' | 'engineer';
+export const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, engineer: 2 };
+
+/** The live picture, read-only. `LiveState` satisfies it as is. */
+export interface LiveView {
+  readonly index: RegistryIndex;
+  readonly observation?: { stationId: string; ts: number; outdoorTempC: number } | undefined;
+  readonly forecast?: {
+    stationId: string;
+    issued: number;
+    points: Array<{ ts: number; outdoorTempC: number }>;
+  };
+  sensor(id: string): SensorLive | undefined;
+  buildingSensors(buildingId: string): SensorLive[];
+  buildingStats(buildingId: string, now: number): BuildingStats | undefined;
+  substation(id: string): SubstationLive | undefined;
+  isFresh(s: SensorLive, now: number): boolean;
+}
+
+/** The dashboard colour of a building; the rules module may provide its own judgement. */
+export interface BuildingStateView {
+  stateOf(buildingId: string, now: number): BuildingState;
+}
+
+export type TicketAction = 'approve' | 'apply' | 'reject' | 'close';
+export const TICKET_ACTIONS: readonly TicketAction[] = ['approve', 'apply', 'reject', 'close'];
+
+export interface TicketEventView {
+  ts: number;
+  actor: string;
+  /** e.g. `created`, `approved`, `applied`, `recheck`, `note`. */
+  kind: string;
+  fromStatus?: string;
+  toStatus?: string;
+  note?: string;
+}
+
+/** A ticket as the API shows it; the adapter in main maps the ticket module's own record to this. */
+export interface TicketView {
+  id: string;
+  status: string;
+  /** Short code of the finding, e.g. `building_cold`, `substation_cold`, `cold_spell`. */
+  problem: string;
+  targetKind: 'substation' | 'building';
+  targetId: string;
+  substationId: string;
+  summary: string;
+  evidence: Array<{ label: string; value: string }>;
+  /** The proposed change, in words and in numbers where there are numbers. */
+  proposal: { description: string; supplyOffsetC?: number; valvePct?: number; supplyTempC?: number };
+  predictedEffect: string;
+  createdTs: number;
+  updatedTs: number;
+  /** When the 48 h re-check is due (DOMAIN.md), once the adjustment is applied. */
+  recheckDueTs?: number;
+  /** Actions the ticket's status allows now (the role is checked separately). */
+  actions: TicketAction[];
+  events: TicketEventView[];
+}
+
+/** Ticket queue port. Actions throw `HwError` (404 unknown ticket, 409 wrong status). */
+export interface TicketsPort {
+  list(filter: { status?: string }): Promise<TicketView[]>;
+  get(id: string): Promise<TicketView | undefined>;
+  act(id: string, action: TicketAction, actor: string, note?: string): Promise<TicketView>;
+}
+
+/** History from the reading store (DESIGN.md decision 2). `ReadingStore` satisfies it. */
+export type HistoryPort = Pick<ReadingStore, 'roomHistory' | 'substationHistory'>;
+
+export interface MetricsPort {
+  /** Prometheus text exposition format. */
+  render(): string | Promise<string>;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'down';
+  broker: { connected: boolean; detail?: string };
+  store: { kind: string; reachable: boolean };
+  spoolDepth: number;
+  configVersion: string;
+  [extra: string]: unknown;
+}
+
+export interface HealthPort {
+  health(): Promise<HealthReport>;
+}
+
+/** A manual in-home measurement (DOMAIN.md: two staff, calibrated thermometer, room by room). */
+export interface ManualMeasurement {
+  buildingId: string;
+  floor: number;
+  column: number;
+  ts: number;
+  rooms: Array<{ room: string; tempC: number }>;
+  measuredBy: string[];
+  note?: string;
+}
+
+export interface ManualReadingSink {
+  /** Makes the measurement durable like any reading; refuses with a reason instead of throwing. */
+  submit(reading: RoomReading, m: ManualMeasurement): Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+/** Compliance figures (share of unit-hours in band); the rules module provides the real one. */
+export interface ComplianceRow {
+  buildingId: string;
+  name: string;
+  substationId: string;
+  unitHours: number;
+  inBandShare: number;
+  belowShare: number;
+  aboveShare: number;
+  meanC?: number;
+}
+export interface ColdUnitRow {
+  sensorId: string;
+  buildingId: string;
+  floor: number;
+  column: number;
+  classes: string[];
+  meanC: number;
+  belowShare: number;
+}
+export interface ComplianceReport {
+  fromMs: number;
+  toMs: number;
+  bandLowC: number;
+  bandHighC: number;
+  buildings: ComplianceRow[];
+  coldestUnits: ColdUnitRow[];
+}
+export interface CompliancePort {
+  report(fromMs: number, toMs: number): Promise<ComplianceReport>;
+}
+
+/** What engineers may see and try: the config in force and a dry run of the rules. */
+export interface EngineerPort {
+  configSummary(): { version: string; site: string; files: Record<string, unknown> };
+  dryRun?(): Promise<{ findings: Array<Record<string, unknown>> }>;
+}
+
+/** Everything the HTTP app is built from. Optional ports switch their routes to 503 when absent. */
+export interface HttpDeps {
+  clock: Clock;
+  /** Timers of the transport (SSE coalescing, heartbeats) run in wall time, not heating time. */
+  wallClock: Clock;
+  bus: EventBus<HeatEvents>;
+  live: LiveView;
+  buildingState?: BuildingStateView;
+  tickets?: TicketsPort;
+  history?: HistoryPort;
+  metrics?: MetricsPort;
+  health?: HealthPort;
+  manual?: ManualReadingSink;
+  compliance?: CompliancePort;
+  engineer?: EngineerPort;
+}

@@ -1,0 +1,47 @@
+import type { RulesConfig } from '../../config/rules-schema.ts';
+import type { ServiceConfig } from '../../config/service-schema.ts';
+import { Errors } from '../../core/errors.ts';
+import type { AuditLog } from '../audit.ts';
+import type { BuildingStates } from '../building-state.ts';
+import type { LiveHub } from '../live-hub.ts';
+import type { HttpDeps, TicketView } from '../ports.ts';
+
+export interface RouteDeps extends HttpDeps {
+  http: ServiceConfig['http'];
+  rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC'>;
+  states: BuildingStates;
+  hub: LiveHub;
+  audit: AuditLog;
+}
+
+/** Statuses after which a ticket no longer needs anyone. */
+export const CLOSED_STATUSES = new Set(['closed', 'rejected', 'resolved', 'expired']);
+
+/** Open tickets per building and per substation, for the overview counts. */
+export async function openTicketCounts(
+  deps: RouteDeps,
+): Promise<{ byBuilding: Map<string, number>; bySubstation: Map<string, number> }> {
+  const byBuilding = new Map<string, number>();
+  const bySubstation = new Map<string, number>();
+  if (!deps.tickets) return { byBuilding, bySubstation };
+  let list: TicketView[];
+  try {
+    list = await deps.tickets.list({});
+  } catch {
+    return { byBuilding, bySubstation };
+  }
+  for (const t of list) {
+    if (CLOSED_STATUSES.has(t.status)) continue;
+    if (t.targetKind === 'building') byBuilding.set(t.targetId, (byBuilding.get(t.targetId) ?? 0) + 1);
+    bySubstation.set(t.substationId, (bySubstation.get(t.substationId) ?? 0) + 1);
+  }
+  return { byBuilding, bySubstation };
+}
+
+export function need<T>(port: T | undefined, what: string): T {
+  if (!port) {
+    const e = Errors.storeDown(`${what} is not available in this installation.`);
+    throw e;
+  }
+  return port;
+}
