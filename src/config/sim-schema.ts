@@ -119,7 +119,7 @@ const messageFaultsSchema = z
     /** Probability that a reading is held back and sent after the next one. */
     outOfOrderRate: z.number().min(0).max(1).default(0.003),
     /** Probability per sensor per day of a dropout (radio silence, readings buffered). */
-    dropoutPerDay: z.number().min(0).max(24).default(0.05),
+    dropoutPerDay: z.number().min(0).max(1000).default(0.05),
     /** Shortest and longest dropout, hours. */
     dropoutMinH: z.number().min(0).max(240).default(0.5),
     dropoutMaxH: z.number().min(0).max(240).default(6),
@@ -159,8 +159,6 @@ const devicesSchema = z
     reconnectPeriodMs: z.number().int().min(10).max(600_000).default(1000),
     /** Wall-clock MQTT keepalive, seconds. */
     keepaliveS: z.number().int().min(5).max(3600).default(30),
-    /** Connections opened at a time at start (a broker refuses storms). */
-    connectConcurrency: z.number().int().min(1).max(1000).default(50),
   })
   .strict();
 

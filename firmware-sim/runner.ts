@@ -1,0 +1,536 @@
+/**
+ * Runs the simulated network against an MQTT broker: advances the physics from the injected clock,
+ * lets every sensor, substation meter and the weather feed publish when due (in time order, also at
+ * high `--speed`), and applies the setpoints heatwatch sends back (closed loop).
+ *
+ * Connections: each sensor its own MQTT connection (username = sensor id, password derived from the
+ * device key; retained status with a last will), or, for load tests, gateways that publish for many
+ * sensors over one connection, still on each sensor's own topic (`devices.connection`).
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { SimConfig } from '../src/config/sim-schema.ts';
+import type { Clock, TimerHandle } from '../src/core/clock.ts';
+import type { Logger } from '../src/core/log.ts';
+import type { Registry, RegistryIndex } from '../src/core/registry.ts';
+import { devicePassword, type SensorFirmware as Firmware, SensorFirmware } from './device.ts';
+import { SimNetwork, type SimSetpoint } from './physics.ts';
+
+export interface SimRunnerOptions {
+  /** The network to simulate (the same registry heatwatch watches). */
+  registry: Registry | RegistryIndex;
+  scenario: SimConfig;
+  clock: Clock;
+  brokerUrl: string;
+  /** Group key for device passwords (HEATWATCH_DEVICE_KEY); absent: connect without credentials. */
+  deviceKey?: string;
+  /** Topic root, `heat` by default in heatwatch.yaml. */
+  topicRoot: string;
+  log: Logger;
+  /** network.yaml `weatherStation`. */
+  weatherStation?: string;
+  /**
+   * Appended to every MQTT client id as `{id}-{suffix}` (the broker accepts a device's own id with a
+   * dash suffix), so two simulators can share a broker, e.g. parallel tests on one Mosquitto.
+   */
+  clientIdSuffix?: string;
+}
+
+/** What the simulator has put on the wire; tests compare it with what a subscriber received. */
+export interface SimStats {
+  /** MQTT publishes accepted by the client library (every kind). */
+  messagesPublished: number;
+  /** Valid room readings published, counting each member of an array once (duplicates excluded). */
+  readingsPublished: number;
+  /** Extra copies sent by the duplicate fault. */
+  duplicatesPublished: number;
+  /** Messages deliberately malformed by the fault injection. */
+  malformedPublished: number;
+  /** Readings sent after a later one of the same sensor. */
+  outOfOrderPublished: number;
+  /** Store-and-forward array messages, and the readings they carried. */
+  batchesPublished: number;
+  batchReadings: number;
+  /** Readings waiting in sensors' buffers right now, and those lost to full buffers. */
+  buffered: number;
+  bufferDropped: number;
+  substationMessages: number;
+  weatherMessages: number;
+  setpointsApplied: number;
+  setpointsRejected: number;
+  /** QoS 1 publishes not yet acknowledged by the broker. */
+  inFlight: number;
+  publishErrors: number;
+  connections: number;
+  connected: number;
+}
+
+type EventKind = 'sensor' | 'substation' | 'observation' | 'forecast';
+interface SimEvent {
+  due: number;
+  order: number;
+  kind: EventKind;
+  index: number;
+}
+
+interface Link {
+  id: string;
+  client: MqttClient;
+  sensors: number[];
+  /** Set while the runner is stopping: no more publishes or flushes. */
+  closing: boolean;
+}
+
+const isIndex = (r: Registry | RegistryIndex): r is RegistryIndex =>
+  (r as RegistryIndex).registry !== undefined;
+
+export class SimRunner {
+  private net: SimNetwork | undefined;
+  private sensors: Firmware[] = [];
+  private sensorLink: Link[] = [];
+  private substationLinks = new Map<string, Link>();
+  private substationIds: string[] = [];
+  private weatherLink: Link | undefined;
+  private links: Link[] = [];
+  private heap: SimEvent[] = [];
+  private order = 0;
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private readonly counters: Omit<SimStats, 'buffered' | 'bufferDropped' | 'connections' | 'connected'> = {
+    messagesPublished: 0,
+    readingsPublished: 0,
+    duplicatesPublished: 0,
+    malformedPublished: 0,
+    outOfOrderPublished: 0,
+    batchesPublished: 0,
+    batchReadings: 0,
+    substationMessages: 0,
+    weatherMessages: 0,
+    setpointsApplied: 0,
+    setpointsRejected: 0,
+    inFlight: 0,
+    publishErrors: 0,
+  };
+
+  constructor(private readonly opts: SimRunnerOptions) {}
+
+  /** The physics, for the demo's ground truth and tests (undefined before start). */
+  get network(): SimNetwork | undefined {
+    return this.net;
+  }
+
+  stats(): SimStats {
+    let buffered = 0;
+    let bufferDropped = 0;
+    for (const s of this.sensors) {
+      buffered += s.buffered;
+      bufferDropped += s.droppedFromBuffer;
+    }
+    return {
+      ...this.counters,
+      buffered,
+      bufferDropped,
+      connections: this.links.length,
+      connected: this.links.filter((l) => l.client.connected).length,
+    };
+  }
+
+  /** Opens the connections and starts the schedule; does not wait for the broker (devices buffer). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { clock, scenario, log } = this.opts;
+    const registry = isIndex(this.opts.registry) ? this.opts.registry.registry : this.opts.registry;
+    const startMs = clock.now();
+    this.net = new SimNetwork(registry, scenario, startMs);
+    this.sensors = registry.sensors.map(
+      (s) => new SensorFirmware(s.id, s.intervalS * 1000, scenario, startMs),
+    );
+    this.heap = [];
+    for (let i = 0; i < this.sensors.length; i++)
+      this.push({ due: this.sensors[i]!.nextDueMs, order: this.order++, kind: 'sensor', index: i });
+    for (let i = 0; i < registry.substations.length; i++)
+      this.push({ due: startMs, order: this.order++, kind: 'substation', index: i });
+    this.push({ due: startMs, order: this.order++, kind: 'observation', index: 0 });
+    this.push({ due: startMs, order: this.order++, kind: 'forecast', index: 0 });
+    this.running = true;
+
+    const mode = this.connectionMode(registry.sensors.length);
+    if (mode === 'per-device') {
+      this.sensorLink = this.sensors.map((s, i) => this.openLink(s.id, [i], true));
+    } else {
+      const per = scenario.devices.sensorsPerGateway;
+      this.sensorLink = [];
+      for (let g = 0; g * per < this.sensors.length; g++) {
+        const members = [];
+        for (let i = g * per; i < Math.min(this.sensors.length, (g + 1) * per); i++) members.push(i);
+        const link = this.openLink(`sim-gateway-${g + 1}`, members, false);
+        for (const i of members) this.sensorLink[i] = link;
+      }
+    }
+    this.substationIds = registry.substations.map((s) => s.id);
+    for (const id of this.substationIds) this.substationLinks.set(id, this.openSubstationLink(id));
+    this.weatherLink = this.openLink(this.opts.weatherStation ?? 'city', [], false);
+
+    this.timer = clock.setInterval(() => this.tick(), scenario.tickMs);
+    log.info(
+      {
+        sensors: this.sensors.length,
+        substations: registry.substations.length,
+        buildings: registry.buildings.length,
+        connections: this.links.length,
+        mode,
+        faults: this.net.faults(),
+      },
+      'simulator started',
+    );
+  }
+
+  /** Stops the schedule, marks sensors offline (retained) and closes every connection. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    const offline = JSON.stringify({ online: false });
+    const closing = this.links.map(async (link) => {
+      if (link.client.connected)
+        await Promise.all(
+          link.sensors.map((i) =>
+            link.client
+              .publishAsync(this.topic('sensors', this.sensors[i]!.id, 'status'), offline, {
+                qos: 1,
+                retain: true,
+              })
+              .catch(() => undefined),
+          ),
+        );
+      link.closing = true;
+      await endClient(link.client);
+    });
+    await Promise.all(closing);
+    this.links = [];
+    this.substationLinks.clear();
+    this.weatherLink = undefined;
+    this.opts.log.info(this.stats(), 'simulator stopped');
+  }
+
+  /**
+   * Cuts a sensor's connection as a power loss would: the socket closes without DISCONNECT, so the
+   * broker publishes the sensor's last will; the client reconnects on its own afterwards.
+   */
+  cutConnection(sensorId: string): boolean {
+    const i = this.sensors.findIndex((s) => s.id === sensorId);
+    const link = i < 0 ? undefined : this.sensorLink[i];
+    if (!link?.client.connected) return false;
+    link.client.stream.destroy();
+    return true;
+  }
+
+  /** Advances the physics to the clock and publishes everything that fell due, in time order. */
+  tick(): void {
+    const net = this.net;
+    if (!this.running || !net) return;
+    const now = this.opts.clock.now();
+    const quantumMs = this.opts.scenario.physics.maxStepS * 1000;
+    for (;;) {
+      const ev = this.heap[0];
+      if (!ev || ev.due > now) break;
+      this.pop();
+      // Physics moves in whole sub-steps: with 100 000 sensors reporting, stepping every unit for
+      // every reading would cost far more than the minute of resolution it buys.
+      const lagMs = ev.due - net.nowMs;
+      if (lagMs >= quantumMs) net.step(Math.floor(lagMs / quantumMs) * quantumMs);
+      this.handle(ev);
+    }
+    if (now - net.nowMs >= quantumMs) net.step(Math.floor((now - net.nowMs) / quantumMs) * quantumMs);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private handle(ev: SimEvent): void {
+    const net = this.net!;
+    const sc = this.opts.scenario;
+    switch (ev.kind) {
+      case 'sensor': {
+        const fw = this.sensors[ev.index]!;
+        const link = this.sensorLink[ev.index]!;
+        const online = link.client.connected && !link.closing;
+        const msgs = fw.report(ev.due, net.sensorTempC(fw.id), online);
+        for (const m of msgs) this.publishSensor(link, fw.id, m);
+        this.push({ due: fw.nextDueMs, order: this.order++, kind: 'sensor', index: ev.index });
+        break;
+      }
+      case 'substation': {
+        const id = this.substationIds[ev.index];
+        const link = id === undefined ? undefined : this.substationLinks.get(id);
+        if (id !== undefined && link?.client.connected) {
+          const t = net.substationTelemetry(id);
+          const payload = JSON.stringify({
+            ts: ev.due,
+            supplyTemp: round(t.supplyTempC, 2),
+            returnTemp: round(t.returnTempC, 2),
+            flow: round(t.flowM3h, 3),
+            heat: round(t.heatKw, 1),
+            valve: round(t.valvePct, 1),
+            outdoorTemp: round(t.outdoorTempC, 1),
+            supplyOffset: t.supplyOffsetC,
+          });
+          this.publish(link, this.topic('substations', id, 'telemetry'), payload, false);
+          this.counters.substationMessages++;
+        }
+        this.push({
+          due: ev.due + sc.substationIntervalS * 1000,
+          order: this.order++,
+          kind: ev.kind,
+          index: ev.index,
+        });
+        break;
+      }
+      case 'observation': {
+        const link = this.weatherLink;
+        if (link?.client.connected) {
+          const payload = JSON.stringify({ ts: ev.due, outdoorTemp: round(net.outdoorTempC(), 1) });
+          this.publish(link, this.topic('weather', link.id, 'observation'), payload, false);
+          this.counters.weatherMessages++;
+        }
+        this.push({
+          due: ev.due + sc.observationIntervalS * 1000,
+          order: this.order++,
+          kind: ev.kind,
+          index: 0,
+        });
+        break;
+      }
+      case 'forecast': {
+        const link = this.weatherLink;
+        if (link?.client.connected) {
+          const fc = net.forecast();
+          const payload = JSON.stringify({
+            issued: ev.due,
+            points: fc.points.map((p) => ({ ts: p.ts, outdoorTemp: p.outdoorTempC })),
+          });
+          // Retained: a subscriber that starts later still gets the forecast in force.
+          this.publish(link, this.topic('weather', link.id, 'forecast'), payload, true);
+          this.counters.weatherMessages++;
+        }
+        this.push({
+          due: ev.due + sc.forecastIntervalS * 1000,
+          order: this.order++,
+          kind: ev.kind,
+          index: 0,
+        });
+        break;
+      }
+    }
+  }
+
+  private publishSensor(link: Link, sensorId: string, m: ReturnType<Firmware['report']>[number]): void {
+    this.publish(link, this.topic('sensors', sensorId, 'telemetry'), m.payload, false);
+    switch (m.kind) {
+      case 'reading':
+        this.counters.readingsPublished += m.readings;
+        break;
+      case 'batch':
+        this.counters.readingsPublished += m.readings;
+        this.counters.batchesPublished++;
+        this.counters.batchReadings += m.readings;
+        break;
+      case 'out_of_order':
+        this.counters.readingsPublished += m.readings;
+        this.counters.outOfOrderPublished += m.readings;
+        break;
+      case 'duplicate':
+        this.counters.duplicatesPublished++;
+        break;
+      case 'malformed':
+        this.counters.malformedPublished++;
+        break;
+    }
+  }
+
+  private publish(link: Link, topic: string, payload: string, retain: boolean): void {
+    this.counters.messagesPublished++;
+    this.counters.inFlight++;
+    // QoS 1 (DESIGN.md): mqtt.js keeps the packet until PUBACK and resends it after a reconnect.
+    link.client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      this.counters.inFlight--;
+      if (err) {
+        this.counters.publishErrors++;
+        this.opts.log.debug({ topic, err: err.message }, 'publish failed');
+      }
+    });
+  }
+
+  private connectionMode(sensors: number): 'per-device' | 'gateway' {
+    const d = this.opts.scenario.devices;
+    if (d.connection !== 'auto') return d.connection;
+    return sensors <= d.perDeviceMaxSensors ? 'per-device' : 'gateway';
+  }
+
+  private clientOptions(id: string, will: boolean): IClientOptions {
+    const d = this.opts.scenario.devices;
+    const opts: IClientOptions = {
+      clientId: this.opts.clientIdSuffix ? `${id}-${this.opts.clientIdSuffix}` : id,
+      username: id,
+      reconnectPeriod: d.reconnectPeriodMs,
+      keepalive: d.keepaliveS,
+      connectTimeout: 10_000,
+      clean: true,
+      // Nothing queues in the library while offline: the firmware's own bounded buffer does that.
+      queueQoSZero: false,
+    };
+    if (this.opts.deviceKey) opts.password = devicePassword(this.opts.deviceKey, id);
+    if (will)
+      opts.will = {
+        topic: this.topic('sensors', id, 'status'),
+        payload: Buffer.from(JSON.stringify({ online: false })),
+        qos: 1,
+        retain: true,
+      };
+    return opts;
+  }
+
+  /** A connection for sensors (per device: with its last will) or for the weather feed. */
+  private openLink(id: string, sensors: number[], will: boolean): Link {
+    const client = mqtt.connect(this.opts.brokerUrl, this.clientOptions(id, will));
+    const link: Link = { id, client, sensors, closing: false };
+    client.on('connect', () => {
+      if (link.closing) return;
+      const now = this.opts.clock.now();
+      for (const i of sensors) {
+        const fw = this.sensors[i]!;
+        // Retained status, so a dashboard started later knows who is online (DESIGN.md contract).
+        this.publish(link, this.topic('sensors', fw.id, 'status'), fw.statusOnline(), true);
+        if (fw.hasBacklog(now)) for (const m of fw.flush()) this.publishSensor(link, fw.id, m);
+      }
+    });
+    client.on('error', (err) => this.opts.log.debug({ client: id, err: err.message }, 'mqtt error'));
+    this.links.push(link);
+    return link;
+  }
+
+  /** A substation meter: publishes telemetry and obeys `heat/substations/{id}/setpoint`. */
+  private openSubstationLink(id: string): Link {
+    const link = this.openLink(id, [], false);
+    const setpointTopic = this.topic('substations', id, 'setpoint');
+    link.client.on('connect', () => {
+      link.client.subscribe(setpointTopic, { qos: 1 }, (err) => {
+        if (err) this.opts.log.warn({ substation: id, err: err.message }, 'setpoint subscription failed');
+      });
+    });
+    link.client.on('message', (topic, payload) => {
+      if (topic !== setpointTopic) return;
+      const sp = parseSetpoint(payload);
+      if (!sp.ok) {
+        this.counters.setpointsRejected++;
+        this.opts.log.warn({ substation: id, reason: sp.reason }, 'setpoint refused');
+        return;
+      }
+      this.net?.applySetpoint(id, sp.value);
+      this.counters.setpointsApplied++;
+      this.opts.log.info({ substation: id, setpoint: sp.value }, 'setpoint applied');
+    });
+    return link;
+  }
+
+  private topic(kind: string, id: string, leaf: string): string {
+    return `${this.opts.topicRoot}/${kind}/${id}/${leaf}`;
+  }
+
+  private push(ev: SimEvent): void {
+    const h = this.heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): SimEvent | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+const before = (a: SimEvent, b: SimEvent): boolean => a.due < b.due || (a.due === b.due && a.order < b.order);
+
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/**
+ * A setpoint payload (DESIGN.md contract plus heatwatch's slopeDelta and buildingValves), read with
+ * absolute semantics: a message is the full setpoint in force, so a missing `supplyTemp` returns the
+ * substation to its curve. Bad input is refused with a reason, never thrown.
+ */
+export function parseSetpoint(
+  payload: Buffer,
+): { ok: true; value: SimSetpoint } | { ok: false; reason: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'not_json' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, reason: 'bad_shape' };
+  const o = raw as Record<string, unknown>;
+  const num = (k: string): number | undefined | 'bad' => {
+    const v = o[k];
+    if (v === undefined || v === null) return undefined;
+    return typeof v === 'number' && Number.isFinite(v) ? v : 'bad';
+  };
+  const value: SimSetpoint = {};
+  for (const k of ['supplyOffset', 'slopeDelta', 'valve'] as const) {
+    const v = num(k);
+    if (v === 'bad') return { ok: false, reason: `${k}_not_number` };
+    if (v !== undefined) value[k] = v;
+  }
+  const st = num('supplyTemp');
+  if (st === 'bad') return { ok: false, reason: 'supplyTemp_not_number' };
+  value.supplyTemp = st ?? null;
+  if (o.buildingValves !== undefined) {
+    const bv = o.buildingValves;
+    if (typeof bv !== 'object' || bv === null || Array.isArray(bv))
+      return { ok: false, reason: 'buildingValves_shape' };
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(bv)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, reason: 'buildingValves_shape' };
+      out[k] = v;
+    }
+    value.buildingValves = out;
+  }
+  return { ok: true, value };
+}
+
+/** Ends a client, waiting for in-flight acks while connected, but never longer than a moment. */
+async function endClient(client: MqttClient): Promise<void> {
+  const force = !client.connected;
+  await Promise.race([
+    client.endAsync(force).catch(() => undefined),
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      t.unref();
+    }),
+  ]);
+  if (!client.disconnected) client.end(true);
+}
