@@ -274,6 +274,34 @@ export const serviceSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Scale-out (docs/deploy.md): which substations this instance's rules engine owns. Partitions of
+     * several instances must not overlap, so each substation's tickets, re-checks and setpoints come
+     * from exactly one instance. Empty: this instance owns every substation (one process).
+     */
+    partition: z
+      .object({
+        substations: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** Online backups of the SQLite databases in dataDir (src/ops/backup.ts, `heatwatch backup`). */
+    backup: z
+      .object({
+        /** Where backups are written; relative to dataDir unless absolute. */
+        dir: z.string().min(1).default('backups'),
+        /** Backup sets kept; older ones are deleted after a successful backup. */
+        keep: z.number().int().min(1).max(10_000).default(7),
+        /** Pages copied per step; between steps the service keeps writing. */
+        pagesPerStep: z.number().int().min(1).max(1_000_000).default(1000),
+        /**
+         * Another process writing restarts a stepwise copy (SQLite backup API). After this many
+         * restarts the rest is copied in one step, inside one read snapshot (WAL: writers go on).
+         */
+        maxRestarts: z.number().int().min(0).max(1000).default(3),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
