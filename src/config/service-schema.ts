@@ -130,6 +130,8 @@ export const serviceSchema = z
         deadLetterPruneIntervalMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
         /** Time allowed for the broker's first CONNACK at start. */
         brokerConnectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** /api/health waits this long for the reading store's ping before calling it unreachable. */
+        storePingTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
       })
       .strict()
       .prefault({}),

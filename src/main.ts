@@ -1,0 +1,321 @@
+/**
+ * heatwatch's composition root (STYLE.md layout): load the config, build every adapter, start them
+ * in order, stop them in reverse. Sections below follow the start order; each module's wiring is one
+ * short block, so adding a feature is adding a block.
+ *
+ *   npm start -- [--speed N] [--config DIR]
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type HeatwatchConfig, loadConfig } from './config/loader.ts';
+import { type Clock, ScaledClock, systemClock } from './core/clock.ts';
+import { EventBus } from './core/event-bus.ts';
+import type { HeatEvents } from './core/events.ts';
+import { createLogger, type Logger } from './core/log.ts';
+import { MetricsRegistry } from './core/metrics.ts';
+import { healthProvider, type IngestHealth } from './ingest/health.ts';
+import { Ingestor } from './ingest/ingestor.ts';
+import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
+import { EmbeddedBroker } from './mqtt/broker.ts';
+import { ServiceMqttClient } from './mqtt/client.ts';
+import { Topics } from './mqtt/topics.ts';
+import { StateCheckpoint } from './state/checkpoint.ts';
+import { LiveState } from './state/live-state.ts';
+import { createReadingStore } from './storage/create-store.ts';
+import { DeadLetters } from './storage/dead-letters.ts';
+import { Journal } from './storage/journal.ts';
+import { openOpsDb } from './storage/ops-db.ts';
+import type { ReadingStore } from './storage/reading-store.ts';
+import type { Db, Migration } from './storage/sqlite.ts';
+
+export interface StartOptions {
+  /** Config directory; default HEATWATCH_CONFIG or `config/`. */
+  configDir?: string;
+  env?: Record<string, string | undefined>;
+  /** `--speed N`: overrides clock.speed. */
+  speed?: number;
+  log?: Logger;
+  /** Adjusts the loaded config before anything starts (tests: ports 0, temp dirs). */
+  configure?: (config: HeatwatchConfig) => void;
+  /** Only the ingestion path: no simulator, rules or HTTP (crash tests, the benchmark). */
+  ingestOnly?: boolean;
+}
+
+export interface Heatwatch {
+  config: HeatwatchConfig;
+  clock: Clock;
+  bus: EventBus<HeatEvents>;
+  live: LiveState;
+  metrics: MetricsRegistry;
+  store: ReadingStore;
+  ingestor: Ingestor;
+  journal: Journal;
+  deadLetters: DeadLetters;
+  opsDb: Db;
+  /** The broker ingestion uses (the embedded one's bound address, or mqtt.url). */
+  mqttUrl: string;
+  /** Port of the embedded broker, when there is one. */
+  mqttPort?: number;
+  /** Port of the HTTP server, once the HTTP module is wired. */
+  httpPort?: number;
+  /** Device group key of this run (embedded broker), for an in-process simulator or tests. */
+  deviceKey?: string;
+  health(): Promise<IngestHealth>;
+  stop(): Promise<void>;
+}
+
+export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch> {
+  const env = opts.env ?? process.env;
+  // ── Config ───────────────────────────────────────────────────────────────────────────────────
+  const configDir = opts.configDir ?? env.HEATWATCH_CONFIG ?? 'config';
+  const config = loadConfig(configDir, env);
+  if (opts.speed !== undefined) config.service.clock.speed = opts.speed;
+  opts.configure?.(config);
+  const svc = config.service;
+  const dataFile = (file: string) =>
+    file === ':memory:' || isAbsolute(file) ? file : join(svc.dataDir, file);
+
+  // ── Clock and logger ─────────────────────────────────────────────────────────────────────────
+  const clock = new ScaledClock(
+    svc.clock.speed,
+    svc.clock.start !== undefined ? Date.parse(svc.clock.start) : undefined,
+  );
+  // Transport timers (flushes, disk syncs, reconnects) run in wall time whatever the demo speed.
+  const wallClock = systemClock();
+  const log = opts.log ?? createLogger(svc.logLevel);
+  const bus = new EventBus<HeatEvents>(log.child({ module: 'bus' }));
+  const metrics = new MetricsRegistry();
+  bus.on('alert', 'log', (a) => log[a.active ? 'warn' : 'info']({ alert: a.key }, a.message));
+
+  // Everything started is pushed here; stop() runs it backwards.
+  const stops: Array<{ name: string; stop: () => Promise<void> | void }> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.error({ err, module: s.name }, 'stop failed');
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    // ── Operational database (dead letters, checkpoints; tickets and audit add theirs) ───────────
+    const opsMigrations: Migration[] = [];
+    const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
+    stops.push({ name: 'ops-db', stop: () => void opsDb.close() });
+    const deadLetters = new DeadLetters(
+      opsDb,
+      { payloadBytes: svc.ingest.deadLetterPayloadBytes, retentionDays: svc.ingest.deadLetterRetentionDays },
+      clock,
+    );
+    const pruneTimer = clock.setInterval(() => deadLetters.prune(), svc.ingest.deadLetterPruneIntervalMs);
+    stops.push({ name: 'dead-letter-pruning', stop: () => pruneTimer.cancel() });
+
+    // ── Reading store ────────────────────────────────────────────────────────────────────────────
+    const store = createReadingStore(svc, config.secrets, clock, log);
+    await store.start();
+    stops.push({ name: 'reading-store', stop: () => store.stop() });
+
+    // ── Journal / spool ──────────────────────────────────────────────────────────────────────────
+    const journal = new Journal(
+      {
+        file: dataFile(svc.spool.file),
+        synchronous: svc.spool.synchronous,
+        syncIntervalMs: svc.spool.syncIntervalMs,
+        maxBytes: svc.spool.maxBytes,
+      },
+      wallClock,
+    );
+    journal.start();
+    stops.push({ name: 'journal', stop: () => journal.stop() });
+
+    // ── Live state and its checkpoints ───────────────────────────────────────────────────────────
+    const live = new LiveState(config.registry, svc.state.offlineAfterIntervals);
+    const checkpoint = new StateCheckpoint(
+      opsDb,
+      live,
+      { intervalMs: svc.state.checkpointIntervalMs },
+      wallClock,
+      log.child({ module: 'checkpoint' }),
+    );
+    checkpoint.start();
+    stops.push({ name: 'checkpoint', stop: () => checkpoint.stop() });
+
+    // ── Embedded broker (unless mqtt.mode is external) ───────────────────────────────────────────
+    const topics = new Topics(svc.mqtt.topicRoot);
+    let mqttUrl = svc.mqtt.url ?? '';
+    let mqttPort: number | undefined;
+    let servicePassword = config.secrets.mqttPassword;
+    let deviceKey = config.secrets.deviceKey;
+    if (svc.mqtt.mode === 'embedded') {
+      const trust = resolveTrustSecrets(config.secrets, config.registry, log.child({ module: 'auth' }));
+      servicePassword = trust.servicePassword;
+      deviceKey = trust.deviceKey;
+      const auth = new DeviceAuth({
+        registry: config.registry,
+        weatherStationIds: [config.network.weatherStation],
+        topicRoot: svc.mqtt.topicRoot,
+        deviceKey: trust.deviceKey,
+        service: { username: svc.mqtt.username, password: trust.servicePassword },
+        passwordCheckConcurrency: svc.mqtt.limits.passwordCheckConcurrency,
+        passwordCheckQueue: svc.mqtt.limits.passwordCheckQueue,
+        log: log.child({ module: 'auth' }),
+      });
+      const broker = new EmbeddedBroker({
+        host: svc.mqtt.host,
+        port: svc.mqtt.port,
+        limits: svc.mqtt.limits,
+        auth,
+        clock,
+        tls: svc.mqtt.tls,
+        log: log.child({ module: 'broker' }),
+      });
+      mqttPort = (await broker.start()).port;
+      stops.push({ name: 'broker', stop: () => broker.stop() });
+      mqttUrl = `mqtt://${svc.mqtt.host}:${mqttPort}`;
+    }
+
+    // ── Ingestion: decode → journal → acknowledge; journal → store ───────────────────────────────
+    const ingestor = new Ingestor({
+      registry: () => live.index,
+      topics,
+      journal,
+      deadLetters,
+      store,
+      live,
+      bus,
+      metrics,
+      clock,
+      wallClock,
+      log: log.child({ module: 'ingest' }),
+      settings: {
+        limits: {
+          maxPayloadBytes: svc.mqtt.limits.maxPayloadBytes,
+          maxJsonDepth: svc.ingest.maxJsonDepth,
+          maxReadingsPerMessage: svc.ingest.maxReadingsPerMessage,
+          futureToleranceMs: svc.ingest.futureToleranceMs,
+          maxReadingAgeMs: svc.ingest.maxReadingAgeH * 3_600_000,
+        },
+        batchSize: svc.ingest.batchSize,
+        flushIntervalMs: svc.ingest.flushIntervalMs,
+        replayInitialBackoffMs: svc.spool.replayInitialBackoffMs,
+        replayMaxBackoffMs: svc.spool.replayMaxBackoffMs,
+      },
+    });
+    ingestor.start();
+    stops.push({ name: 'ingestor', stop: () => ingestor.stop() });
+    const mqttClient = new ServiceMqttClient(
+      {
+        url: mqttUrl,
+        clientId: svc.mqtt.clientId,
+        username: svc.mqtt.username,
+        password: servicePassword,
+        // aedes 1.x speaks MQTT 3.1.1 only; an external broker gets MQTT 5 when it offers it.
+        protocolVersion: svc.mqtt.mode === 'embedded' ? 4 : 'auto',
+        sessionExpiryS: svc.mqtt.sessionExpiryS,
+        receiveMaximum: svc.mqtt.receiveMaximum,
+        keepaliveS: svc.mqtt.keepaliveS,
+        reconnectPeriodMs: svc.mqtt.reconnectPeriodMs,
+        connectTimeoutMs: svc.ingest.brokerConnectTimeoutMs,
+        filters: topics.ingestFilters(svc.mqtt.sharedGroup),
+      },
+      (topic, payload, done) => ingestor.handle(topic, payload, done),
+      log.child({ module: 'mqtt-client' }),
+    );
+    await mqttClient.start();
+    stops.push({ name: 'mqtt-client', stop: () => mqttClient.stop() });
+    const health = healthProvider({
+      broker: () => ({ connected: mqttClient.connected, detail: mqttUrl }),
+      store,
+      ingestor,
+      journalStats: () => journal.stats(),
+      configVersion: () => config.version,
+      pingTimeoutMs: svc.ingest.storePingTimeoutMs,
+    });
+
+    // ── Rules and tickets (wired by the rules module) ────────────────────────────────────────────
+
+    // ── HTTP API and dashboard (wired by the HTTP module: metrics.render(), health.health(),
+    //    ingestor.submit() as the manual-reading sink, live as LiveView) ──────────────────────────
+    let httpPort: number | undefined;
+
+    // ── Simulator (sim.enabled and not opts.ingestOnly; wired by the simulator module) ───────────
+
+    const dashboardUrl = `http://${svc.http.host}:${httpPort ?? svc.http.port}/`;
+    log.info({ mqtt: mqttUrl, store: store.kind, speed: clock.speed }, `heatwatch running: ${dashboardUrl}`);
+
+    return {
+      config,
+      clock,
+      bus,
+      live,
+      metrics,
+      store,
+      ingestor,
+      journal,
+      deadLetters,
+      opsDb,
+      mqttUrl,
+      mqttPort,
+      httpPort,
+      deviceKey,
+      health: () => health.health(),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** `--speed N`, `--config DIR`; anything else is refused with usage. */
+export function parseArgs(argv: readonly string[]): { speed?: number; configDir?: string } {
+  const out: { speed?: number; configDir?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    if (a === '--speed' && next !== undefined) {
+      const n = Number(next);
+      if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--speed needs a positive number, got '${next}'`);
+      out.speed = n;
+      i++;
+    } else if (a === '--config' && next !== undefined) {
+      out.configDir = next;
+      i++;
+    } else throw new Error(`unknown argument '${a}' (usage: heatwatch [--speed N] [--config DIR])`);
+  }
+  return out;
+}
+
+async function runFromCommandLine(): Promise<void> {
+  let hw: Heatwatch;
+  try {
+    hw = await startHeatwatch(parseArgs(process.argv.slice(2)));
+  } catch (err) {
+    process.stderr.write(`heatwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`heatwatch: ${signal}, stopping\n`);
+    hw.stop().then(
+      () => {
+        process.exitCode = 0;
+      },
+      (err: unknown) => {
+        process.stderr.write(`heatwatch: stop failed: ${String(err)}\n`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href)
+  void runFromCommandLine();
