@@ -16,9 +16,10 @@ export const SUBSTATION_MEASUREMENT = 'substation';
 export const classTag = (c: string): string => `class_${c}`;
 
 // Line protocol escaping: measurement names escape comma and space; tag keys, tag values and field
-// keys also escape `=`. Backslashes are escaped first so an id ending in one cannot eat a delimiter.
-const escMeasurement = (s: string): string => s.replace(/\\/g, '\\\\').replace(/[, ]/g, (m) => `\\${m}`);
-const escKey = (s: string): string => s.replace(/\\/g, '\\\\').replace(/[,= ]/g, (m) => `\\${m}`);
+// keys also escape `=`. A backslash is kept as it is (InfluxDB reads `\\` in a tag as two characters);
+// a value ending in one cannot be written, which registry ids (letters, digits, _ and -) never do.
+const escMeasurement = (s: string): string => s.replace(/[, ]/g, (m) => `\\${m}`);
+const escKey = (s: string): string => s.replace(/[,= ]/g, (m) => `\\${m}`);
 
 type Field = [key: string, value: number | undefined, kind: 'float' | 'int'];
 

@@ -278,6 +278,21 @@ export function readingStoreSuite(name: string, open: () => Promise<StoreHarness
       expectSameHistory(got, expectedHistory(rs, q));
     });
 
+    it('round-trips ids with characters that line protocol and InfluxQL must escape', async () => {
+      // The registry only allows [A-Za-z0-9_-] ids today; the store must not depend on that.
+      const odd = { ...UNITS[0]!, sensorId: "s 1,a=b'c\\d", buildingId: 'b one', substationId: 'ss=1' };
+      await store.writeRoom([reading(odd, T0, 20.5), reading(UNITS[0]!, T0, 30)]);
+      const base = { fromMs: T0, toMs: T0 + MIN, everyMs: MIN };
+      const one = [{ ts: T0, meanC: 20.5, minC: 20.5, maxC: 20.5, count: 1 }];
+      expect(await store.roomHistory({ ...base, sensorId: odd.sensorId })).toEqual(one);
+      expect(await store.roomHistory({ ...base, buildingId: 'b one', positionClass: 'top' })).toEqual(one);
+      expect(await store.roomHistory({ ...base, substationId: 'ss=1' })).toEqual(one);
+      await store.writeSubstation([sub("ss 2,x='y'", T0, 66)]);
+      expect(await store.substationHistory({ ...base, substationId: "ss 2,x='y'" })).toEqual([
+        { ts: T0, supplyTempC: 66, returnTempC: 46, count: 1 },
+      ]);
+    });
+
     it('accepts empty batches and answers ping', async () => {
       await expect(store.writeRoom([])).resolves.toBeUndefined();
       await expect(store.writeSubstation([])).resolves.toBeUndefined();
