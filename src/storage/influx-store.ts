@@ -16,6 +16,7 @@ import type {
   SubstationHistoryPoint,
   SubstationHistoryQuery,
 } from './reading-store.ts';
+import { StoreWriteError } from './reading-store.ts';
 
 export interface InfluxStoreOptions {
   /** Base URL, e.g. http://influxdb:8086. */
@@ -103,7 +104,8 @@ export class InfluxReadingStore implements ReadingStore {
   /** Sends the lines in order, in requests bounded by lines and bytes; rejects on the first failure. */
   private async writeLines(lines: string[]): Promise<void> {
     const client = this.client;
-    if (!client || !this.writeOptions) throw Errors.storeDown('the InfluxDB reading store is not started');
+    if (!client || !this.writeOptions)
+      throw new StoreWriteError('the InfluxDB reading store is not started', true);
     let chunk: string[] = [];
     let bytes = 0;
     for (const l of lines) {
@@ -130,7 +132,13 @@ export class InfluxReadingStore implements ReadingStore {
     try {
       await api.close();
     } catch (err) {
-      throw Errors.storeDown(`InfluxDB write failed: ${err instanceof Error ? err.message : String(err)}`);
+      const status = (err as { statusCode?: unknown }).statusCode;
+      // 400 (bad line, field type conflict), 413 (body too large) and 422 (outside the bucket's
+      // retention) refuse the data itself. Anything else — refused connection, timeout, 5xx, 429, and
+      // 401/403/404 (a token or bucket an operator must fix) — can succeed when replayed later.
+      const permanent = status === 400 || status === 413 || status === 422;
+      const message = `InfluxDB write failed: ${err instanceof Error ? err.message : String(err)}`;
+      throw new StoreWriteError(message, !permanent);
     }
   }
 

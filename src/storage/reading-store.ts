@@ -1,3 +1,4 @@
+import { HwError } from '../core/errors.ts';
 import type { RoomReading, SubstationReading } from '../core/readings.ts';
 import type { PositionClass } from '../core/registry.ts';
 
@@ -43,9 +44,26 @@ export interface SubstationHistoryPoint {
 }
 
 /**
+ * Why a write failed, as the spool needs to know it. `retriable`: the store is down, slow or busy, and
+ * the same batch will succeed later (spool it and replay with backoff). Not retriable: the store
+ * refused the data itself (a constraint, a field type conflict, a body too large); replaying it
+ * unchanged fails forever, so the caller should dead-letter it rather than block the spool behind it.
+ */
+export class StoreWriteError extends HwError {
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+  ) {
+    super(retriable ? 'HW_ERR_STORE_UNAVAILABLE' : 'HW_ERR_STORE_REFUSED', retriable ? 503 : 502, message);
+    this.name = 'StoreWriteError';
+  }
+}
+
+/**
  * The reading store port (DESIGN.md decision 2). Writes are idempotent: the same series and
  * timestamp written twice is one point, so spool replays never double a reading.
- * A write that rejects has stored nothing the caller may count on; the caller spools the batch.
+ * A write that rejects has stored nothing the caller may count on; the caller spools the batch. Writes
+ * reject with a StoreWriteError saying whether a replay can succeed.
  */
 export interface ReadingStore {
   readonly kind: string;

@@ -10,6 +10,7 @@ import type {
   SubstationHistoryPoint,
   SubstationHistoryQuery,
 } from './reading-store.ts';
+import { StoreWriteError } from './reading-store.ts';
 import { type Db, type Migration, openDb } from './sqlite.ts';
 
 /**
@@ -192,22 +193,20 @@ export class SqliteReadingStore implements ReadingStore {
 
   // Not `async`: the transaction runs and commits before the promise is handed back.
   writeRoom(readings: readonly RoomReading[]): Promise<void> {
-    try {
-      if (!this.insertRoomBatch) throw Errors.storeDown('the SQLite reading store is not started');
-      if (readings.length > 0) this.insertRoomBatch(readings);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.write(this.insertRoomBatch, readings);
   }
 
   writeSubstation(readings: readonly SubstationReading[]): Promise<void> {
+    return this.write(this.insertSubstationBatch, readings);
+  }
+
+  private write<T>(insert: ((rows: readonly T[]) => void) | undefined, rows: readonly T[]): Promise<void> {
+    if (!insert) return Promise.reject(new StoreWriteError('the SQLite reading store is not started', true));
     try {
-      if (!this.insertSubstationBatch) throw Errors.storeDown('the SQLite reading store is not started');
-      if (readings.length > 0) this.insertSubstationBatch(readings);
+      if (rows.length > 0) insert(rows);
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(toWriteError(err));
     }
   }
 
@@ -318,6 +317,18 @@ export class SqliteReadingStore implements ReadingStore {
     if (!this.db) throw Errors.storeDown('the SQLite reading store is not started');
     return this.db;
   }
+}
+
+/**
+ * SQLite refusing the rows themselves (a constraint, a value too big) fails the same way on every
+ * replay; anything else (busy, I/O, disk full) may pass later. Codes: https://sqlite.org/rescode.html
+ */
+const PERMANENT_SQLITE = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+
+function toWriteError(err: unknown): StoreWriteError {
+  const code = (err as { code?: unknown }).code;
+  const message = `SQLite write failed: ${err instanceof Error ? err.message : String(err)}`;
+  return new StoreWriteError(message, !(typeof code === 'string' && PERMANENT_SQLITE.test(code)));
 }
 
 /** Buckets are whole milliseconds of at least 1; a hostile `every=0` would divide by zero. */

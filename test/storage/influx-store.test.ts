@@ -161,6 +161,30 @@ describe.skipIf(!haveInfluxd)('InfluxReadingStore against InfluxDB 1.6 (InfluxQL
     }
   });
 
+  it('rejects data the server refuses as not retriable, and a missing database as retriable', async () => {
+    await influxAdmin(influxd.url, 'CREATE DATABASE "hw_conflict"');
+    // `seq` already holds floats in this shard; heatwatch writes it as an integer: a type conflict.
+    const u = UNITS[0]!;
+    await influxV1Write(influxd.url, 'hw_conflict', [
+      `room,building=${u.buildingId},sensor=${u.sensorId} temp_c=20,seq=1.5 ${T0}`,
+    ]);
+    const store = new InfluxReadingStore(storeOptions(relay.url, { bucket: 'hw_conflict' }), silentLogger());
+    await store.start();
+    await expect(store.writeRoom([reading(u, T0 + 1000, 21, { seq: 7 })])).rejects.toMatchObject({
+      code: 'HW_ERR_STORE_REFUSED',
+      retriable: false,
+      message: expect.stringMatching(/field type conflict/),
+    });
+    const missing = new InfluxReadingStore(storeOptions(relay.url, { bucket: 'hw_not_yet' }), silentLogger());
+    await missing.start();
+    await expect(missing.writeRoom([reading(u, T0, 21)])).rejects.toMatchObject({
+      code: 'HW_ERR_STORE_UNAVAILABLE',
+      retriable: true,
+    });
+    await store.stop();
+    await missing.stop();
+  });
+
   it('reads a bucket that does not exist yet as an empty history, and pings', async () => {
     const store = new InfluxReadingStore(
       storeOptions(influxd.url, { bucket: 'never_created' }),
@@ -368,6 +392,7 @@ describe('InfluxReadingStore when the server is not there', () => {
     await store.start();
     await expect(store.writeRoom([reading(UNITS[0]!, T0, 20)])).rejects.toMatchObject({
       code: 'HW_ERR_STORE_UNAVAILABLE',
+      retriable: true,
     });
     await expect(
       store.writeSubstation([{ substationId: 'ss1', ts: T0, supplyTempC: 70, returnTempC: 50 }]),

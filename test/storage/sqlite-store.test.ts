@@ -60,7 +60,12 @@ describe('SqliteReadingStore', () => {
     const store = await make();
     const good = reading(UNITS[0]!, T0, 20);
     const bad = { ...reading(UNITS[1]!, T0, 20), buildingId: null as unknown as string }; // NOT NULL
-    await expect(store.writeRoom([good, bad])).rejects.toThrow(/NOT NULL/);
+    // A constraint fails the same way on every replay: not retriable, so ingestion dead-letters it.
+    await expect(store.writeRoom([good, bad])).rejects.toMatchObject({
+      code: 'HW_ERR_STORE_REFUSED',
+      retriable: false,
+      message: expect.stringMatching(/NOT NULL/),
+    });
     expect(
       await store.roomHistory({ sensorId: good.sensorId, fromMs: T0, toMs: T0 + 1, everyMs: 1000 }),
     ).toEqual([]);
@@ -70,6 +75,7 @@ describe('SqliteReadingStore', () => {
     const store = new SqliteReadingStore(options(), new ManualClock(T0), silentLogger());
     await expect(store.writeRoom([reading(UNITS[0]!, T0, 20)])).rejects.toMatchObject({
       code: 'HW_ERR_STORE_UNAVAILABLE',
+      retriable: true,
     });
     await store.start();
     await store.stop();
