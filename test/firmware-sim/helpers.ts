@@ -115,6 +115,7 @@ export class CountingSubscriber {
   forecasts: Array<{ issued: number; points: unknown[] }> = [];
   status = new Map<string, Record<string, unknown>>();
   private lastSeq = new Map<string, number>();
+  private retainedTopics = new Set<string>();
 
   constructor(
     private readonly url: string,
@@ -134,8 +135,19 @@ export class CountingSubscriber {
     await this.client.subscribeAsync(`${this.root}/#`, { qos: 1 });
   }
 
+  /**
+   * Leaves nothing behind on a shared broker: the subscription goes (so the session queues nothing
+   * more) and the retained status and forecast messages of this topic root are cleared.
+   */
   async stop(): Promise<void> {
-    await this.client?.endAsync();
+    const c = this.client;
+    if (!c) return;
+    if (c.connected) {
+      await c.unsubscribeAsync(`${this.root}/#`).catch(() => undefined);
+      for (const t of this.retainedTopics)
+        await c.publishAsync(t, '', { qos: 1, retain: true }).catch(() => undefined);
+    }
+    await c.endAsync(!c.connected);
   }
 
   get uniqueReadings(): number {
@@ -150,7 +162,8 @@ export class CountingSubscriber {
 
   private onMessage(topic: string, text: string): void {
     const [, kind, id, leaf] = topic.split('/');
-    if (!id) return;
+    if (!id || text === '') return;
+    if (leaf === 'status' || leaf === 'forecast' || leaf === 'setpoint') this.retainedTopics.add(topic);
     if (kind === 'sensors' && leaf === 'status') {
       this.status.set(id, JSON.parse(text));
       return;
