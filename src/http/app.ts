@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { ServiceConfig } from '../config/service-schema.ts';
@@ -52,7 +52,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     loggerInstance: o.log as FastifyBaseLogger,
     bodyLimit: o.http.bodyLimitBytes,
     // The token may ride in /api/live's query string; security.ts logs requests without the query.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
   });
   const audit = new AuditLog(o.db);
