@@ -11,6 +11,18 @@ const COMMANDS: Record<
     summary: 'validate a config directory and print every problem as file: path: message',
     load: () => import('./cli/check-config.ts'),
   },
+  'mosquitto-files': {
+    summary: 'write a Mosquitto password file and ACL from the registry and device key',
+    load: () => import('./cli/mosquitto-files.ts'),
+  },
+  backup: {
+    summary: 'copy every SQLite database into a checked backup set while heatwatch runs (online)',
+    load: () => import('./cli/backup.ts'),
+  },
+  restore: {
+    summary: 'put a backup set back into the data directory (heatwatch stopped)',
+    load: () => import('./cli/restore.ts'),
+  },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,122 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatIssue, tryLoadConfig } from '../config/loader.ts';
+import { deriveDevicePassword, deviceIdentities } from '../mqtt/auth.ts';
+import { mosquittoAcl, mosquittoPasswordLine } from '../mqtt/mosquitto.ts';
+
+const USAGE = `usage: heatwatch mosquitto-files --out DIR [--config DIR] [--iterations N]
+
+Writes, for a production Mosquitto 2.x, from the registry (network.yaml) and the secrets in the
+environment (HEATWATCH_DEVICE_KEY, HEATWATCH_MQTT_PASSWORD):
+  DIR/password_file   every device (derived password) and the service account, PBKDF2-SHA512
+  DIR/acl_file        each device writes only its own topics; the service reads all
+  DIR/heatwatch.conf  listener settings to include from mosquitto.conf
+`;
+
+/** `mosquitto-files --out DIR`: the external broker's credentials and ACL, equal to the embedded one's. */
+export async function run(args: string[]): Promise<number> {
+  let values: { out?: string; config?: string; iterations?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        out: { type: 'string' },
+        config: { type: 'string' },
+        iterations: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help || !values.out) {
+    process.stderr.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  // 1000 rounds: derived passwords carry 256 bits, so the count guards only the service password;
+  // Mosquitto pays it on every login, so more mostly slows reconnect storms.
+  const iterations = Number(values.iterations ?? 1000);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) {
+    process.stderr.write(`--iterations must be a whole number from 1 to 10000000\n`);
+    return 2;
+  }
+  const dir = values.config ?? process.env.HEATWATCH_CONFIG ?? 'config';
+  const loaded = tryLoadConfig(dir);
+  if (!loaded.ok) {
+    for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
+    return 1;
+  }
+  const { service, network, registry, secrets } = loaded.config;
+  if (!secrets.deviceKey || !secrets.mqttPassword) {
+    process.stderr.write(
+      'HEATWATCH_DEVICE_KEY and HEATWATCH_MQTT_PASSWORD must both be set: the files carry hashes of ' +
+        'passwords derived from them, and devices and the service must use the same values.\n',
+    );
+    return 2;
+  }
+  const { identities, ambiguous } = deviceIdentities(registry, [network.weatherStation]);
+  if (ambiguous.length > 0) {
+    process.stderr.write(`ids used by more than one kind of device, left out: ${ambiguous.join(', ')}\n`);
+  }
+  identities.delete(service.mqtt.username);
+  const pw: string[] = [];
+  const ownHash: string[] = [];
+  for (const identity of identities.values()) {
+    // Its own scrypt hash means heatwatch never knew the password: Mosquitto needs it set by hand.
+    if (identity.passwordHash) ownHash.push(identity.id);
+    else
+      pw.push(
+        mosquittoPasswordLine(identity.id, deriveDevicePassword(secrets.deviceKey, identity.id), iterations),
+      );
+  }
+  pw.push(mosquittoPasswordLine(service.mqtt.username, secrets.mqttPassword, iterations));
+
+  const out = resolve(values.out);
+  mkdirSync(out, { recursive: true });
+  const pwFile = join(out, 'password_file');
+  const aclFile = join(out, 'acl_file');
+  // The password file is a list of hashes of working credentials: readable by the broker only.
+  writeFileSync(pwFile, `${pw.join('\n')}\n`, { mode: 0o600 });
+  chmodSync(pwFile, 0o600);
+  writeFileSync(
+    aclFile,
+    mosquittoAcl({
+      topicRoot: service.mqtt.topicRoot,
+      identities: identities.values(),
+      serviceUser: service.mqtt.username,
+    }),
+  );
+  writeFileSync(join(out, 'heatwatch.conf'), mosquittoConf(pwFile, aclFile));
+  process.stdout.write(
+    `wrote ${pw.length} accounts to ${pwFile} and the ACL to ${aclFile} (${identities.size} devices)\n`,
+  );
+  if (ownHash.length > 0)
+    process.stderr.write(
+      `${ownHash.length} sensors have their own passwordHash and are NOT in the password file; add them ` +
+        `with mosquitto_passwd: ${ownHash.slice(0, 10).join(', ')}${ownHash.length > 10 ? ', …' : ''}\n`,
+    );
+  return 0;
+}
+
+/** The settings heatwatch's promises rely on (docs/reliability.md explains each). */
+function mosquittoConf(pwFile: string, aclFile: string): string {
+  return `# heatwatch: include from mosquitto.conf, or copy into it.
+per_listener_settings false
+allow_anonymous false
+password_file ${pwFile}
+acl_file ${aclFile}
+# Largest packet accepted, bytes: heatwatch's mqtt.limits.maxPayloadBytes plus the topic and header.
+max_packet_size 66560
+# Keep QoS 1 messages for heatwatch while it is away or slow: the defaults (1000 messages, 20 in flight)
+# drop messages under load. Size the queue for the longest ingestion outage you plan to survive:
+# devices x reports per hour x hours (e.g. 100 000 sensors every 5 min for 2 h = 2 400 000).
+max_queued_messages 2400000
+max_queued_bytes 0
+max_inflight_messages 1000
+# Sessions and queued messages survive a broker restart.
+persistence true
+autosave_interval 60
+`;
+}
