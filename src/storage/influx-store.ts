@@ -16,7 +16,7 @@ import type {
   SubstationHistoryPoint,
   SubstationHistoryQuery,
 } from './reading-store.ts';
-import { StoreWriteError } from './reading-store.ts';
+import { checkRange, StoreWriteError } from './reading-store.ts';
 
 export interface InfluxStoreOptions {
   /** Base URL, e.g. http://influxdb:8086. */
@@ -242,8 +242,10 @@ export class InfluxReadingStore implements ReadingStore {
 /** An InfluxQL string literal: backslash and single quote escaped, so an id cannot end the literal. */
 const str = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-const timeRange = (q: { fromMs: number; toMs: number }): string =>
-  `time >= ${Math.floor(q.fromMs)}ms AND time < ${Math.floor(q.toMs)}ms`;
+const timeRange = (q: { fromMs: number; toMs: number }): string => {
+  checkRange(q);
+  return `time >= ${Math.floor(q.fromMs)}ms AND time < ${Math.floor(q.toMs)}ms`;
+};
 
 const every = (everyMs: number): number => {
   if (!Number.isFinite(everyMs) || everyMs < 1) throw Errors.badRequest('every must be at least 1 ms');

@@ -1,4 +1,4 @@
-import { HwError } from '../core/errors.ts';
+import { Errors, HwError } from '../core/errors.ts';
 import type { RoomReading, SubstationReading } from '../core/readings.ts';
 import type { PositionClass } from '../core/registry.ts';
 
@@ -24,6 +24,12 @@ export interface SubstationHistoryQuery {
   fromMs: number;
   toMs: number;
   everyMs: number;
+}
+
+/** A range must be two finite instants; the HTTP layer validates too, this guards other callers. */
+export function checkRange(q: { fromMs: number; toMs: number }): void {
+  if (!Number.isFinite(q.fromMs) || !Number.isFinite(q.toMs))
+    throw Errors.badRequest('from and to must be epoch milliseconds');
 }
 
 export interface HistoryPoint {

@@ -10,7 +10,7 @@ import type {
   SubstationHistoryPoint,
   SubstationHistoryQuery,
 } from './reading-store.ts';
-import { StoreWriteError } from './reading-store.ts';
+import { checkRange, StoreWriteError } from './reading-store.ts';
 import { type Db, type Migration, openDb } from './sqlite.ts';
 
 /**
@@ -26,11 +26,12 @@ export const classesFromMask = (mask: number): PositionClass[] =>
   (Object.keys(CLASS_BITS) as PositionClass[]).filter((c) => (mask & CLASS_BITS[c]) !== 0);
 
 /**
- * Room readings are keyed by (sensor, source, ts): the same series and instant written again replaces
+ * Room readings are keyed by (sensor, ts, source): the same series and instant written again replaces
  * the row, so a spool replay never doubles a reading (DESIGN.md decision 4). `source` is part of the
  * key because a manual in-home measurement is a reading of its own, never an overwrite of the
  * sensor's (DOMAIN.md), matching the InfluxDB schema where `source` is a tag.
- * WITHOUT ROWID clusters each sensor's rows by time, so per-sensor history reads one key range; the
+ * WITHOUT ROWID clusters each sensor's rows by time (ts before source, so a time range is one key
+ * range of the primary key), so per-sensor history reads only the rows it returns; the
  * building and substation indexes carry ts, classes and temp so those queries never touch the table.
  */
 export const readingStoreMigrations: readonly Migration[] = [
@@ -50,7 +51,7 @@ export const readingStoreMigrations: readonly Migration[] = [
         floor         INTEGER NOT NULL,
         col           INTEGER NOT NULL,
         classes       INTEGER NOT NULL,
-        PRIMARY KEY (sensor_id, source, ts)
+        PRIMARY KEY (sensor_id, ts, source)
       ) WITHOUT ROWID;
       CREATE INDEX room_readings_building ON room_readings (building_id, ts, classes, temp_c);
       CREATE INDEX room_readings_substation ON room_readings (substation_id, ts, classes, temp_c);
@@ -213,6 +214,7 @@ export class SqliteReadingStore implements ReadingStore {
   async roomHistory(q: HistoryQuery): Promise<HistoryPoint[]> {
     const db = this.open();
     const every = bucketMs(q.everyMs);
+    checkRange(q);
     const where: string[] = ['ts >= ?', 'ts < ?'];
     const args: Array<number | string> = [q.fromMs, q.toMs];
     if (q.sensorId !== undefined) {
@@ -248,6 +250,7 @@ export class SqliteReadingStore implements ReadingStore {
   async substationHistory(q: SubstationHistoryQuery): Promise<SubstationHistoryPoint[]> {
     const db = this.open();
     const every = bucketMs(q.everyMs);
+    checkRange(q);
     const rows = db
       .prepare(
         `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS bucket, AVG(supply_temp_c) AS supply, AVG(return_temp_c) AS ret,
@@ -287,7 +290,7 @@ export class SqliteReadingStore implements ReadingStore {
     let cutoff = 0;
     try {
       for (const table of ['room_readings', 'substation_readings'] as const) {
-        const key = table === 'room_readings' ? 'sensor_id, source, ts' : 'substation_id, ts';
+        const key = table === 'room_readings' ? 'sensor_id, ts, source' : 'substation_id, ts';
         for (;;) {
           const db = this.db;
           if (!db) return total;

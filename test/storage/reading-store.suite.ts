@@ -293,6 +293,27 @@ export function readingStoreSuite(name: string, open: () => Promise<StoreHarness
       ]);
     });
 
+    it('refuses a query without a scope, with a bucket under 1 ms or with a non-finite range', async () => {
+      const bad = { code: 'HW_ERR_BAD_REQUEST' };
+      await expect(store.roomHistory({ fromMs: T0, toMs: T0 + HOUR, everyMs: MIN })).rejects.toMatchObject(
+        bad,
+      );
+      await expect(
+        store.roomHistory({ buildingId: 'b1', fromMs: T0, toMs: T0 + HOUR, everyMs: 0 }),
+      ).rejects.toMatchObject(bad);
+      await expect(
+        store.roomHistory({ buildingId: 'b1', fromMs: Number.NaN, toMs: T0 + HOUR, everyMs: MIN }),
+      ).rejects.toMatchObject(bad);
+      await expect(
+        store.substationHistory({
+          substationId: 'ss1',
+          fromMs: T0,
+          toMs: Number.POSITIVE_INFINITY,
+          everyMs: MIN,
+        }),
+      ).rejects.toMatchObject(bad);
+    });
+
     it('accepts empty batches and answers ping', async () => {
       await expect(store.writeRoom([])).resolves.toBeUndefined();
       await expect(store.writeSubstation([])).resolves.toBeUndefined();
