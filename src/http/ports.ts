@@ -53,9 +53,11 @@ export interface TicketView {
   status: string;
   /** Short code of the finding, e.g. `building_cold`, `substation_cold`, `cold_spell`. */
   problem: string;
-  targetKind: 'substation' | 'building';
+  targetKind: 'substation' | 'building' | 'unit';
   targetId: string;
   substationId: string;
+  /** The building of a building or unit target (for links and per-building counts). */
+  buildingId?: string;
   summary: string;
   evidence: Array<{ label: string; value: string }>;
   /** The proposed change, in words and in numbers where there are numbers. */

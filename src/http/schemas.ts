@@ -184,9 +184,10 @@ export const ticketSchema = z.object({
   id: z.string(),
   status: z.string(),
   problem: z.string(),
-  targetKind: z.enum(['substation', 'building']),
+  targetKind: z.enum(['substation', 'building', 'unit']),
   targetId: z.string(),
   substationId: z.string(),
+  buildingId: z.string().optional(),
   summary: z.string(),
   evidence: z.array(z.object({ label: z.string(), value: z.string() })),
   proposal: z.object({

@@ -51,10 +51,9 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
         h(
           'a',
           {
-            href:
-              t.targetKind === 'building'
-                ? `#/building/${encodeURIComponent(t.targetId)}`
-                : `#/substation/${encodeURIComponent(t.targetId)}`,
+            href: t.buildingId
+              ? `#/building/${encodeURIComponent(t.buildingId)}`
+              : `#/substation/${encodeURIComponent(t.targetId)}`,
           },
           `${t.targetKind} ${t.targetId}`,
         ),
@@ -143,9 +142,11 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
     const res = await api<{ tickets: Ticket[]; now: number }>('/api/tickets');
     serverNow = res.now;
     fetchedAt = performance.now();
-    const closed = new Set(['closed', 'rejected', 'resolved', 'expired']);
+    const closed = new Set(['closed', 'rejected', 'resolved', 'expired', 'superseded', 'escalated']);
     const shown = res.tickets.filter(
-      (t) => (show.value === 'all' || !closed.has(t.status)) && (!target || t.targetId === target),
+      (t) =>
+        (show.value === 'all' || !closed.has(t.status)) &&
+        (!target || t.targetId === target || t.buildingId === target),
     );
     list.replaceChildren(...(shown.length ? shown.map(card) : [h('p', { class: 'muted' }, 'No tickets.')]));
     tick();

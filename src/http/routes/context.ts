@@ -15,7 +15,14 @@ export interface RouteDeps extends HttpDeps {
 }
 
 /** Statuses after which a ticket no longer needs anyone. */
-export const CLOSED_STATUSES = new Set(['closed', 'rejected', 'resolved', 'expired']);
+export const CLOSED_STATUSES = new Set([
+  'closed',
+  'rejected',
+  'resolved',
+  'expired',
+  'superseded',
+  'escalated',
+]);
 
 /** Open tickets per building and per substation, for the overview counts. */
 export async function openTicketCounts(
@@ -32,7 +39,8 @@ export async function openTicketCounts(
   }
   for (const t of list) {
     if (CLOSED_STATUSES.has(t.status)) continue;
-    if (t.targetKind === 'building') byBuilding.set(t.targetId, (byBuilding.get(t.targetId) ?? 0) + 1);
+    const b = t.buildingId ?? (t.targetKind === 'building' ? t.targetId : undefined);
+    if (b) byBuilding.set(b, (byBuilding.get(b) ?? 0) + 1);
     bySubstation.set(t.substationId, (bySubstation.get(t.substationId) ?? 0) + 1);
   }
   return { byBuilding, bySubstation };

@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import type { HeatwatchConfig } from '../config/loader.ts';
+import type { Clock } from '../core/clock.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { HeatEvents } from '../core/events.ts';
+import type { Logger } from '../core/log.ts';
+import type { Db } from '../storage/sqlite.ts';
+import { buildApp } from './app.ts';
+import type { TokenAuth } from './auth.ts';
+import type { LiveHub } from './live-hub.ts';
+import type {
+  CompliancePort,
+  EngineerPort,
+  HealthPort,
+  HistoryPort,
+  LiveView,
+  ManualReadingSink,
+  MetricsPort,
+} from './ports.ts';
+import { HttpServer } from './server.ts';
+import { TicketServiceAdapter, type TicketServiceLike } from './ticket-adapter.ts';
+
+export interface HttpModuleArgs {
+  config: HeatwatchConfig;
+  clock: Clock;
+  wallClock: Clock;
+  bus: EventBus<HeatEvents>;
+  live: LiveView;
+  /** The operational database, opened with `httpMigrations` among its migrations. */
+  opsDb: Db;
+  log: Logger;
+  store?: HistoryPort;
+  metrics?: MetricsPort;
+  health?: HealthPort;
+  /** The ingestor: `submit(reading)` makes a manual reading durable like any other. */
+  manual?: ManualReadingSink;
+  tickets?: TicketServiceLike;
+  compliance?: CompliancePort;
+  engineer?: EngineerPort;
+  /** Receives the first-start admin token (default: printed to stderr once). */
+  announceAdminToken?: (token: string) => void;
+}
+
+export interface HttpModule {
+  app: FastifyInstance;
+  auth: TokenAuth;
+  hub: LiveHub;
+  /** Listens; resolves with the bound port. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+  /** After an accepted config reload: users.yaml takes effect at once (other http keys need a restart). */
+  onConfig(config: HeatwatchConfig): void;
+}
+
+/** One call for main.ts: builds the API and dashboard from the running modules. */
+export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
+  const svc = a.config.service;
+  const built = await buildApp({
+    http: svc.http,
+    rules: a.config.rules,
+    users: a.config.users,
+    adminToken: a.config.secrets.adminToken,
+    db: a.opsDb,
+    log: a.log.child({ module: 'http' }),
+    announceAdminToken: a.announceAdminToken,
+    version: a.config.version,
+    deps: {
+      clock: a.clock,
+      wallClock: a.wallClock,
+      bus: a.bus,
+      live: a.live,
+      history: a.store,
+      metrics: a.metrics,
+      health: a.health,
+      manual: a.manual,
+      tickets: a.tickets ? new TicketServiceAdapter(a.tickets, () => a.live.index) : undefined,
+      compliance: a.compliance,
+      engineer: a.engineer ?? {
+        configSummary: () => ({
+          version: a.config.version,
+          site: a.config.service.site,
+          // Secrets live in config.secrets only; none of these files carries one.
+          files: { rules: a.config.rules, http: a.config.service.http, ingest: a.config.service.ingest },
+        }),
+      },
+    },
+  });
+  const server = new HttpServer(built.app, svc.http.host, svc.http.port);
+  return {
+    app: built.app,
+    auth: built.auth,
+    hub: built.hub,
+    async start() {
+      await server.start();
+      return server.boundPort;
+    },
+    stop: () => server.stop(),
+    onConfig(config) {
+      built.auth.setUsers(config.users);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type { RegistryIndex } from '../core/registry.ts';
+import type { TicketAction, TicketsPort, TicketView } from './ports.ts';
+
+/**
+ * The shape of the ticket module's records that the API shows, stated structurally so the HTTP
+ * layer depends on no more of src/tickets than it reads.
+ */
+interface TicketRecord {
+  id: string;
+  status: string;
+  problem: string;
+  targetKind: 'unit' | 'building' | 'substation';
+  targetId: string;
+  substationId: string;
+  summary: string;
+  evidence: Record<string, unknown>;
+  action:
+    | { kind: 'supply-offset'; deltaC: number }
+    | { kind: 'slope'; delta: number }
+    | { kind: 'valves'; valves: Record<string, number>; previous: Record<string, number> }
+    | { kind: 'preheat'; offsetC: number; untilTs: number }
+    | { kind: 'field'; task: string };
+  predicted: { text: string };
+  createdTs: number;
+  updatedTs: number;
+  recheckDueTs?: number;
+}
+interface TicketEventRecord {
+  ts: number;
+  actor: string;
+  kind: string;
+  fromStatus?: string;
+  toStatus?: string;
+  reason?: string;
+}
+export interface TicketServiceLike {
+  list(filter?: { status?: string }): TicketRecord[];
+  get(id: string): { ticket: TicketRecord; events: TicketEventRecord[] } | undefined;
+  approve(id: string, actor: string, reason?: string): unknown;
+  reject(id: string, actor: string, reason?: string): unknown;
+  close(id: string, actor: string, reason?: string): unknown;
+  apply(id: string, actor: string, reason?: string): Promise<unknown>;
+}
+
+/** Which operator actions each status allows (mirrors the ticket module's own check, which decides). */
+const ALLOWED: Record<TicketAction, readonly string[]> = {
+  approve: ['proposed'],
+  apply: ['proposed', 'approved'],
+  reject: ['proposed', 'approved'],
+  close: ['applied', 'rechecking'],
+};
+
+const sign = (v: number, digits = 1) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
+
+function describe(a: TicketRecord['action']): TicketView['proposal'] {
+  switch (a.kind) {
+    case 'supply-offset':
+      return { description: `Supply temperature offset ${sign(a.deltaC)} °C`, supplyOffsetC: a.deltaC };
+    case 'slope':
+      return { description: `Heating-curve slope ${sign(a.delta, 2)}` };
+    case 'valves': {
+      const parts = Object.entries(a.valves).map(
+        ([b, v]) =>
+          `${b} ${v.toFixed(0)} %${a.previous[b] !== undefined ? ` (was ${a.previous[b]!.toFixed(0)} %)` : ''}`,
+      );
+      const first = Object.values(a.valves)[0];
+      return { description: `Building entry valves: ${parts.join(', ')}`, valvePct: first };
+    }
+    case 'preheat':
+      return {
+        description: `Pre-heat: offset ${sign(a.offsetC)} °C until ${new Date(a.untilTs).toISOString().slice(0, 16)} UTC`,
+        supplyOffsetC: a.offsetC,
+      };
+    case 'field':
+      return { description: `Field task: ${a.task}` };
+  }
+}
+
+function evidenceRows(e: Record<string, unknown>): TicketView['evidence'] {
+  return Object.entries(e).map(([label, v]) => ({
+    label: label.replace(/([a-z])([A-Z])/g, '$1 $2').replaceAll('_', ' '),
+    value:
+      typeof v === 'number'
+        ? Number.isInteger(v)
+          ? String(v)
+          : v.toFixed(2)
+        : typeof v === 'string'
+          ? v
+          : JSON.stringify(v),
+  }));
+}
+
+/** Adapts the ticket module's TicketService to the API's TicketsPort. */
+export class TicketServiceAdapter implements TicketsPort {
+  constructor(
+    private readonly service: TicketServiceLike,
+    private readonly registry: () => RegistryIndex,
+  ) {}
+
+  private view(t: TicketRecord, events: TicketEventRecord[]): TicketView {
+    const reg = this.registry();
+    const buildingId =
+      t.targetKind === 'building'
+        ? t.targetId
+        : t.targetKind === 'unit'
+          ? reg.sensors.get(t.targetId)?.building.id
+          : undefined;
+    return {
+      id: t.id,
+      status: t.status,
+      problem: t.problem,
+      targetKind: t.targetKind,
+      targetId: t.targetId,
+      substationId: t.substationId,
+      buildingId,
+      summary: t.summary,
+      evidence: evidenceRows(t.evidence),
+      proposal: describe(t.action),
+      predictedEffect: t.predicted.text,
+      createdTs: t.createdTs,
+      updatedTs: t.updatedTs,
+      recheckDueTs: t.recheckDueTs,
+      actions: (Object.keys(ALLOWED) as TicketAction[]).filter((a) => ALLOWED[a].includes(t.status)),
+      events: events.map((e) => ({
+        ts: e.ts,
+        actor: e.actor,
+        kind: e.kind,
+        fromStatus: e.fromStatus,
+        toStatus: e.toStatus,
+        note: e.reason,
+      })),
+    };
+  }
+
+  async list(filter: { status?: string }): Promise<TicketView[]> {
+    const rows = this.service.list(filter.status ? { status: filter.status } : {});
+    return rows.map((t) => this.view(t, this.service.get(t.id)?.events ?? []));
+  }
+
+  async get(id: string): Promise<TicketView | undefined> {
+    const got = this.service.get(id);
+    return got ? this.view(got.ticket, got.events) : undefined;
+  }
+
+  async act(id: string, action: TicketAction, actor: string, note?: string): Promise<TicketView> {
+    // The service throws coded HwErrors (404 unknown, 409 wrong status); they pass through as is.
+    if (action === 'apply') await this.service.apply(id, actor, note);
+    else this.service[action](id, actor, note);
+    const got = this.service.get(id)!;
+    return this.view(got.ticket, got.events);
+  }
+}
