@@ -1,0 +1,58 @@
+import type { ConfigIssue } from '../config/loader.ts';
+import type { ServiceConfig } from '../config/service-schema.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+
+/**
+ * Rules partitioned by substation (docs/deploy.md "Scale-out"). Each rules instance owns the
+ * substations listed in `partition.substations` (empty: all). Only the owner evaluates a substation's
+ * buildings, opens and re-checks its tickets and publishes its setpoints, so with disjoint
+ * partitions every substation has exactly one writer and tickets and schedules stay consistent.
+ */
+export type Partition = ServiceConfig['partition'];
+
+/** A predicate the rules engine and the ticket scheduler apply before acting on a substation. */
+export function ownsSubstation(partition: Partition): (substationId: string) => boolean {
+  if (partition.substations.length === 0) return () => true;
+  const owned = new Set(partition.substations);
+  return (id) => owned.has(id);
+}
+
+/** Substations named in `partition.substations` that the registry does not know, as config issues. */
+export function checkPartition(partition: Partition, registry: RegistryIndex): ConfigIssue[] {
+  return partition.substations.flatMap((id, i) =>
+    registry.substations.has(id)
+      ? []
+      : [
+          {
+            file: 'heatwatch.yaml',
+            path: `partition.substations[${i}]`,
+            message: `unknown substation '${id}'`,
+          },
+        ],
+  );
+}
+
+/**
+ * Checks a set of instances' partitions together (the deployment's view): every substation owned by
+ * exactly one instance. Returns the problems, empty when the partitions are a clean split.
+ */
+export function checkPartitionSet(
+  partitions: ReadonlyMap<string, Partition>,
+  registry: RegistryIndex,
+): string[] {
+  const owner = new Map<string, string[]>();
+  for (const [instance, p] of partitions) {
+    const ids = p.substations.length === 0 ? [...registry.substations.keys()] : p.substations;
+    for (const id of ids) owner.set(id, [...(owner.get(id) ?? []), instance]);
+  }
+  const problems: string[] = [];
+  for (const id of registry.substations.keys()) {
+    const o = owner.get(id) ?? [];
+    if (o.length === 0) problems.push(`substation ${id} is owned by no instance`);
+    if (o.length > 1) problems.push(`substation ${id} is owned by ${o.join(' and ')}`);
+  }
+  for (const id of owner.keys())
+    if (!registry.substations.has(id))
+      problems.push(`unknown substation ${id} in ${owner.get(id)!.join(', ')}`);
+  return problems;
+}
