@@ -372,7 +372,7 @@ describe.skipIf(!haveVictoriaMetrics)(
         silentLogger(),
       );
       await store.start();
-      const room = series(T0 + 30 * 24 * HOUR, 5000 * MIN, MIN); // 30 000 readings, 6 fields each
+      const room = series(T0 + 30 * 24 * HOUR, 2000 * MIN, MIN); // 12 000 readings, 6 fields each
       const started = performance.now();
       await store.writeRoom(room);
       const s = (performance.now() - started) / 1000;

@@ -174,7 +174,7 @@ describe('SqliteReadingStore', () => {
     const store = await make({ synchronous: 'FULL' });
     const batch = series(T0, (1000 * 60_000) / 6, 60_000).slice(0, 1000);
     expect(batch).toHaveLength(1000);
-    const rounds = 20;
+    const rounds = 10;
     const started = performance.now();
     for (let i = 0; i < rounds; i++) {
       await store.writeRoom(batch.map((r) => ({ ...r, ts: r.ts + i * 86_400_000 })));
