@@ -1,0 +1,28 @@
+import { coldLineC, type Observation, type RuleNode } from './types.ts';
+import { pictureEvidence } from './view.ts';
+
+/** A building whose class-weighted mean is far above the line: heat wasted, supply can come down. */
+export const buildingOverTemp: RuleNode = {
+  id: 'building-over-temp',
+  enabled: (cfg) => cfg.buildingHot.enabled,
+  minDurationS: (cfg) => cfg.buildingHot.minDurationS,
+  evaluate(view, ctx) {
+    const { raiseAboveC, clearBelowC } = ctx.cfg.buildingHot;
+    const out: Observation[] = [];
+    for (const b of view.index.buildings.values()) {
+      const p = ctx.picture(b.id);
+      if (p.weightedMeanC === undefined || p.units.length < ctx.cfg.buildingCold.minFreshSensors) continue;
+      const t = p.weightedMeanC;
+      out.push({
+        rule: this.id,
+        targetKind: 'building',
+        targetId: b.id,
+        substationId: b.substationId,
+        level: t > raiseAboveC ? 'raise' : t < clearBelowC ? 'clear' : 'hold',
+        valueC: t,
+        evidence: { ...pictureEvidence(p, coldLineC(ctx.cfg)), raiseAboveC, clearBelowC },
+      });
+    }
+    return out;
+  },
+};

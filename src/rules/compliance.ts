@@ -1,0 +1,102 @@
+import type { RulesConfig } from '../config/rules-schema.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import type { HistoryPoint } from '../storage/reading-store.ts';
+
+/** Accumulated compliance of one unit (or a building: the sum of its units). */
+export interface ComplianceFigures {
+  hours: number;
+  /** Hours at or above the line (required − tolerance). */
+  inBandHours: number;
+  /** Hours at or above the required temperature itself (18 °C). */
+  atOrAboveRequiredHours: number;
+  /** ∑ max(0, required − T) · Δt: how far and how long below 18 °C. */
+  degreeHoursBelow: number;
+  /** Refund exposure (DOMAIN.md): hours at lowBand..veryLowBand (14–16 °C) and below veryLowBand. */
+  lowBandHours: number;
+  veryLowBandHours: number;
+}
+
+const zero = (): ComplianceFigures => ({
+  hours: 0,
+  inBandHours: 0,
+  atOrAboveRequiredHours: 0,
+  degreeHoursBelow: 0,
+  lowBandHours: 0,
+  veryLowBandHours: 0,
+});
+
+/** Adds `dtH` hours at temperature `tempC` to `f` (pure helper shared by live and history paths). */
+export function accumulate(f: ComplianceFigures, tempC: number, dtH: number, cfg: RulesConfig): void {
+  f.hours += dtH;
+  if (tempC >= cfg.requiredTempC - cfg.toleranceC) f.inBandHours += dtH;
+  if (tempC >= cfg.requiredTempC) f.atOrAboveRequiredHours += dtH;
+  else f.degreeHoursBelow += (cfg.requiredTempC - tempC) * dtH;
+  if (tempC < cfg.compliance.veryLowBandC) f.veryLowBandHours += dtH;
+  else if (tempC < cfg.compliance.lowBandC) f.lowBandHours += dtH;
+}
+
+export const shareInBand = (f: ComplianceFigures): number => (f.hours > 0 ? f.inBandHours / f.hours : 1);
+
+/**
+ * Compliance per unit and building, accumulated from live samples: each sample holds until the next
+ * one of the same sensor (a gap longer than `maxGapS` is not counted: nobody knows the room then).
+ */
+export class ComplianceAccumulator {
+  private readonly units = new Map<string, ComplianceFigures>();
+  private readonly last = new Map<string, { ts: number; tempC: number }>();
+
+  constructor(
+    private readonly index: () => RegistryIndex,
+    private readonly cfg: () => RulesConfig,
+  ) {}
+
+  sample(sensorId: string, ts: number, tempC: number): void {
+    const prev = this.last.get(sensorId);
+    if (prev && ts > prev.ts) {
+      const dtS = (ts - prev.ts) / 1000;
+      if (dtS <= this.cfg().compliance.maxGapS) {
+        const f = this.units.get(sensorId) ?? zero();
+        accumulate(f, prev.tempC, dtS / 3600, this.cfg());
+        this.units.set(sensorId, f);
+      }
+    }
+    if (!prev || ts > prev.ts) this.last.set(sensorId, { ts, tempC });
+  }
+
+  unit(sensorId: string): ComplianceFigures {
+    return { ...(this.units.get(sensorId) ?? zero()) };
+  }
+
+  building(buildingId: string): ComplianceFigures {
+    const f = zero();
+    for (const s of this.index().sensorsByBuilding.get(buildingId) ?? []) add(f, this.units.get(s.sensor.id));
+    return f;
+  }
+
+  total(filter?: (sensorId: string) => boolean): ComplianceFigures {
+    const f = zero();
+    for (const [id, u] of this.units) if (!filter || filter(id)) add(f, u);
+    return f;
+  }
+
+  reset(): void {
+    this.units.clear();
+    this.last.clear();
+  }
+}
+
+function add(f: ComplianceFigures, u: ComplianceFigures | undefined): void {
+  if (!u) return;
+  for (const k of Object.keys(f) as Array<keyof ComplianceFigures>) f[k] += u[k];
+}
+
+/** The same figures from stored history: bucket means, each bucket counted for its length. */
+export function complianceFromHistory(
+  points: readonly HistoryPoint[],
+  everyMs: number,
+  cfg: RulesConfig,
+): ComplianceFigures {
+  const f = zero();
+  for (const p of points) accumulate(f, p.meanC, everyMs / 3_600_000, cfg);
+  return f;
+}

@@ -1,0 +1,50 @@
+import { samplingCoverage } from '../core/registry.ts';
+import type { Observation, RuleNode } from './types.ts';
+import { round2 } from './view.ts';
+
+/**
+ * Whether a building's sensors can be trusted to represent it: DOMAIN.md's sampling rule (top, ground
+ * and gable units at least 40 % of the sample, every class covered) and the share of its sensors that
+ * are online and fresh. A building that fails it is still judged, but its ticket says why to doubt.
+ */
+export const coverage: RuleNode = {
+  id: 'coverage',
+  enabled: (cfg) => cfg.coverage.enabled,
+  minDurationS: (cfg) => cfg.coverage.minDurationS,
+  evaluate(view, ctx) {
+    const c = ctx.cfg.coverage;
+    const out: Observation[] = [];
+    for (const b of view.index.buildings.values()) {
+      const sensors = view.buildingSensors(b.id);
+      const infos = sensors.map((s) => s.info);
+      const sampling = samplingCoverage(infos);
+      const samplingOk = sampling.exposedShare >= c.minExposedShare && sampling.missingClasses.length === 0;
+      const offline = sensors.filter((s) => !view.isOnline(s, ctx.now) || !view.isFresh(s, ctx.now));
+      const freshShare = sensors.length > 0 ? 1 - offline.length / sensors.length : 0;
+      const level =
+        !samplingOk || freshShare < c.minFreshShare
+          ? 'raise'
+          : freshShare >= c.clearFreshShare
+            ? 'clear'
+            : 'hold';
+      out.push({
+        rule: this.id,
+        targetKind: 'building',
+        targetId: b.id,
+        substationId: b.substationId,
+        level,
+        valueC: freshShare,
+        evidence: {
+          sensors: sensors.length,
+          exposedShare: round2(sampling.exposedShare),
+          missingClasses: sampling.missingClasses,
+          minExposedShare: c.minExposedShare,
+          freshShare: round2(freshShare),
+          minFreshShare: c.minFreshShare,
+          offlineSensors: offline.slice(0, 20).map((s) => s.info.sensor.id),
+        },
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,43 @@
+import { coldLineC, type Observation, type RuleNode } from './types.ts';
+import { pictureEvidence, round2 } from './view.ts';
+
+/**
+ * Exposed units (top, ground, gable) colder than middle units by more than the normal position
+ * effect (DOMAIN.md: they lose more heat). The normal gap is measured by the engine across healthy
+ * buildings and blended with the configured prior; only the excess over it is a balancing problem.
+ */
+export const imbalanceInside: RuleNode = {
+  id: 'imbalance-inside',
+  enabled: (cfg) => cfg.imbalanceInside.enabled,
+  minDurationS: (cfg) => cfg.imbalanceInside.minDurationS,
+  evaluate(view, ctx) {
+    const c = ctx.cfg.imbalanceInside;
+    const out: Observation[] = [];
+    for (const b of view.index.buildings.values()) {
+      const p = ctx.picture(b.id);
+      if (p.exposedMeanC === undefined || p.middleMeanC === undefined) continue;
+      let ex = 0;
+      for (const u of p.units) if (!u.classes.includes('middle')) ex++;
+      if (ex < c.minSensorsPerSide || p.units.length - ex < c.minSensorsPerSide) continue;
+      const gapC = p.middleMeanC - p.exposedMeanC;
+      const excessC = gapC - ctx.normalGapC;
+      out.push({
+        rule: this.id,
+        targetKind: 'building',
+        targetId: b.id,
+        substationId: b.substationId,
+        level: excessC > c.raiseExcessC ? 'raise' : excessC < c.clearExcessC ? 'clear' : 'hold',
+        valueC: excessC,
+        evidence: {
+          ...pictureEvidence(p, coldLineC(ctx.cfg)),
+          gapC: round2(gapC),
+          normalGapC: round2(ctx.normalGapC),
+          excessC: round2(excessC),
+          raiseExcessC: c.raiseExcessC,
+          clearExcessC: c.clearExcessC,
+        },
+      });
+    }
+    return out;
+  },
+};

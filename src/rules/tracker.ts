@@ -1,0 +1,94 @@
+import type { Finding, Observation } from './types.ts';
+
+export interface TrackerOptions {
+  minDurationMs: number;
+  /** Raised this many times within `windowMs`: flapping. */
+  maxRaises: number;
+  windowMs: number;
+}
+
+interface Entry {
+  phase: 'idle' | 'pending' | 'active';
+  /** pending: since when the raise condition holds; active: since when it is active. */
+  sinceTs: number;
+  raises: number[];
+  flapping: boolean;
+  last: Observation;
+  lastSeenTs: number;
+}
+
+/**
+ * Hysteresis, minimum duration and flapping for every (rule, target) condition. A condition becomes
+ * active once its raise level held for the minimum duration without a break; it stays active through
+ * the hysteresis band (`hold`) and clears only at the clear level. A condition raised `maxRaises`
+ * times within the window is flapping: it is reported as such and not raised again until it calms.
+ */
+export class ConditionTracker {
+  private readonly entries = new Map<string, Entry>();
+
+  static key(rule: string, targetId: string): string {
+    return `${rule}|${targetId}`;
+  }
+
+  /** Feeds one tick's observations of one rule; returns nothing (read `findings()`). */
+  update(observations: readonly Observation[], now: number, opts: TrackerOptions): void {
+    for (const o of observations) {
+      const key = ConditionTracker.key(o.rule, o.targetId);
+      let e = this.entries.get(key);
+      if (!e) {
+        if (o.level !== 'raise') continue;
+        e = { phase: 'idle', sinceTs: now, raises: [], flapping: false, last: o, lastSeenTs: now };
+        this.entries.set(key, e);
+      }
+      e.last = o;
+      e.lastSeenTs = now;
+      e.raises = e.raises.filter((t) => now - t < opts.windowMs);
+      if (e.flapping && e.raises.length < opts.maxRaises) e.flapping = false;
+      switch (o.level) {
+        case 'raise':
+          if (e.phase === 'idle') {
+            e.phase = 'pending';
+            e.sinceTs = now;
+          }
+          if (e.phase === 'pending' && now - e.sinceTs >= opts.minDurationMs) {
+            e.phase = 'active';
+            e.sinceTs = now;
+            e.raises.push(now);
+            if (e.raises.length >= opts.maxRaises) e.flapping = true;
+          }
+          break;
+        case 'hold':
+          // In the band: an active condition stays; a pending one has not held its raise level.
+          if (e.phase === 'pending') e.phase = 'idle';
+          break;
+        case 'clear':
+          e.phase = 'idle';
+          break;
+      }
+      if (e.phase === 'idle' && !e.flapping && e.raises.length === 0) this.entries.delete(key);
+    }
+  }
+
+  /** Drops conditions of targets no rule has judged for `staleMs` (a building gone silent, a reload). */
+  expire(now: number, staleMs: number): void {
+    for (const [key, e] of this.entries) if (now - e.lastSeenTs > staleMs) this.entries.delete(key);
+  }
+
+  findings(): Finding[] {
+    const out: Finding[] = [];
+    for (const e of this.entries.values()) {
+      if (e.flapping) out.push({ ...e.last, state: 'flapping', sinceTs: e.sinceTs });
+      else if (e.phase === 'active') out.push({ ...e.last, state: 'active', sinceTs: e.sinceTs });
+    }
+    return out;
+  }
+
+  phaseOf(rule: string, targetId: string): { phase: Entry['phase']; flapping: boolean } | undefined {
+    const e = this.entries.get(ConditionTracker.key(rule, targetId));
+    return e && { phase: e.phase, flapping: e.flapping };
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,60 @@
+import type { RulesConfig } from '../config/rules-schema.ts';
+import type { BuildingPicture, LiveView } from './view.ts';
+
+/** What a proposal or a ticket is about. */
+export type TargetKind = 'unit' | 'building' | 'substation';
+
+/**
+ * One rule's judgement of one target at one instant. `raise`: beyond the raise threshold; `clear`:
+ * back beyond the separate clear threshold; `hold`: in the hysteresis band between them, which
+ * keeps whatever state the condition is in.
+ */
+export type Level = 'raise' | 'hold' | 'clear';
+
+export interface Observation {
+  rule: string;
+  targetKind: TargetKind;
+  targetId: string;
+  substationId: string;
+  level: Level;
+  /** The measured quantity the thresholds are compared with. */
+  valueC: number;
+  /** Evidence for the ticket: class means, the cold units, thresholds that fired. */
+  evidence: Record<string, unknown>;
+}
+
+/** Context a rule may use besides the live view: thresholds, the learnt position effect, time. */
+export interface RuleContext {
+  cfg: RulesConfig;
+  now: number;
+  /** Normal middle − exposed gap (°C) the engine measured and blended with the prior. */
+  normalGapC: number;
+  /** Sensors to leave out of temperature rules right now (open window, stuck). */
+  excludedSensors: ReadonlySet<string>;
+  /** Response lag per substation for lead times, hours. */
+  lagH(substationId: string): number;
+  /** Observed outdoor temperature over the last 24 h (the cold-spell baseline), if known. */
+  recentOutdoor?: { meanC: number; minC: number };
+  /** The building's fresh, non-excluded units with class means (computed once per tick). */
+  picture(buildingId: string): BuildingPicture;
+}
+
+/** The line below which a unit is cold: required temperature minus the measurement tolerance. */
+export const coldLineC = (cfg: RulesConfig): number => cfg.requiredTempC - cfg.toleranceC;
+
+/**
+ * One rule, one small unit (ThingsBoard rule-node shape): a name, the config section it reads
+ * (with defaults from the schema), and a pure `evaluate` of the live view at `now`.
+ */
+export interface RuleNode {
+  readonly id: string;
+  enabled(cfg: RulesConfig): boolean;
+  minDurationS(cfg: RulesConfig): number;
+  evaluate(view: LiveView, ctx: RuleContext): Observation[];
+}
+
+/** A condition that passed its minimum duration (or is flapping), as the diagnosis sees it. */
+export interface Finding extends Observation {
+  state: 'active' | 'flapping';
+  sinceTs: number;
+}

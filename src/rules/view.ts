@@ -1,0 +1,138 @@
+import type { WeatherForecast, WeatherObservation } from '../core/readings.ts';
+import {
+  EXPOSED_CLASSES,
+  POSITION_CLASSES,
+  type PositionClass,
+  type RegistryIndex,
+} from '../core/registry.ts';
+import type { SensorLive, SubstationLive } from '../state/live-state.ts';
+
+/** The part of LiveState the rules read; LiveState satisfies it as is. */
+export interface LiveView {
+  readonly index: RegistryIndex;
+  readonly observation?: WeatherObservation | undefined;
+  readonly forecast?: WeatherForecast | undefined;
+  buildingSensors(buildingId: string): SensorLive[];
+  substation(id: string): SubstationLive | undefined;
+  isFresh(s: SensorLive, now: number): boolean;
+  isOnline(s: SensorLive, now: number): boolean;
+}
+
+export interface UnitTemp {
+  sensorId: string;
+  floor: number;
+  column: number;
+  classes: PositionClass[];
+  tempC: number;
+}
+
+/** A building's fresh units and their position-class picture. */
+export interface BuildingPicture {
+  buildingId: string;
+  substationId: string;
+  sensors: number;
+  units: UnitTemp[];
+  classMeans: Partial<Record<PositionClass, { meanC: number; count: number }>>;
+  /** Class means averaged with the configured class weights (a middle-heavy sample cannot hide corners). */
+  weightedMeanC?: number;
+  exposedMeanC?: number;
+  middleMeanC?: number;
+}
+
+export const round1 = (x: number): number => Math.round(x * 10) / 10;
+export const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+export function buildingPicture(
+  view: LiveView,
+  buildingId: string,
+  now: number,
+  weights: Record<PositionClass, number>,
+  excluded: ReadonlySet<string>,
+): BuildingPicture {
+  const b = view.index.buildings.get(buildingId);
+  const sensors = view.buildingSensors(buildingId);
+  const units: UnitTemp[] = [];
+  for (const s of sensors) {
+    if (s.tempC === undefined || !view.isFresh(s, now) || excluded.has(s.info.sensor.id)) continue;
+    units.push({
+      sensorId: s.info.sensor.id,
+      floor: s.info.sensor.floor,
+      column: s.info.sensor.column,
+      classes: s.info.classes,
+      tempC: s.tempC,
+    });
+  }
+  return pictureOf(buildingId, b?.substationId ?? '', sensors.length, units, weights);
+}
+
+/** Pure: the picture of a set of unit temperatures (also used by replay and compliance). */
+export function pictureOf(
+  buildingId: string,
+  substationId: string,
+  sensors: number,
+  units: UnitTemp[],
+  weights: Record<PositionClass, number>,
+): BuildingPicture {
+  const acc = new Map<PositionClass, { n: number; sum: number }>();
+  let exN = 0;
+  let exSum = 0;
+  let midN = 0;
+  let midSum = 0;
+  for (const u of units) {
+    for (const c of u.classes) {
+      const a = acc.get(c) ?? { n: 0, sum: 0 };
+      a.n++;
+      a.sum += u.tempC;
+      acc.set(c, a);
+    }
+    if (u.classes.some((c) => EXPOSED_CLASSES.includes(c))) {
+      exN++;
+      exSum += u.tempC;
+    } else {
+      midN++;
+      midSum += u.tempC;
+    }
+  }
+  const classMeans: BuildingPicture['classMeans'] = {};
+  let wSum = 0;
+  let w = 0;
+  for (const c of POSITION_CLASSES) {
+    const a = acc.get(c);
+    if (!a) continue;
+    classMeans[c] = { meanC: round2(a.sum / a.n), count: a.n };
+    wSum += (a.sum / a.n) * weights[c];
+    w += weights[c];
+  }
+  return {
+    buildingId,
+    substationId,
+    sensors,
+    units,
+    classMeans,
+    weightedMeanC: w > 0 ? wSum / w : undefined,
+    exposedMeanC: exN > 0 ? exSum / exN : undefined,
+    middleMeanC: midN > 0 ? midSum / midN : undefined,
+  };
+}
+
+/** Evidence rows a ticket keeps of a building. */
+export function pictureEvidence(p: BuildingPicture, coldBelowC: number): Record<string, unknown> {
+  return {
+    classMeans: p.classMeans,
+    weightedMeanC: p.weightedMeanC === undefined ? undefined : round2(p.weightedMeanC),
+    exposedMeanC: p.exposedMeanC === undefined ? undefined : round2(p.exposedMeanC),
+    middleMeanC: p.middleMeanC === undefined ? undefined : round2(p.middleMeanC),
+    freshUnits: p.units.length,
+    coldUnits: p.units
+      .filter((u) => u.tempC < coldBelowC)
+      .sort((a, b) => a.tempC - b.tempC)
+      .slice(0, 12)
+      .map((u) => ({
+        sensorId: u.sensorId,
+        floor: u.floor,
+        column: u.column,
+        tempC: u.tempC,
+        classes: u.classes,
+      })),
+  };
+}

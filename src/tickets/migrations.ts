@@ -1,0 +1,65 @@
+import type { Migration } from '../storage/sqlite.ts';
+
+/**
+ * The operational tables of tickets (DESIGN.md decision 3: what must survive a restart lives in
+ * SQLite). Re-checks are rows, not timers, so one that fell due while heatwatch was down still runs.
+ * The partial unique index makes "one open ticket per (target, problem)" a database fact.
+ */
+export const ticketMigrations: readonly Migration[] = [
+  {
+    id: 'tickets-001',
+    sql: `
+      CREATE TABLE tickets (
+        id                 TEXT PRIMARY KEY,
+        seq                INTEGER NOT NULL UNIQUE,
+        status             TEXT NOT NULL,
+        problem            TEXT NOT NULL,
+        target_kind        TEXT NOT NULL,
+        target_id          TEXT NOT NULL,
+        substation_id      TEXT NOT NULL,
+        body               TEXT NOT NULL,
+        created_ts         INTEGER NOT NULL,
+        updated_ts         INTEGER NOT NULL,
+        applied_ts         INTEGER,
+        not_before_ts      INTEGER,
+        auto_apply         INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE UNIQUE INDEX tickets_one_open ON tickets (target_id, problem)
+        WHERE status IN ('proposed', 'approved', 'applied', 'rechecking');
+      CREATE INDEX tickets_status ON tickets (status, substation_id);
+      CREATE INDEX tickets_target ON tickets (target_id, problem, seq);
+      CREATE TABLE ticket_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id   TEXT NOT NULL REFERENCES tickets (id),
+        ts          INTEGER NOT NULL,
+        actor       TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        from_status TEXT,
+        to_status   TEXT,
+        reason      TEXT
+      );
+      CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
+      CREATE TABLE ticket_rechecks (
+        ticket_id TEXT PRIMARY KEY REFERENCES tickets (id),
+        due_ts    INTEGER NOT NULL,
+        done_ts   INTEGER,
+        outcome   TEXT
+      );
+      CREATE INDEX ticket_rechecks_due ON ticket_rechecks (done_ts, due_ts);
+      CREATE TABLE ticket_setpoints (
+        substation_id TEXT PRIMARY KEY,
+        body          TEXT NOT NULL,
+        ticket_id     TEXT,
+        ts            INTEGER NOT NULL
+      );
+      CREATE TABLE ticket_response (
+        target_id         TEXT PRIMARY KEY,
+        gain_c_per_c      REAL,
+        valve_gain        REAL,
+        lag_h             REAL,
+        samples           INTEGER NOT NULL DEFAULT 0,
+        updated_ts        INTEGER NOT NULL
+      );
+    `,
+  },
+];

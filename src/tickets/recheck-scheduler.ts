@@ -1,0 +1,85 @@
+import type { RulesConfig } from '../config/rules-schema.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { TicketService } from './ticket-service.ts';
+import type { RecheckOutcome, SetpointInForce, Ticket } from './types.ts';
+
+/** What judges a re-check (the rules engine implements it). */
+export interface RecheckEvaluator {
+  evaluateRecheck(t: Ticket): { outcome: RecheckOutcome; revert?: SetpointInForce };
+  /** Called after an escalation so the next proposal follows at once. */
+  proposeNext(): Promise<unknown>;
+}
+
+/**
+ * Runs due re-checks (DOMAIN.md: 48 h after the adjustment). Schedules are rows in the ticket
+ * database, not timers: `start()` first runs every re-check that fell due while heatwatch was down,
+ * then polls on the injected clock. Each re-check is recorded once (TicketService.recordRecheck
+ * claims its row), so running it twice, or from two places, changes nothing.
+ */
+export class RecheckScheduler {
+  private timer: TimerHandle | undefined;
+  private running = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly tickets: TicketService,
+    private readonly evaluator: RecheckEvaluator,
+    private readonly rules: () => RulesConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.timer) return;
+    this.timer = this.clock.setInterval(() => {
+      void this.runDue().catch((err: unknown) => this.log.error({ err }, 're-check run failed'));
+    }, this.rules().recheck.pollS * 1000);
+    await this.runDue();
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** Runs every due re-check now; returns the ids it recorded. */
+  async runDue(): Promise<string[]> {
+    if (this.running) return [];
+    this.running = true;
+    const done: string[] = [];
+    try {
+      for (const { ticketId } of this.tickets.dueRechecks(this.clock.now())) {
+        const t = this.tickets.get(ticketId)?.ticket;
+        if (!t) continue;
+        if (t.status !== 'applied' && t.status !== 'rechecking') {
+          // Closed by hand or otherwise finished: the row is done without a judgement.
+          this.tickets.recordRecheck(ticketId, {
+            ts: this.clock.now(),
+            resolved: true,
+            measuredC: Number.NaN,
+            baselineC: t.baseline.valueC,
+            correctedDeltaC: 0,
+            predictedDeltaC: t.predicted.deltaC,
+            text: `ticket already ${t.status}`,
+          });
+          continue;
+        }
+        const { outcome, revert } = this.evaluator.evaluateRecheck(t);
+        if (!this.tickets.recordRecheck(ticketId, outcome, revert)) continue;
+        done.push(ticketId);
+        this.log.info({ ticketId, resolved: outcome.resolved, text: outcome.text }, 're-check recorded');
+        if (revert) {
+          try {
+            await this.tickets.republish(t.substationId, ticketId);
+          } catch (err) {
+            this.log.warn({ err, ticketId }, 'setpoint revert not published; the row keeps it in force');
+          }
+        }
+        if (!outcome.resolved) await this.evaluator.proposeNext();
+      }
+    } finally {
+      this.running = false;
+    }
+    return done;
+  }
+}

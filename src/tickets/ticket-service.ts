@@ -1,0 +1,561 @@
+import type Database from 'better-sqlite3';
+import type { RulesConfig } from '../config/rules-schema.ts';
+import type { Clock } from '../core/clock.ts';
+import { Errors, HwError } from '../core/errors.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { HeatEvents } from '../core/events.ts';
+import type { Logger } from '../core/log.ts';
+import type { Db } from '../storage/sqlite.ts';
+import {
+  type Action,
+  NEUTRAL_SETPOINT,
+  OPEN_STATUSES,
+  type Problem,
+  type Proposal,
+  type RecheckOutcome,
+  SETTLING_STATUSES,
+  type SetpointInForce,
+  type SetpointPayload,
+  type SetpointPublisher,
+  type Ticket,
+  type TicketEvent,
+  type TicketFilter,
+  type TicketStatus,
+} from './types.ts';
+
+const HOUR_MS = 3_600_000;
+
+/** Which statuses each operator action may start from (anything else is a 409). */
+const ALLOWED: Record<'approve' | 'apply' | 'reject' | 'close', readonly TicketStatus[]> = {
+  approve: ['proposed'],
+  apply: ['proposed', 'approved'],
+  reject: ['proposed', 'approved'],
+  close: ['applied', 'rechecking'],
+};
+
+interface Row {
+  id: string;
+  status: TicketStatus;
+  body: string;
+  created_ts: number;
+  updated_ts: number;
+  applied_ts: number | null;
+  not_before_ts: number | null;
+  auto_apply: number;
+}
+
+export type ProposeResult =
+  | { outcome: 'created' | 'updated'; ticket: Ticket }
+  | { outcome: 'suppressed' | 'flapping'; ticket: Ticket };
+
+/**
+ * Adjustment tickets: lifecycle, evidence, the setpoints in force, and the re-check schedule, all in
+ * the operational SQLite database. Every transition writes an event row (actor, time, reason) in the
+ * same transaction and is announced as `ticketChanged` once committed.
+ */
+const OPEN_SQL = OPEN_STATUSES.map((x) => `'${x}'`).join(', ');
+const SETTLING_SQL = SETTLING_STATUSES.map((x) => `'${x}'`).join(', ');
+
+export class TicketService {
+  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly bus: EventBus<HeatEvents>,
+    private readonly publisher: SetpointPublisher,
+    private readonly rules: () => RulesConfig,
+    private readonly log: Logger,
+  ) {}
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  list(filter: TicketFilter = {}): Ticket[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status === 'open') where.push(`status IN (${OPEN_SQL})`);
+    else if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    if (filter.substationId) {
+      where.push('substation_id = ?');
+      args.push(filter.substationId);
+    }
+    if (filter.targetId) {
+      where.push('target_id = ?');
+      args.push(filter.targetId);
+    }
+    if (filter.problem) {
+      where.push('problem = ?');
+      args.push(filter.problem);
+    }
+    const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+    return (this.stmt(sql).all(...args) as Row[]).map((r) => this.fromRow(r));
+  }
+
+  get(id: string): { ticket: Ticket; events: TicketEvent[] } | undefined {
+    const row = this.stmt('SELECT * FROM tickets WHERE id = ?').get(id) as Row | undefined;
+    if (!row) return undefined;
+    const events = (
+      this.stmt('SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id').all(id) as Array<{
+        ticket_id: string;
+        ts: number;
+        actor: string;
+        kind: string;
+        from_status: TicketStatus | null;
+        to_status: TicketStatus | null;
+        reason: string | null;
+      }>
+    ).map((e) => ({
+      ticketId: e.ticket_id,
+      ts: e.ts,
+      actor: e.actor,
+      kind: e.kind,
+      fromStatus: e.from_status ?? undefined,
+      toStatus: e.to_status ?? undefined,
+      reason: e.reason ?? undefined,
+    }));
+    return { ticket: this.fromRow(row), events };
+  }
+
+  openFor(targetId: string, problem: Problem): Ticket | undefined {
+    const row = this.stmt(
+      `SELECT * FROM tickets WHERE target_id = ? AND problem = ? AND status IN (${OPEN_SQL})`,
+    ).get(targetId, problem) as Row | undefined;
+    return row && this.fromRow(row);
+  }
+
+  /** Open tickets whose adjustment is settling (applied, waiting for its re-check). */
+  settling(): Ticket[] {
+    return (
+      this.stmt(`SELECT * FROM tickets WHERE status IN (${SETTLING_SQL}) ORDER BY seq`).all() as Row[]
+    ).map((r) => this.fromRow(r));
+  }
+
+  setpointOf(substationId: string): SetpointInForce {
+    const row = this.stmt('SELECT body FROM ticket_setpoints WHERE substation_id = ?').get(substationId) as
+      | { body: string }
+      | undefined;
+    return row ? (JSON.parse(row.body) as SetpointInForce) : structuredClone(NEUTRAL_SETPOINT);
+  }
+
+  // ---- proposals -----------------------------------------------------------------------------
+
+  /**
+   * One open ticket per (target, problem): a repeat updates the open ticket's evidence and proposal
+   * while it waits for approval, and is suppressed (counted, with the reason) while an applied
+   * adjustment settles. A flapping condition marks its ticket instead of raising a new one.
+   */
+  propose(p: Proposal, opts: { flapping?: boolean } = {}): ProposeResult {
+    const now = this.clock.now();
+    const existing = this.openFor(p.targetId, p.problem);
+    if (existing) {
+      if (SETTLING_STATUSES.includes(existing.status)) {
+        const reason = `settling until the re-check at ${new Date(existing.recheckDueTs ?? now).toISOString()}`;
+        this.saveBody(existing.id, {
+          ...existing,
+          suppressedCount: existing.suppressedCount + 1,
+          lastSuppressedTs: now,
+          suppressedReason: reason,
+        });
+        return { outcome: 'suppressed', ticket: this.get(existing.id)!.ticket };
+      }
+      if (
+        now - existing.updatedTs < this.rules().recheck.refreshS * 1000 &&
+        existing.flapping === (opts.flapping ?? false)
+      )
+        return { outcome: 'updated', ticket: existing };
+      const next: Ticket = {
+        ...existing,
+        ...p,
+        parentId: existing.parentId ?? p.parentId,
+        escalations: existing.escalations ?? p.escalations,
+        occurrences: existing.occurrences + 1,
+        flapping: opts.flapping ?? false,
+        updatedTs: now,
+      };
+      this.saveBody(existing.id, next, now, p.notBeforeTs);
+      return { outcome: opts.flapping ? 'flapping' : 'updated', ticket: this.get(existing.id)!.ticket };
+    }
+    if (opts.flapping) return { outcome: 'flapping', ticket: undefined as never };
+    const id = this.create(p, now);
+    const cfg = this.rules().autoApprove;
+    if (cfg.enabled && p.autoApprovable) {
+      this.transition(id, 'approved', 'auto', 'small, safe action: auto-approve policy (rules.autoApprove)', {
+        autoApply: true,
+      });
+    }
+    return { outcome: 'created', ticket: this.get(id)!.ticket };
+  }
+
+  /** Records a suppression on the open ticket of (target, problem) for a reason outside it. */
+  noteSuppressed(targetId: string, problem: Problem, reason: string): void {
+    const t = this.openFor(targetId, problem);
+    if (!t) return;
+    this.saveBody(t.id, {
+      ...t,
+      suppressedCount: t.suppressedCount + 1,
+      lastSuppressedTs: this.clock.now(),
+      suppressedReason: reason,
+    });
+  }
+
+  supersede(id: string, actor: string, reason: string): void {
+    const t = this.get(id)?.ticket;
+    if (!t || !['proposed', 'approved'].includes(t.status)) return;
+    this.transition(id, 'superseded', actor, reason);
+  }
+
+  // ---- operator actions (HTTP) ---------------------------------------------------------------
+
+  approve(id: string, actor: string, reason = 'approved'): Ticket {
+    this.check(id, 'approve');
+    this.transition(id, 'approved', actor, reason);
+    return this.get(id)!.ticket;
+  }
+
+  reject(id: string, actor: string, reason = 'rejected'): Ticket {
+    this.check(id, 'reject');
+    this.transition(id, 'rejected', actor, reason);
+    return this.get(id)!.ticket;
+  }
+
+  /** Closes a settling ticket by hand (an operator confirms it is solved before its re-check). */
+  close(id: string, actor: string, reason = 'closed by operator'): Ticket {
+    this.check(id, 'close');
+    this.db.transaction(() => {
+      this.stmt(
+        'UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL',
+      ).run(this.clock.now(), JSON.stringify({ closedBy: actor, reason }), id);
+      this.transition(id, 'resolved', actor, reason);
+    })();
+    return this.get(id)!.ticket;
+  }
+
+  /**
+   * Applies a ticket: computes the setpoint in force after its action, publishes it (retained, QoS 1)
+   * and only then records `applied` and schedules the re-check row. A failed publish leaves the ticket
+   * where it was and says so.
+   */
+  async apply(id: string, actor: string, reason = 'applied'): Promise<Ticket> {
+    const t = this.check(id, 'apply');
+    const now = this.clock.now();
+    const before = this.setpointOf(t.substationId);
+    const after = nextSetpoint(before, t.action, this.rules());
+    const publishes = t.action.kind !== 'field';
+    if (publishes) {
+      try {
+        await this.publisher.publish(t.substationId, toPayload(t.id, after, now));
+      } catch (err) {
+        this.event(id, 'apply-failed', actor, t.status, t.status, (err as Error).message);
+        throw new HwError(
+          'HW_ERR_SETPOINT_PUBLISH',
+          502,
+          `The setpoint for ${t.substationId} could not be published: ${(err as Error).message}`,
+        );
+      }
+    }
+    const cur = this.get(id)!.ticket;
+    if (!ALLOWED.apply.includes(cur.status)) throw Errors.conflict(`Ticket ${id} is ${cur.status} now.`);
+    const recheckH = this.rules().recheckAfterH;
+    const untilTs = t.action.kind === 'preheat' ? t.action.untilTs : 0;
+    const dueTs = Math.max(now + recheckH * HOUR_MS, untilTs);
+    this.db.transaction(() => {
+      if (publishes) this.saveSetpoint(t.substationId, after, id, now);
+      this.stmt(
+        'INSERT OR REPLACE INTO ticket_rechecks (ticket_id, due_ts, done_ts, outcome) VALUES (?, ?, NULL, NULL)',
+      ).run(id, dueTs);
+      this.stmt('UPDATE tickets SET applied_ts = ? WHERE id = ?').run(now, id);
+      this.saveBody(id, {
+        ...cur,
+        appliedTs: now,
+        recheckDueTs: dueTs,
+        setpointBefore: before,
+        setpointAfter: after,
+        baseline: { ...cur.baseline, ts: now },
+      });
+      this.transition(id, 'applied', actor, `${reason}; re-check due ${new Date(dueTs).toISOString()}`);
+    })();
+    return this.get(id)!.ticket;
+  }
+
+  /** Auto-approved tickets whose time has come (pre-heating waits for its lead time). */
+  async applyDue(): Promise<string[]> {
+    const now = this.clock.now();
+    const rows = this.stmt(
+      "SELECT id FROM tickets WHERE status = 'approved' AND auto_apply = 1 AND (not_before_ts IS NULL OR not_before_ts <= ?) ORDER BY seq",
+    ).all(now) as Array<{ id: string }>;
+    const done: string[] = [];
+    for (const { id } of rows) {
+      try {
+        await this.apply(id, 'auto', 'auto-approved action applied');
+        done.push(id);
+      } catch (err) {
+        this.log.warn({ err, ticketId: id }, 'auto-apply failed; retried on the next tick');
+      }
+    }
+    return done;
+  }
+
+  // ---- re-checks (driven by RecheckScheduler) -------------------------------------------------
+
+  dueRechecks(now: number): Array<{ ticketId: string; dueTs: number }> {
+    return (
+      this.stmt(
+        'SELECT ticket_id, due_ts FROM ticket_rechecks WHERE done_ts IS NULL AND due_ts <= ? ORDER BY due_ts',
+      ).all(now) as Array<{ ticket_id: string; due_ts: number }>
+    ).map((r) => ({ ticketId: r.ticket_id, dueTs: r.due_ts }));
+  }
+
+  pendingRechecks(): Array<{ ticketId: string; dueTs: number }> {
+    return (
+      this.stmt(
+        'SELECT ticket_id, due_ts FROM ticket_rechecks WHERE done_ts IS NULL ORDER BY due_ts',
+      ).all() as Array<{
+        ticket_id: string;
+        due_ts: number;
+      }>
+    ).map((r) => ({ ticketId: r.ticket_id, dueTs: r.due_ts }));
+  }
+
+  /**
+   * Records a re-check once: the row is claimed with `done_ts IS NULL` in the same transaction that
+   * moves the ticket applied → rechecking → resolved | escalated, so a second run changes nothing.
+   * Returns false when it had already run. `revert` is the setpoint to restore (pre-heating ends).
+   */
+  recordRecheck(ticketId: string, outcome: RecheckOutcome, revert?: SetpointInForce): boolean {
+    const now = this.clock.now();
+    let claimed = false;
+    this.db.transaction(() => {
+      const r = this.stmt(
+        'UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL',
+      ).run(now, JSON.stringify(outcome), ticketId);
+      if (r.changes !== 1) return;
+      claimed = true;
+      const t = this.get(ticketId)!.ticket;
+      if (!SETTLING_STATUSES.includes(t.status)) return; // closed by hand meanwhile: row done, no judgement
+      if (t.status === 'applied') this.transition(ticketId, 'rechecking', 'recheck', 're-check due');
+      this.saveBody(ticketId, { ...this.get(ticketId)!.ticket, outcome });
+      if (revert) this.saveSetpoint(t.substationId, revert, ticketId, now);
+      this.transition(ticketId, outcome.resolved ? 'resolved' : 'escalated', 'recheck', outcome.text);
+    })();
+    return claimed;
+  }
+
+  /** Publishes the setpoint in force again (after a revert, or when the controller lost it). */
+  async republish(substationId: string, ticketId: string): Promise<void> {
+    await this.publisher.publish(
+      substationId,
+      toPayload(ticketId, this.setpointOf(substationId), this.clock.now()),
+    );
+  }
+
+  // ---- response estimates --------------------------------------------------------------------
+
+  response(targetId: string): { gainCPerC?: number; valveGain?: number; lagH?: number; samples: number } {
+    const r = this.stmt('SELECT * FROM ticket_response WHERE target_id = ?').get(targetId) as
+      | { gain_c_per_c: number | null; valve_gain: number | null; lag_h: number | null; samples: number }
+      | undefined;
+    if (!r) return { samples: 0 };
+    return {
+      gainCPerC: r.gain_c_per_c ?? undefined,
+      valveGain: r.valve_gain ?? undefined,
+      lagH: r.lag_h ?? undefined,
+      samples: r.samples,
+    };
+  }
+
+  saveResponse(targetId: string, v: { gainCPerC?: number; valveGain?: number; lagH?: number }): void {
+    const cur = this.response(targetId);
+    this.stmt(
+      'INSERT OR REPLACE INTO ticket_response (target_id, gain_c_per_c, valve_gain, lag_h, samples, updated_ts) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      targetId,
+      v.gainCPerC ?? cur.gainCPerC ?? null,
+      v.valveGain ?? cur.valveGain ?? null,
+      v.lagH ?? cur.lagH ?? null,
+      cur.samples + 1,
+      this.clock.now(),
+    );
+  }
+
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.stmt('SELECT status, COUNT(*) AS n FROM tickets GROUP BY status').all() as Array<{
+      status: string;
+      n: number;
+    }>)
+      out[r.status] = r.n;
+    return out;
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** Prepared statements are cached: the rules tick asks the same questions every few minutes. */
+  private stmt(sql: string): Database.Statement<unknown[]> {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  private check(id: string, action: keyof typeof ALLOWED): Ticket {
+    const got = this.get(id);
+    if (!got) throw Errors.notFound(`No ticket ${id}.`);
+    if (!ALLOWED[action].includes(got.ticket.status))
+      throw Errors.conflict(
+        `Ticket ${id} is ${got.ticket.status}; ${action} needs it to be ${ALLOWED[action].join(' or ')}.`,
+      );
+    return got.ticket;
+  }
+
+  private create(p: Proposal, now: number): string {
+    let id = '';
+    this.db.transaction(() => {
+      const seq = ((this.stmt('SELECT MAX(seq) AS m FROM tickets').get() as { m: number | null }).m ?? 0) + 1;
+      id = `T-${String(seq).padStart(5, '0')}`;
+      const t: Ticket = {
+        ...p,
+        id,
+        status: 'proposed',
+        createdTs: now,
+        updatedTs: now,
+        occurrences: 1,
+        flapping: false,
+        suppressedCount: 0,
+        autoApply: false,
+        escalations: p.escalations ?? 0,
+      };
+      this.stmt(
+        `INSERT INTO tickets (id, seq, status, problem, target_kind, target_id, substation_id, body, created_ts, updated_ts, not_before_ts)
+           VALUES (?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id,
+        seq,
+        p.problem,
+        p.targetKind,
+        p.targetId,
+        p.substationId,
+        JSON.stringify(t),
+        now,
+        now,
+        p.notBeforeTs ?? null,
+      );
+      this.event(id, 'created', 'rules', undefined, 'proposed', p.summary);
+    })();
+    this.emit(id, 'proposed', undefined, 'rules');
+    return id;
+  }
+
+  private transition(
+    id: string,
+    to: TicketStatus,
+    actor: string,
+    reason: string,
+    extra: { autoApply?: boolean } = {},
+  ): void {
+    const now = this.clock.now();
+    const row = this.stmt('SELECT status FROM tickets WHERE id = ?').get(id) as { status: TicketStatus };
+    const from = row.status;
+    this.stmt(
+      'UPDATE tickets SET status = ?, updated_ts = ?, auto_apply = COALESCE(?, auto_apply) WHERE id = ?',
+    ).run(to, now, extra.autoApply === undefined ? null : extra.autoApply ? 1 : 0, id);
+    this.event(id, to, actor, from, to, reason);
+    // Announce after the surrounding transaction commits; a listener can never see a rolled-back change.
+    if (this.db.inTransaction) queueMicrotask(() => this.emit(id, to, from, actor));
+    else this.emit(id, to, from, actor);
+  }
+
+  private event(
+    id: string,
+    kind: string,
+    actor: string,
+    from?: TicketStatus,
+    to?: TicketStatus,
+    reason?: string,
+  ) {
+    this.stmt(
+      'INSERT INTO ticket_events (ticket_id, ts, actor, kind, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(id, this.clock.now(), actor, kind, from ?? null, to ?? null, reason ?? null);
+  }
+
+  private emit(id: string, status: TicketStatus, previous: TicketStatus | undefined, actor: string): void {
+    const t = this.get(id)?.ticket;
+    if (!t || t.status !== status) return;
+    this.bus.emit('ticketChanged', {
+      ticketId: id,
+      status,
+      previousStatus: previous,
+      target: t.targetId,
+      problem: t.problem,
+      actor,
+      ts: this.clock.now(),
+    });
+  }
+
+  private saveBody(id: string, t: Ticket, updatedTs?: number, notBeforeTs?: number): void {
+    const { status: _s, autoApply: _a, ...body } = t;
+    this.stmt(
+      'UPDATE tickets SET body = ?, updated_ts = COALESCE(?, updated_ts), not_before_ts = COALESCE(?, not_before_ts) WHERE id = ?',
+    ).run(JSON.stringify(body), updatedTs ?? null, notBeforeTs ?? null, id);
+  }
+
+  private saveSetpoint(substationId: string, sp: SetpointInForce, ticketId: string, now: number): void {
+    this.stmt(
+      'INSERT OR REPLACE INTO ticket_setpoints (substation_id, body, ticket_id, ts) VALUES (?, ?, ?, ?)',
+    ).run(substationId, JSON.stringify(sp), ticketId, now);
+  }
+
+  private fromRow(r: Row): Ticket {
+    const body = JSON.parse(r.body) as Ticket;
+    return {
+      ...body,
+      status: r.status,
+      autoApply: r.auto_apply === 1,
+      createdTs: r.created_ts,
+      updatedTs: r.updated_ts,
+      appliedTs: r.applied_ts ?? body.appliedTs,
+      notBeforeTs: r.not_before_ts ?? undefined,
+    };
+  }
+}
+
+/** The setpoint in force after an action, clamped to the configured limits. */
+export function nextSetpoint(before: SetpointInForce, action: Action, cfg: RulesConfig): SetpointInForce {
+  const l = cfg.limits;
+  const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+  const after: SetpointInForce = structuredClone(before);
+  switch (action.kind) {
+    case 'supply-offset':
+      after.supplyOffsetC = clamp(before.supplyOffsetC + action.deltaC, l.minOffsetC, l.maxOffsetC);
+      break;
+    case 'slope':
+      after.slopeDelta = clamp(before.slopeDelta + action.delta, -l.maxSlopeDelta, l.maxSlopeDelta);
+      break;
+    case 'valves':
+      for (const [b, pct] of Object.entries(action.valves))
+        after.buildingValves[b] = clamp(pct, l.minValvePct, l.maxValvePct);
+      break;
+    case 'preheat':
+      after.preheatOffsetC = clamp(action.offsetC, 0, l.maxOffsetC);
+      break;
+    case 'field':
+      break;
+  }
+  return after;
+}
+
+export function toPayload(ticketId: string, sp: SetpointInForce, ts: number): SetpointPayload {
+  const payload: SetpointPayload = {
+    ticketId,
+    supplyOffset: Math.round((sp.supplyOffsetC + sp.preheatOffsetC) * 100) / 100,
+    // Absolute semantics: the slope change in force is always sent, so a return to 0 reaches the controller.
+    slopeDelta: Math.round(sp.slopeDelta * 1000) / 1000,
+    ts,
+  };
+  if (Object.keys(sp.buildingValves).length > 0) payload.buildingValves = { ...sp.buildingValves };
+  return payload;
+}
