@@ -111,7 +111,7 @@ export class Ingestor {
     m.gauge(
       METRIC.spoolDepth,
       'Readings journalled but not yet confirmed by the reading store.',
-      () => this.d.journal.stats().readings,
+      () => this.d.journal.pendingReadings,
     );
     m.gauge(
       'heatwatch_spool_bytes',
@@ -313,7 +313,7 @@ export class Ingestor {
   }
 
   private afterAppend(): void {
-    if (this.d.journal.stats().readings >= this.d.settings.batchSize) this.scheduleDrain();
+    if (this.d.journal.pendingReadings >= this.d.settings.batchSize) this.scheduleDrain();
   }
 
   private scheduleDrain(): void {

@@ -1,7 +1,9 @@
-import type BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { RoomReading, SubstationReading } from '../core/readings.ts';
-import { type Db, type Migration, openDb } from './sqlite.ts';
+import { type Db, type Migration, migrate } from './sqlite.ts';
 
 /**
  * The ingest journal, which is also the spool (DESIGN.md decision 4). Every accepted message is
@@ -17,12 +19,14 @@ import { type Db, type Migration, openDb } from './sqlite.ts';
  * a power cut may lose appends since the last WAL sync; heatwatch then forces a checkpoint (which
  * syncs the WAL) every `syncIntervalMs`, which bounds that window.
  */
+// `id` is the rowid without AUTOINCREMENT (which costs a sqlite_sequence write per insert): rows are
+// deleted only from the front, so a new row's id is always above every id a flush is working on.
 export const journalMigrations: readonly Migration[] = [
   {
     id: 'journal-001',
     sql: `
       CREATE TABLE journal (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          INTEGER PRIMARY KEY,
         kind        TEXT    NOT NULL CHECK (kind IN ('room', 'substation')),
         received_ms INTEGER NOT NULL,
         n           INTEGER NOT NULL,
@@ -32,7 +36,7 @@ export const journalMigrations: readonly Migration[] = [
   },
 ];
 
-type Statement = BetterSqlite3.Statement<unknown[]>;
+type Statement = Database.Statement<unknown[]>;
 
 export type JournalKind = 'room' | 'substation';
 
@@ -87,7 +91,15 @@ export class Journal {
 
   start(): void {
     if (this.db) return;
-    const db = openDb(this.opts.file, { synchronous: this.opts.synchronous, migrations: journalMigrations });
+    if (this.opts.file !== ':memory:') mkdirSync(dirname(this.opts.file), { recursive: true });
+    const db = new Database(this.opts.file);
+    // One process owns the journal: exclusive locking lets WAL skip the shared-memory index and its
+    // locks at every commit (measured: ~1.6x the autocommit insert rate), and a second heatwatch
+    // pointed at the same data directory fails at start instead of sharing the spool.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.opts.synchronous}`);
+    migrate(db, journalMigrations);
     this.stmts = {
       insert: db.prepare('INSERT INTO journal (kind, received_ms, n, body) VALUES (?, ?, ?, ?)'),
       batch: db.prepare('SELECT id, kind, received_ms, body FROM journal WHERE id > ? ORDER BY id LIMIT ?'),
@@ -118,6 +130,11 @@ export class Journal {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     }
+  }
+
+  /** Readings waiting for the store (cheap: kept in memory, no query). */
+  get pendingReadings(): number {
+    return this.depthReadings;
   }
 
   get overBudget(): boolean {
