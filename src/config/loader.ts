@@ -169,7 +169,15 @@ function parseYaml(file: string, text: string, issues: ConfigIssue[]): Record<st
     }
     return undefined;
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let value: unknown;
+  try {
+    // maxAliasCount: an alias bomb (`&a [x…]`, `[*a, *a…]`, …) would expand to gigabytes; yaml throws
+    // past the count, and that must be a refusal naming the file, not a crash (found by test/fuzz).
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    issues.push({ file, path: '', message: `YAML cannot be expanded: ${(err as Error).message}` });
+    return undefined;
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     issues.push({ file, path: '', message: 'expected a mapping of keys at the top level' });
     return undefined;
