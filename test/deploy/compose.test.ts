@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,22 +124,29 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
     hw = services.heatwatch!;
     hwEnv = hw.environment ?? {};
 
-    // The config directory exactly as the heatwatch container sees it: every bind mount below
-    // HEATWATCH_CONFIG, copied to the same relative place, then read by heatwatch's own loader with
-    // the container's environment.
     tmp = mkdtempSync(join(tmpdir(), 'hw-compose-'));
-    const configDir = hwEnv.HEATWATCH_CONFIG!;
-    for (const m of mounts(hw).filter((m) => m.target.startsWith(`${configDir}/`) && !m.named)) {
-      const dest = join(tmp, posix.relative(configDir, m.target));
-      mkdirSync(join(dest, '..'), { recursive: true });
-      copyFileSync(m.source, dest);
-    }
-    config = loadConfig(tmp, hwEnv);
+    config = loadConfig(configDirOf('heatwatch', hw), hwEnv);
 
     const conf = mounts(services.mosquitto!).find((m) => m.target === '/mosquitto/config/mosquitto.conf');
     expect(conf, 'mosquitto mounts a mosquitto.conf').toBeDefined();
     mosq = mosquittoConf(readFileSync(conf!.source, 'utf8'));
   });
+
+  /**
+   * The config directory exactly as a container of the heatwatch image sees it: every bind mount
+   * below its HEATWATCH_CONFIG, copied to the same relative place in a temp directory.
+   */
+  function configDirOf(name: string, svc: Service): string {
+    const configDir = svc.environment?.HEATWATCH_CONFIG;
+    expect(configDir, `${name} sets HEATWATCH_CONFIG`).toBeDefined();
+    const out = join(tmp, name);
+    for (const m of mounts(svc).filter((m) => m.target.startsWith(`${configDir}/`) && !m.named)) {
+      const dest = join(out, posix.relative(configDir!, m.target));
+      mkdirSync(join(dest, '..'), { recursive: true });
+      copyFileSync(m.source, dest);
+    }
+    return out;
+  }
 
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -262,6 +269,44 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
     expect(dash).toContain(`FROM \\"${ROOM_MEASUREMENT}\\"`);
     expect(dash).toContain(`FROM \\"${SUBSTATION_MEASUREMENT}\\"`);
     for (const c of ['top', 'ground', 'gable', 'middle']) expect(dash).toContain(classTag(c));
+  });
+
+  it('gives every container of the heatwatch image a config its loader accepts, and an entry point that exists', () => {
+    const ours = Object.entries(services).filter(([, svc]) => svc.image?.startsWith('heatwatch:'));
+    expect(ours.map(([n]) => n).sort()).toEqual(['heatwatch', 'mosquitto-files', 'sim']);
+    for (const [name, svc] of ours) {
+      const env = svc.environment ?? {};
+      expect(() => loadConfig(configDirOf(name, svc), env), name).not.toThrow();
+      // ENTRYPOINT is `node --import tsx`; the command's first word is the TypeScript file it runs.
+      const entry = svc.command?.[0] ?? 'src/main.ts';
+      expect(existsSync(join(ROOT, entry)), `${name}: ${entry}`).toBe(true);
+    }
+  });
+
+  it('runs mosquitto-files as the compose file does and writes the files mosquitto.conf reads', () => {
+    const gen = services['mosquitto-files']!;
+    const args = [...gen.command!];
+    const out = join(tmp, 'mosquitto-auth');
+    args[args.indexOf('--out') + 1] = out;
+    const env = { ...gen.environment, HEATWATCH_CONFIG: configDirOf('mosquitto-files-run', gen) };
+    const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const key of ['password_file', 'acl_file']) {
+      const file = posix.basename(mosq.get(key)![0]!);
+      expect(existsSync(join(out, file)), `${key} ${file}`).toBe(true);
+    }
+    const users = readFileSync(join(out, posix.basename(mosq.get('password_file')![0]!)), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(':')[0]);
+    expect(users).toContain(config.service.mqtt.username);
+    expect(users.length).toBeGreaterThanOrEqual(config.registry.sensors.size);
   });
 
   it('keeps every piece of state on a named volume', () => {
