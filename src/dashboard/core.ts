@@ -13,6 +13,11 @@ export const session = {
     else sessionStorage.removeItem(TOKEN_KEY);
   },
   me: undefined as { name: string; role: Role } | undefined,
+  /** Heating time minus browser time, so ranges and defaults follow the service's clock. */
+  offsetMs: 0,
+  now(): number {
+    return Date.now() + this.offsetMs;
+  },
   can(role: Role): boolean {
     return this.me !== undefined && ROLE_RANK[this.me.role] >= ROLE_RANK[role];
   },

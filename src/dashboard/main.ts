@@ -45,7 +45,9 @@ async function signIn(): Promise<void> {
   session.me = undefined;
   if (session.token) {
     try {
-      session.me = await api<{ name: string; role: Role }>('/api/me');
+      const me = await api<{ name: string; role: Role; now: number }>('/api/me');
+      session.me = { name: me.name, role: me.role };
+      session.offsetMs = me.now - Date.now();
     } catch (e) {
       if (e instanceof ApiError && e.statusCode === 401) session.token = null;
       view.replaceChildren(h('p', { class: 'error' }, e instanceof Error ? e.message : String(e)));

@@ -93,7 +93,6 @@ export interface HealthReport {
   store: { kind: string; reachable: boolean };
   spoolDepth: number;
   configVersion: string;
-  [extra: string]: unknown;
 }
 
 export interface HealthPort {

@@ -293,7 +293,12 @@ export const complianceSchema = z.object({
   ),
 });
 
-export const meSchema = z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'engineer']) });
+export const meSchema = z.object({
+  name: z.string(),
+  role: z.enum(['viewer', 'operator', 'engineer']),
+  /** The service's heating time (epoch ms), which runs ahead of the wall in an accelerated demo. */
+  now: z.number(),
+});
 
 export const auditQuery = z
   .object({

@@ -336,7 +336,7 @@ describe('login throttling, rate limit, first-start token', () => {
     expect(row.token_hash).toBe(hashToken(token));
     expect(JSON.stringify(h.db.prepare('SELECT * FROM http_admin_token').all())).not.toContain(token);
     const me = await h.http.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${token}` } });
-    expect(me.json()).toEqual({ name: 'admin', role: 'engineer' });
+    expect(me.json()).toMatchObject({ name: 'admin', role: 'engineer' });
     await h.http.app.close();
   });
 
@@ -347,7 +347,7 @@ describe('login throttling, rate limit, first-start token', () => {
       url: '/api/me',
       headers: { authorization: 'Bearer env-admin-token-xyz' },
     });
-    expect(me.json()).toEqual({ name: 'admin', role: 'engineer' });
+    expect(me.json()).toMatchObject({ name: 'admin', role: 'engineer' });
     await h.http.app.close();
   });
 

@@ -1,6 +1,6 @@
 import type uPlot from 'uplot';
 import { timeChart } from '../chart.ts';
-import { api, fmtC, fmtTime, h, LiveStream, STATE_LABEL, tempColour } from '../core.ts';
+import { api, fmtC, fmtTime, h, LiveStream, STATE_LABEL, session, tempColour } from '../core.ts';
 import type { BuildingDetail, BuildingHistory, LiveReading, PageHandle } from '../types.ts';
 
 const CLASS_MARK: Record<string, string> = { top: 'T', ground: 'G', gable: 'E', middle: 'M' };
@@ -47,7 +47,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
     cell.classList.toggle('manual', source === 'manual');
   }
 
-  function render(b: BuildingDetail): void {
+  function render(b: BuildingDetail, withFacade: boolean): void {
     head.replaceChildren(
       h(
         'h2',
@@ -83,6 +83,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
         );
       }),
     );
+    if (!withFacade) return;
     const byPos = new Map(b.units.map((u) => [`${u.floor}:${u.column}`, u]));
     facade.style.gridTemplateColumns = `3em repeat(${b.unitsPerFloor}, var(--cell-w))`;
     const frag = document.createDocumentFragment();
@@ -115,7 +116,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
   async function loadHistory(): Promise<void> {
     const hours = Number(rangeSel.value);
     try {
-      const to = Date.now();
+      const to = session.now();
       const hist = await api<BuildingHistory>(
         `/api/buildings/${encodeURIComponent(id)}/history?from=${to - hours * 3_600_000}&to=${to}`,
       );
@@ -152,15 +153,26 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
   }
   rangeSel.addEventListener('change', () => void loadHistory());
 
-  const refresh = async () => {
+  let built = false;
+  const refresh = async (facadeToo = false) => {
     const b = await api<BuildingDetail>(`/api/buildings/${encodeURIComponent(id)}`);
-    render(b);
+    render(b, facadeToo || !built);
+    built = true;
+  };
+  // Class means follow the live cells, at most every 2 s (the cells themselves update at once).
+  let statsTimer: number | undefined;
+  const refreshStatsSoon = () => {
+    if (statsTimer !== undefined) return;
+    statsTimer = window.setTimeout(() => {
+      statsTimer = undefined;
+      void refresh().catch(() => undefined);
+    }, 2000);
   };
   void refresh()
     .then(loadHistory)
     .catch((e) => root.replaceChildren(h('p', { class: 'error' }, (e as Error).message)));
   // Class means and state come from the server every 30 s; cells update live from the stream.
-  const timer = window.setInterval(() => void refresh().catch(() => undefined), 30_000);
+  const timer = window.setInterval(() => void refresh(true).catch(() => undefined), 30_000);
   const live = new LiveStream(id)
     .on('readings', (d) => {
       for (const r of (d as { readings: LiveReading[] }).readings) {
@@ -171,6 +183,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
         void cell.offsetWidth; // restart the flash animation
         cell.classList.add('flash');
       }
+      refreshStatsSoon();
     })
     .on('building', (d) => {
       const s = d as { buildingId: string; state: string };
@@ -181,11 +194,12 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
         pill.textContent = STATE_LABEL[s.state] ?? s.state;
       }
     })
-    .on('reset', () => void refresh().catch(() => undefined));
+    .on('reset', () => void refresh(true).catch(() => undefined));
   live.open();
   return {
     dispose() {
       clearInterval(timer);
+      clearTimeout(statsTimer);
       live.close();
       plot?.destroy();
     },

@@ -1,4 +1,4 @@
-import { api, apiBlob, fmtC, h } from '../core.ts';
+import { api, apiBlob, fmtC, h, session } from '../core.ts';
 import type { Compliance, PageHandle } from '../types.ts';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
@@ -17,7 +17,7 @@ export function compliancePage(root: HTMLElement): PageHandle {
   root.replaceChildren(h('div', { class: 'bar' }, h('h2', {}, 'Compliance'), days, csv), body);
 
   const range = () => {
-    const to = Date.now();
+    const to = session.now();
     return `from=${to - Number(days.value) * 86_400_000}&to=${to}`;
   };
 

@@ -19,7 +19,7 @@ export function manualPage(root: HTMLElement): PageHandle {
   }
   const building = h('select', { name: 'building', required: true, 'aria-label': 'building' });
   const unit = h('select', { name: 'unit', required: true, 'aria-label': 'unit' });
-  const now = new Date();
+  const now = new Date(session.now());
   const local = new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
   const when = h('input', { type: 'datetime-local', name: 'ts', value: local, required: true });
   const rooms = h('div', { class: 'rooms' });

@@ -91,13 +91,11 @@ export function overviewPage(root: HTMLElement): PageHandle {
     badge.hidden = b.openTickets === 0;
   }
 
-  function renderCounts(buildings: BuildingSummary[]): void {
+  function renderCounts(buildings: BuildingSummary[], substations: SubstationSummary[]): void {
     const counts: Record<string, number> = {};
-    let open = 0;
-    for (const b of buildings) {
-      counts[b.state] = (counts[b.state] ?? 0) + 1;
-      open += b.openTickets;
-    }
+    for (const b of buildings) counts[b.state] = (counts[b.state] ?? 0) + 1;
+    // Per substation: it counts building, unit and substation tickets alike.
+    const open = substations.reduce((n, s) => n + s.openTickets, 0);
     countsBox.replaceChildren(
       ...STATES.map((s) =>
         h(
@@ -147,7 +145,7 @@ export function overviewPage(root: HTMLElement): PageHandle {
       api<Weather>('/api/weather'),
     ]);
     renderWeather(weather);
-    renderCounts(buildings);
+    renderCounts(buildings, substations);
     const bySub = new Map<string, BuildingSummary[]>();
     for (const b of buildings) {
       const list = bySub.get(b.substationId) ?? [];

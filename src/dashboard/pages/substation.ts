@@ -1,6 +1,6 @@
 import type uPlot from 'uplot';
 import { timeChart } from '../chart.ts';
-import { api, fmtC, h, STATE_LABEL } from '../core.ts';
+import { api, fmtC, h, STATE_LABEL, session } from '../core.ts';
 import type { PageHandle, SubstationDetail, SubstationHistory } from '../types.ts';
 
 /** Supply temperature the curve asks for at an outdoor temperature (DOMAIN.md heating curve). */
@@ -60,7 +60,7 @@ export function substationPage(root: HTMLElement, id: string): PageHandle {
         ),
       ),
     );
-    const to = Date.now();
+    const to = session.now();
     let hist: SubstationHistory;
     try {
       hist = await api<SubstationHistory>(

@@ -112,7 +112,7 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
       tag: 'service',
       summary: 'Who the token belongs to and its role (the dashboard shows only allowed actions).',
       response: meSchema,
-      handler: ({ principal }) => principal!,
+      handler: ({ principal }) => ({ ...principal!, now: deps.clock.now() }),
     }),
     defineRoute({
       method: 'GET',
