@@ -19,6 +19,7 @@ import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
 import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
 import { Topics } from './mqtt/topics.ts';
+import { LogLevelControl } from './ops/log-level.ts';
 import { StateCheckpoint } from './state/checkpoint.ts';
 import { LiveState } from './state/live-state.ts';
 import { createReadingStore } from './storage/create-store.ts';
@@ -61,6 +62,8 @@ export interface Heatwatch {
   /** Device group key of this run (embedded broker), for an in-process simulator or tests. */
   deviceKey?: string;
   health(): Promise<IngestHealth>;
+  /** Runtime log levels: the engineer API and config reloads call `setLogLevel`; SIGUSR2 toggles debug. */
+  logLevels: LogLevelControl;
   stop(): Promise<void>;
 }
 
@@ -83,6 +86,9 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
   // Transport timers (flushes, disk syncs, reconnects) run in wall time whatever the demo speed.
   const wallClock = systemClock();
   const log = opts.log ?? createLogger(svc.logLevel);
+  // Registered before any module takes its child logger, so a level change reaches them all.
+  const logLevels = new LogLevelControl(log, svc.logLevel);
+  logLevels.attach();
   const bus = new EventBus<HeatEvents>(log.child({ module: 'bus' }));
   const metrics = new MetricsRegistry();
   bus.on('alert', 'log', (a) => log[a.active ? 'warn' : 'info']({ alert: a.key }, a.message));
@@ -262,6 +268,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       httpPort,
       deviceKey,
       health: () => health.health(),
+      logLevels,
       stop: stopAll,
     };
   } catch (err) {
@@ -298,6 +305,8 @@ async function runFromCommandLine(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // Only the real process listens for SIGUSR2; tests start many instances in one process.
+  hw.logLevels.start();
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
