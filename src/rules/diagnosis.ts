@@ -25,6 +25,8 @@ export interface DiagnosisInput {
   findings: readonly Finding[];
   picture(buildingId: string): BuildingPicture;
   outdoorC?: number;
+  /** Normal middle − exposed gap (°C), measured across healthy buildings. */
+  normalGapC: number;
   setpoint(substationId: string): SetpointInForce;
   response(targetId: string): ResponseEstimate;
   /** Room mean against outdoor temperature over the kept samples (°C room per °C outdoor). */
@@ -94,9 +96,11 @@ export function diagnose(inp: DiagnosisInput): Diagnosed[] {
     // Only exposed units cold (middle units fine): balancing inside the building, never more supply.
     const exposedOnly = (b: string) => {
       const p = inp.picture(b);
-      return (
-        inside.has(b) && p.middleMeanC !== undefined && p.middleMeanC >= line + cfg.buildingCold.clearOffsetC
-      );
+      if (p.middleMeanC === undefined || p.middleMeanC < line + cfg.buildingCold.clearOffsetC) return false;
+      // Judged from the picture too, so a valve is never proposed in the hour before the
+      // imbalance rule's longer minimum duration has passed.
+      const excessC = p.exposedMeanC === undefined ? 0 : p.middleMeanC - p.exposedMeanC - inp.normalGapC;
+      return inside.has(b) || excessC > cfg.imbalanceInside.raiseExcessC;
     };
     const trulyCold = judged.filter((b) => cold.has(b.id) && !exposedOnly(b.id));
     const anyFlap = (fs: Array<Finding | undefined>) => fs.some((f) => f?.state === 'flapping');

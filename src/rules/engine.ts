@@ -215,6 +215,7 @@ export class RulesEngine {
       findings,
       picture: ctx.picture,
       outdoorC: this.outdoorC(),
+      normalGapC: this.normalGapC,
       setpoint: (sid) => this.tickets.setpointOf(sid),
       response: (id) => this.response(id),
       slopeFit: (sid) => this.slopeFit(sid),
@@ -246,6 +247,11 @@ export class RulesEngine {
       const r = this.tickets.propose(p, { flapping });
       if (r.outcome === 'created') {
         report.created.push(r.ticket.id);
+        // Exposed units only: a waiting valve proposal for the same building was the wrong remedy.
+        if (p.problem === 'exposed_cold') {
+          const wrong = this.tickets.openFor(p.targetId, 'building_cold');
+          if (wrong) this.tickets.supersede(wrong.id, 'rules', `only exposed units are cold: ${r.ticket.id}`);
+        }
         if (p.problem === 'substation_cold' || p.problem === 'curve_slope')
           for (const t of this.tickets.list({ status: 'open', substationId: p.substationId }))
             if (BUILDING_FLOW_PROBLEMS.includes(t.problem))
@@ -376,6 +382,7 @@ export class RulesEngine {
 
   /** After an escalation: diagnose again now so the next proposal follows at once. */
   async proposeNext(): Promise<TickReport> {
+    this.lastProposed.clear();
     return this.tick();
   }
 
