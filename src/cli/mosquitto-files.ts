@@ -118,5 +118,7 @@ max_inflight_messages 1000
 # Sessions and queued messages survive a broker restart.
 persistence true
 autosave_interval 60
+# Keep heatwatch's MQTT 3.1.1 session at least as long as mqtt.sessionExpiryS.
+persistent_client_expiration 14d
 `;
 }
