@@ -10,6 +10,7 @@ import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { RoomReading } from '../../src/core/readings.ts';
+import type { RegistryIndex } from '../../src/core/registry.ts';
 import { type AppOptions, buildApp, type HeatwatchHttp } from '../../src/http/app.ts';
 import { httpMigrations } from '../../src/http/audit.ts';
 import { hashToken } from '../../src/http/auth.ts';
@@ -187,13 +188,17 @@ export async function makeHarness(
     dashboardDir?: string;
     build?: boolean;
     adminToken?: string;
+    /** Replaces the in-memory ticket queue (e.g. the real TicketService through its adapter). */
+    tickets?: (bus: EventBus<HeatEvents>, clock: ManualClock, live: LiveState) => TicketsPort;
+    /** Replaces the demo network (e.g. thousands of generated buildings). */
+    registry?: RegistryIndex;
   } = {},
 ): Promise<Harness> {
   const cfg = loadConfig('config', {});
   const clock = o.clock ?? new ManualClock(Date.UTC(2026, 0, 15, 8, 0, 0));
   const wallClock = o.wallClock ?? clock;
   const bus = new EventBus<HeatEvents>();
-  const live = new LiveState(cfg.registry);
+  const live = new LiveState(o.registry ?? cfg.registry);
   const tickets = new FakeTickets(clock, bus);
   const history = new FakeHistory();
   const manual = new FakeManualSink(live, bus);
@@ -204,7 +209,7 @@ export async function makeHarness(
     wallClock,
     bus,
     live,
-    tickets,
+    tickets: o.tickets ? o.tickets(bus, clock, live) : tickets,
     history,
     manual,
     metrics: {
@@ -238,7 +243,7 @@ export async function makeHarness(
   };
   const app = await buildApp(opts);
   const reading = (sensorId: string, tempC: number): RoomReading => {
-    const info = cfg.registry.sensors.get(sensorId)!;
+    const info = live.index.sensors.get(sensorId)!;
     return {
       sensorId,
       ts: clock.now(),
