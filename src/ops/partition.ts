@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '../config/loader.ts';
 import type { ServiceConfig } from '../config/service-schema.ts';
-import type { RegistryIndex } from '../core/registry.ts';
+import { RegistryIndex } from '../core/registry.ts';
+import type { LiveView } from '../rules/view.ts';
 
 /**
  * Rules partitioned by substation (docs/deploy.md "Scale-out"). Each rules instance owns the
@@ -55,4 +56,50 @@ export function checkPartitionSet(
     if (!registry.substations.has(id))
       problems.push(`unknown substation ${id} in ${owner.get(id)!.join(', ')}`);
   return problems;
+}
+
+/** The registry cut down to the owned substations, their buildings and their sensors. */
+export function partitionRegistry(index: RegistryIndex, partition: Partition): RegistryIndex {
+  if (partition.substations.length === 0) return index;
+  const owns = ownsSubstation(partition);
+  const { registry } = index;
+  const buildings = registry.buildings.filter((b) => owns(b.substationId));
+  const buildingIds = new Set(buildings.map((b) => b.id));
+  return new RegistryIndex({
+    substations: registry.substations.filter((s) => owns(s.id)),
+    buildings,
+    sensors: registry.sensors.filter((s) => buildingIds.has(s.buildingId)),
+  });
+}
+
+/**
+ * What a rules instance sees: the full live state (ingestion needs every sensor known, or a reading
+ * of another partition would be rejected as `unknown_sensor`), behind an index that holds only the
+ * owned substations. The rules engine iterates `view.index`, so it evaluates, proposes and re-checks
+ * the owned substations only, without a partition check in any rule. The cut index is rebuilt when
+ * the live state's index changes (a registry reload).
+ */
+export function partitionedView<V extends LiveView>(live: V, partition: Partition): LiveView {
+  if (partition.substations.length === 0) return live;
+  let source: RegistryIndex | undefined;
+  let cut: RegistryIndex | undefined;
+  return {
+    get index() {
+      if (live.index !== source) {
+        source = live.index;
+        cut = partitionRegistry(source, partition);
+      }
+      return cut!;
+    },
+    get observation() {
+      return live.observation;
+    },
+    get forecast() {
+      return live.forecast;
+    },
+    buildingSensors: (buildingId) => live.buildingSensors(buildingId),
+    substation: (id) => live.substation(id),
+    isFresh: (s, now) => live.isFresh(s, now),
+    isOnline: (s, now) => live.isOnline(s, now),
+  };
 }

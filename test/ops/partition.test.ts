@@ -1,9 +1,16 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loader.ts';
-import { checkPartition, checkPartitionSet, ownsSubstation } from '../../src/ops/partition.ts';
+import {
+  checkPartition,
+  checkPartitionSet,
+  ownsSubstation,
+  partitionedView,
+} from '../../src/ops/partition.ts';
+import { LiveState } from '../../src/state/live-state.ts';
 
 const { registry } = loadConfig(join(resolve(import.meta.dirname, '../..'), 'config'), {});
+const [firstSensor] = registry.sensors.values();
 const ids = [...registry.substations.keys()];
 
 describe('rules partitions by substation', () => {
@@ -44,5 +51,39 @@ describe('rules partitions by substation', () => {
         registry,
       ),
     ).toContain(`substation ${ids[0]} is owned by rules-a and all`);
+  });
+
+  it('shows a rules instance only its substations, over the full live state', () => {
+    const live = new LiveState(registry);
+    const half = Math.ceil(ids.length / 2);
+    const a = partitionedView(live, { substations: ids.slice(0, half) });
+    const b = partitionedView(live, { substations: ids.slice(half) });
+    expect([...a.index.substations.keys()]).toEqual(ids.slice(0, half));
+    for (const bl of a.index.buildings.values()) expect(ids.slice(0, half)).toContain(bl.substationId);
+    for (const s of a.index.sensors.values()) expect(a.index.buildings.has(s.building.id)).toBe(true);
+    // Together the two partitions see every building and sensor once.
+    expect(a.index.buildings.size + b.index.buildings.size).toBe(registry.buildings.size);
+    expect(a.index.sensors.size + b.index.sensors.size).toBe(registry.sensors.size);
+    // Readings land in the one live state; the view reads them through.
+    const s = firstSensor!;
+    live.applyRoom([
+      {
+        sensorId: s.sensor.id,
+        source: 'sensor',
+        ts: 1000,
+        tempC: 19.5,
+        buildingId: s.building.id,
+        substationId: s.substation.id,
+        floor: s.sensor.floor,
+        column: s.sensor.column,
+        classes: s.classes,
+      },
+    ]);
+    const owner = a.index.buildings.has(s.building.id) ? a : b;
+    expect(owner.buildingSensors(s.building.id).find((x) => x.info.sensor.id === s.sensor.id)?.tempC).toBe(
+      19.5,
+    );
+    // No partition: the live state itself.
+    expect(partitionedView(live, { substations: [] })).toBe(live);
   });
 });
