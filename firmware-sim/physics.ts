@@ -544,19 +544,29 @@ export function spellDepth(spell: ColdSpell, h: number): number {
 }
 
 /**
- * Steady room temperature of one unit: solves k·(eff − T)^n + gains = ua·(T − out) by bisection
- * (the left side falls and the right side rises with T, so there is exactly one root).
+ * Steady room temperature of one unit: solves k·(eff − T)^n + gains = ua·(T − out). The left side
+ * falls and the right side rises with T, so there is exactly one root; Newton's method inside a
+ * shrinking bracket finds it in a few steps (735 000 units of a 100 000-sensor network start fast).
  */
 function steadyTemp(k: number, n: number, eff: number, ua: number, out: number, gains: number): number {
-  let lo = Math.min(out, eff) - 1 + gains / ua;
+  const f = (t: number): number => {
+    const dT = eff - t;
+    return (dT > 0 ? k * dT ** n : 0) + gains - ua * (t - out);
+  };
+  let lo = Math.min(out, eff) - 1;
   let hi = Math.max(eff, out + gains / ua) + 1;
-  lo = Math.min(lo, out);
-  for (let it = 0; it < 40; it++) {
-    const mid = (lo + hi) / 2;
-    const dT = eff - mid;
-    const f = (dT > 0 ? k * dT ** n : 0) + gains - ua * (mid - out);
-    if (f > 0) lo = mid;
-    else hi = mid;
+  let t = Math.min(hi, Math.max(lo, 20));
+  for (let it = 0; it < 60; it++) {
+    const ft = f(t);
+    if (Math.abs(ft) < 1e-9) return t;
+    if (ft > 0) lo = t;
+    else hi = t;
+    const dT = eff - t;
+    const slope = -(dT > 0 ? n * k * dT ** (n - 1) : 0) - ua;
+    let next = t - ft / slope;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    if (Math.abs(next - t) < 1e-7) return next;
+    t = next;
   }
-  return (lo + hi) / 2;
+  return t;
 }

@@ -170,6 +170,9 @@ export class SimRunner {
     for (const id of this.substationIds) this.substationLinks.set(id, this.openSubstationLink(id));
     this.weatherLink = this.openLink(this.opts.weatherStation ?? 'city', [], false);
 
+    // Give the connections a moment, so the first readings are not all store-and-forward batches;
+    // a broker that is down does not hold the start (the firmware buffers until it is back).
+    await waitConnected(this.links, scenario.devices.startWaitMs);
     this.timer = clock.setInterval(() => this.tick(), scenario.tickMs);
     log.info(
       {
@@ -178,7 +181,7 @@ export class SimRunner {
         buildings: registry.buildings.length,
         connections: this.links.length,
         mode,
-        faults: this.net.faults(),
+        ...summariseFaults(this.net.faults()),
       },
       'simulator started',
     );
@@ -191,9 +194,12 @@ export class SimRunner {
     this.timer?.cancel();
     this.timer = undefined;
     const offline = JSON.stringify({ online: false });
+    const stopWaitMs = this.opts.scenario.devices.stopWaitMs;
     const closing = this.links.map(async (link) => {
-      if (link.client.connected)
-        await Promise.all(
+      if (link.client.connected) {
+        // Retained offline status, as the last will would say; bounded, since a gateway may carry
+        // thousands of sensors and a stop must not hang on a slow broker.
+        const statuses = Promise.all(
           link.sensors.map((i) =>
             link.client
               .publishAsync(this.topic('sensors', this.sensors[i]!.id, 'status'), offline, {
@@ -203,8 +209,10 @@ export class SimRunner {
               .catch(() => undefined),
           ),
         );
+        await withTimeout(statuses, stopWaitMs);
+      }
       link.closing = true;
-      await endClient(link.client);
+      await endClient(link.client, stopWaitMs);
     });
     await Promise.all(closing);
     this.links = [];
@@ -522,15 +530,48 @@ export function parseSetpoint(
   return { ok: true, value };
 }
 
-/** Ends a client, waiting for in-flight acks while connected, but never longer than a moment. */
-async function endClient(client: MqttClient): Promise<void> {
-  const force = !client.connected;
+/** The scripted faults for the start-up log: the ids on a demo network, counts on a large one. */
+function summariseFaults(f: { underSupplied: string[]; unbalanced: string[] }): Record<string, unknown> {
+  const few = f.underSupplied.length + f.unbalanced.length <= 40;
+  return few
+    ? { underSupplied: f.underSupplied, unbalanced: f.unbalanced }
+    : { underSuppliedCount: f.underSupplied.length, unbalancedCount: f.unbalanced.length };
+}
+
+function waitConnected(links: Link[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let left = links.filter((l) => !l.client.connected).length;
+    if (left === 0 || timeoutMs <= 0) return resolve();
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    for (const l of links)
+      if (!l.client.connected)
+        l.client.once('connect', () => {
+          if (--left === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+  });
+}
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    client.endAsync(force).catch(() => undefined),
+    p.then(() => undefined),
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 2000);
-      t.unref();
+      timer = setTimeout(resolve, ms);
+      timer.unref();
     }),
   ]);
+  clearTimeout(timer);
+}
+
+/** Ends a client, waiting for in-flight acks while connected, but never longer than `waitMs`. */
+async function endClient(client: MqttClient, waitMs: number): Promise<void> {
+  await withTimeout(
+    client.endAsync(!client.connected).catch(() => undefined),
+    waitMs,
+  );
   if (!client.disconnected) client.end(true);
 }

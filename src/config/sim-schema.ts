@@ -157,6 +157,10 @@ const devicesSchema = z
     sensorsPerGateway: z.number().int().min(1).max(100_000).default(1000),
     /** Wall-clock wait before a lost connection is retried, ms. */
     reconnectPeriodMs: z.number().int().min(10).max(600_000).default(1000),
+    /** Wall-clock time start() waits for the connections before the schedule starts, ms (0: none). */
+    startWaitMs: z.number().int().min(0).max(60_000).default(5000),
+    /** Wall-clock time stop() waits for offline statuses and acknowledgements, ms. */
+    stopWaitMs: z.number().int().min(0).max(60_000).default(5000),
     /** Wall-clock MQTT keepalive, seconds. */
     keepaliveS: z.number().int().min(5).max(3600).default(30),
   })
