@@ -297,19 +297,13 @@ export function parseArgs(argv: readonly string[]): { speed?: number; configDir?
 }
 
 async function runFromCommandLine(): Promise<void> {
-  let hw: Heatwatch;
-  try {
-    hw = await startHeatwatch(parseArgs(process.argv.slice(2)));
-  } catch (err) {
-    process.stderr.write(`heatwatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  // Only the real process listens for SIGUSR2; tests start many instances in one process.
-  hw.logLevels.start();
+  // Handlers first: a signal that arrives while heatwatch is starting must still stop it in order.
+  let stopRequested: string | undefined;
+  let hw: Heatwatch | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    stopRequested = signal;
+    if (!hw || stopping) return;
     stopping = true;
     process.stderr.write(`heatwatch: ${signal}, stopping\n`);
     hw.stop().then(
@@ -324,6 +318,14 @@ async function runFromCommandLine(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    hw = await startHeatwatch(parseArgs(process.argv.slice(2)));
+  } catch (err) {
+    process.stderr.write(`heatwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (stopRequested) shutdown(stopRequested);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href)
