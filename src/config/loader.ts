@@ -105,6 +105,15 @@ export function loadConfig(dir: string, env: Env = process.env): HeatwatchConfig
       path: 'store.influxdb.url',
       message: 'store.kind is influxdb but no url is set (HEATWATCH_INFLUX_URL)',
     });
+  // A rules partition naming a substation the registry lacks would silently own nothing of it.
+  service.partition.substations.forEach((id, i) => {
+    if (!network.substations.some((s) => s.id === id))
+      issues.push({
+        file: FILES.service.file,
+        path: `partition.substations[${i}]`,
+        message: `unknown substation '${id}' (network.yaml lists ${network.substations.map((s) => s.id).join(', ')})`,
+      });
+  });
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     dir,

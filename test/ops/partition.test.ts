@@ -1,6 +1,8 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/loader.ts';
+import { loadConfig, tryLoadConfig } from '../../src/config/loader.ts';
 import {
   checkPartition,
   checkPartitionSet,
@@ -85,5 +87,26 @@ describe('rules partitions by substation', () => {
     );
     // No partition: the live state itself.
     expect(partitionedView(live, { substations: [] })).toBe(live);
+  });
+
+  it('is refused by the config loader when it names a substation the registry lacks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-partition-'));
+    try {
+      copyFileSync(
+        join(resolve(import.meta.dirname, '../..'), 'config/network.yaml'),
+        join(dir, 'network.yaml'),
+      );
+      writeFileSync(join(dir, 'heatwatch.yaml'), `partition:\n  substations: [${ids[0]}, ss-nowhere]\n`);
+      const r = tryLoadConfig(dir, {});
+      expect(r.ok).toBe(false);
+      if (!r.ok)
+        expect(r.issues).toEqual([
+          expect.objectContaining({ file: 'heatwatch.yaml', path: 'partition.substations[1]' }),
+        ]);
+      writeFileSync(join(dir, 'heatwatch.yaml'), `partition:\n  substations: [${ids[0]}]\n`);
+      expect(tryLoadConfig(dir, {}).ok).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
