@@ -121,6 +121,7 @@ export class CountingSubscriber {
     private readonly url: string,
     private readonly root: string,
     private readonly clientId: string,
+    private readonly credentials: { username?: string; password?: string } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -130,6 +131,7 @@ export class CountingSubscriber {
       clean: false,
       reconnectPeriod: 100,
       protocolVersion: 4,
+      ...this.credentials,
     });
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload.toString()));
     await this.client.subscribeAsync(`${this.root}/#`, { qos: 1 });

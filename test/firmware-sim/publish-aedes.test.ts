@@ -53,6 +53,7 @@ describe('simulator publishing through embedded aedes', () => {
     expect(sub.uniqueReadings).toBe(s.readingsPublished);
     expect(sub.readingsReceived).toBe(s.readingsPublished);
     expect(sub.malformed).toBe(0);
+    expect(sub.outOfOrder).toBe(0);
     expect(sub.substation.length).toBe(s.substationMessages);
     expect(s.substationMessages).toBeGreaterThanOrEqual(2 * 60);
     expect(sub.observations + sub.forecasts.length).toBe(s.weatherMessages);
