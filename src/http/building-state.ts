@@ -1,4 +1,5 @@
 import type { BuildingState } from '../core/events.ts';
+import type { BuildingStats } from '../state/live-state.ts';
 import type { BuildingStateView, LiveView } from './ports.ts';
 
 export interface FallbackThresholds {
@@ -29,12 +30,13 @@ export class BuildingStates implements BuildingStateView {
     this.announced.set(buildingId, state);
   }
 
-  stateOf(buildingId: string, now: number): BuildingState {
-    return this.announced.get(buildingId) ?? this.judge(buildingId, now);
+  /** `stats`: the building's statistics when the caller has them already (saves a second pass). */
+  stateOf(buildingId: string, now: number, stats?: BuildingStats): BuildingState {
+    return this.announced.get(buildingId) ?? this.judge(buildingId, now, stats);
   }
 
-  judge(buildingId: string, now: number): BuildingState {
-    const s = this.live.buildingStats(buildingId, now);
+  judge(buildingId: string, now: number, stats?: BuildingStats): BuildingState {
+    const s = stats ?? this.live.buildingStats(buildingId, now);
     if (!s || s.sensors === 0 || s.meanC === undefined || s.fresh / s.sensors < this.t.minFreshShare)
       return 'stale';
     const line = this.t.requiredTempC - this.t.toleranceC;

@@ -31,7 +31,7 @@ export interface LiveView {
 
 /** The dashboard colour of a building; the rules module may provide its own judgement. */
 export interface BuildingStateView {
-  stateOf(buildingId: string, now: number): BuildingState;
+  stateOf(buildingId: string, now: number, stats?: BuildingStats): BuildingState;
 }
 
 export type TicketAction = 'approve' | 'apply' | 'reject' | 'close';
