@@ -27,7 +27,7 @@ import { DeadLetters } from './storage/dead-letters.ts';
 import { Journal } from './storage/journal.ts';
 import { openOpsDb } from './storage/ops-db.ts';
 import type { ReadingStore } from './storage/reading-store.ts';
-import type { Db, Migration } from './storage/sqlite.ts';
+import { type Db, type Migration, openDb } from './storage/sqlite.ts';
 
 export interface StartOptions {
   /** Config directory; default HEATWATCH_CONFIG or `config/`. */
@@ -111,8 +111,13 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     const opsMigrations: Migration[] = [];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     stops.push({ name: 'ops-db', stop: () => void opsDb.close() });
+    // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
+    // fsync per message (the ops DB is FULL for tickets); losing the last second of dead letters to
+    // a power cut is acceptable for diagnostics. Same file, so one backup holds everything.
+    const deadLetterDb = openDb(dataFile('ops.db'), { synchronous: 'NORMAL', migrations: [] });
+    stops.push({ name: 'dead-letter-db', stop: () => void deadLetterDb.close() });
     const deadLetters = new DeadLetters(
-      opsDb,
+      deadLetterDb,
       { payloadBytes: svc.ingest.deadLetterPayloadBytes, retentionDays: svc.ingest.deadLetterRetentionDays },
       clock,
     );

@@ -70,6 +70,7 @@ export class Ingestor {
   private flushing: Promise<void> | undefined;
   private drainQueued = false;
   private held: Held | undefined;
+  private holdAlerted = false;
   private backoffMs = 0;
   private retryAtMs = 0;
   private storeHealthy = true;
@@ -287,7 +288,11 @@ export class Ingestor {
   }
 
   private hold(msg: Held, why: string): void {
+    const alreadyHolding = this.holdAlerted;
     this.held = msg;
+    // One count and one alert per episode, not one per retry of the same held message.
+    if (alreadyHolding) return;
+    this.holdAlerted = true;
     this.c.spoolRefused.inc();
     this.d.bus.emit('alert', {
       key: 'spool-over-budget',
@@ -302,6 +307,9 @@ export class Ingestor {
     const h = this.held;
     if (!h || this.d.journal.overBudget) return;
     this.held = undefined;
+    this.process(h);
+    if (this.held) return; // still cannot write: held again, the alert stays active
+    this.holdAlerted = false;
     this.d.bus.emit('alert', {
       key: 'spool-over-budget',
       severity: 'critical',
@@ -309,7 +317,6 @@ export class Ingestor {
       active: false,
       ts: this.d.clock.now(),
     });
-    this.process(h);
   }
 
   private afterAppend(): void {
