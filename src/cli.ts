@@ -11,6 +11,11 @@ const COMMANDS: Record<
     summary: 'validate a config directory and print every problem as file: path: message',
     load: () => import('./cli/check-config.ts'),
   },
+  'dry-run': {
+    summary:
+      'replay stored readings (--from --to) through rules (--rules file.yaml) and list the tickets raised',
+    load: () => import('./cli/dry-run.ts'),
+  },
   'mosquitto-files': {
     summary: 'write a Mosquitto password file and ACL from the registry and device key',
     load: () => import('./cli/mosquitto-files.ts'),
