@@ -130,6 +130,28 @@ describe('simulator publishing through embedded aedes', () => {
     expect(sub.outOfOrder).toBeGreaterThan(0);
   });
 
+  it('gateway mode: few connections, every sensor still on its own topic, batches after a restart', async () => {
+    const { broker, sub, clock, runner, registry } = await setup(
+      quietScenario({ devices: { connection: 'gateway', sensorsPerGateway: 5 } }),
+    );
+    // 12 sensors in gateways of 5, two substation meters, one weather feed.
+    expect(runner.stats().connections).toBe(3 + 2 + 1);
+    await clock.advanceAsync(10 * MIN, MIN);
+    await waitFor(() => runner.stats().inFlight === 0, 'acks');
+    await waitFor(() => sub.readingsReceived === runner.stats().readingsPublished, 'delivery');
+    for (const sensor of registry.sensors) expect(sub.status.get(sensor.id)?.online).toBe(true);
+    expect(sub.readingKeys.size).toBe(runner.stats().readingsPublished);
+    await broker.stop();
+    await waitFor(() => runner.stats().connected === 0, 'outage noticed');
+    await clock.advanceAsync(10 * MIN, MIN);
+    await broker.start();
+    await waitFor(() => runner.stats().buffered === 0 && runner.stats().inFlight === 0, 'backlog flushed');
+    const s = runner.stats();
+    await waitFor(() => sub.uniqueReadings >= s.readingsPublished, 'backlog delivered');
+    expect(s.batchesPublished).toBe(12);
+    expect(sub.uniqueReadings).toBe(s.readingsPublished);
+  });
+
   it('applies a setpoint received on its topic, and a power cut publishes the sensor last will', async () => {
     const { sub, clock, runner, root } = await setup();
     await sub.client!.publishAsync(
