@@ -195,3 +195,22 @@ describe('rules reload', () => {
     });
   });
 });
+
+describe('HTTP contract', () => {
+  it("the API's ticket adapter reads and acts through TicketService as is", async () => {
+    const { TicketServiceAdapter } = await import('../../src/http/ticket-adapter.ts');
+    const h = harness({ rules: { autoApprove: { enabled: false } } });
+    await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
+    const api = new TicketServiceAdapter(h.tickets, () => h.index);
+    const [v] = await api.list({ status: 'proposed' });
+    expect(v).toMatchObject({
+      problem: 'building_cold',
+      targetId: 'b2',
+      actions: ['approve', 'apply', 'reject'],
+    });
+    const applied = await api.act(v!.id, 'apply', 'carol', 'on site');
+    expect(applied.status).toBe('applied');
+    expect(applied.recheckDueTs).toBeGreaterThan(h.clock.now());
+    await expect(api.act(v!.id, 'approve', 'carol')).rejects.toMatchObject({ statusCode: 409 });
+  });
+});
