@@ -110,6 +110,7 @@ export class EmbeddedBroker {
   private publishLimiter: RateLimiter | undefined;
   private connectLimiter: RateLimiter | undefined;
   private pruneTimer: { cancel(): void } | undefined;
+  private quiesced = false;
   private readonly counters: BrokerStats = {
     connectionsAccepted: 0,
     clientsConnected: 0,
@@ -241,6 +242,7 @@ export class EmbeddedBroker {
     });
     await aedes.listen();
     this.aedes = aedes;
+    this.quiesced = false;
 
     this.server = createServer((socket) => this.accept(socket));
     const port = await listen(this.server, this.opts.port, this.opts.host);
@@ -264,7 +266,51 @@ export class EmbeddedBroker {
     return tlsPort === undefined ? { port } : { port, tlsPort };
   }
 
+  /**
+   * The first step of a graceful stop, to run while heatwatch's own subscriber is still connected:
+   * no new connections, devices disconnected (their unacknowledged QoS 1 messages stay with them
+   * and are sent again after the restart), and what aedes already acknowledged to devices delivered
+   * to the service sessions. aedes keeps that only in memory, so without this step a stop would lose
+   * it. Bounded by `drainTimeoutMs`; what is still pending then is logged.
+   */
+  async quiesce(): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes || this.quiesced) return;
+    this.quiesced = true;
+    for (const s of [this.server, this.tlsServer]) if (s?.listening) s.close();
+    const clients = Object.values((aedes as unknown as { clients: Record<string, Client> }).clients);
+    const services: Client[] = [];
+    for (const c of clients) {
+      if (this.principals.get(c)?.kind === 'service') services.push(c);
+      else c.close();
+    }
+    const stepMs = 10;
+    let pending = await this.pendingDeliveries(aedes, services);
+    for (let waited = 0; pending > 0 && waited < this.opts.limits.drainTimeoutMs; waited += stepMs) {
+      await new Promise((resolve) => setTimeout(resolve, stepMs));
+      pending = await this.pendingDeliveries(aedes, services);
+    }
+    if (pending > 0)
+      this.opts.log.warn({ pending }, 'broker stopped with messages not yet delivered to heatwatch');
+  }
+
+  /** Messages routed but not delivered, plus QoS 1 messages queued for the service sessions. */
+  private async pendingDeliveries(aedes: Aedes, services: Client[]): Promise<number> {
+    // Not in aedes' typings: the router (mqemitter) and the persistence the broker was built with.
+    const inner = aedes as unknown as {
+      mq: { length: number; current: number };
+      persistence: { outgoingStream(c: Client): AsyncIterable<unknown> };
+    };
+    let n = inner.mq.length + inner.mq.current;
+    for (const c of services) {
+      if (c.closed) continue;
+      for await (const _packet of inner.persistence.outgoingStream(c)) n++;
+    }
+    return n;
+  }
+
   async stop(): Promise<void> {
+    await this.quiesce();
     this.pruneTimer?.cancel();
     this.pruneTimer = undefined;
     const aedes = this.aedes;
