@@ -8,13 +8,15 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type HeatwatchConfig, loadConfig } from './config/loader.ts';
+import type { ServiceConfig } from './config/service-schema.ts';
+import { ConfigWatcher } from './config/watcher.ts';
 import { type Clock, ScaledClock, systemClock } from './core/clock.ts';
 import { EventBus } from './core/event-bus.ts';
 import type { HeatEvents } from './core/events.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { MetricsRegistry } from './core/metrics.ts';
 import { healthProvider, type IngestHealth } from './ingest/health.ts';
-import { Ingestor } from './ingest/ingestor.ts';
+import { Ingestor, type IngestSettings } from './ingest/ingestor.ts';
 import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
 import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
@@ -40,6 +42,8 @@ export interface StartOptions {
   configure?: (config: HeatwatchConfig) => void;
   /** Only the ingestion path: no simulator, rules or HTTP (crash tests, the benchmark). */
   ingestOnly?: boolean;
+  /** Watch the config directory and apply edits (default true). */
+  watchConfig?: boolean;
 }
 
 export interface Heatwatch {
@@ -201,19 +205,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       clock,
       wallClock,
       log: log.child({ module: 'ingest' }),
-      settings: {
-        limits: {
-          maxPayloadBytes: svc.mqtt.limits.maxPayloadBytes,
-          maxJsonDepth: svc.ingest.maxJsonDepth,
-          maxReadingsPerMessage: svc.ingest.maxReadingsPerMessage,
-          futureToleranceMs: svc.ingest.futureToleranceMs,
-          maxReadingAgeMs: svc.ingest.maxReadingAgeH * 3_600_000,
-        },
-        batchSize: svc.ingest.batchSize,
-        flushIntervalMs: svc.ingest.flushIntervalMs,
-        replayInitialBackoffMs: svc.spool.replayInitialBackoffMs,
-        replayMaxBackoffMs: svc.spool.replayMaxBackoffMs,
-      },
+      settings: ingestSettings(svc),
     });
     ingestor.start();
     stops.push({ name: 'ingestor', stop: () => ingestor.stop() });
@@ -237,12 +229,34 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     );
     await mqttClient.start();
     stops.push({ name: 'mqtt-client', stop: () => mqttClient.stop() });
+    // ── Config reload: registry, ingestion limits and staleness apply at once; keys marked
+    //    (restart) are reported, not half-applied (DESIGN.md decision 7) ───────────────────────────
+    const watcher = new ConfigWatcher(
+      config,
+      env,
+      log.child({ module: 'config' }),
+      (change) => {
+        const next = change.config;
+        live.setRegistry(next.registry, next.service.state.offlineAfterIntervals);
+        ingestor.applySettings(ingestSettings({ ...next.service, mqtt: svc.mqtt, spool: svc.spool }));
+        bus.emit('configReloaded', {
+          version: next.version,
+          changed: change.changed,
+          restartNeeded: change.restartNeeded,
+        });
+      },
+      (issues) => bus.emit('configRejected', { issues }),
+    );
+    if (opts.watchConfig !== false) {
+      watcher.start();
+      stops.push({ name: 'config-watcher', stop: () => watcher.stop() });
+    }
     const health = healthProvider({
       broker: () => ({ connected: mqttClient.connected, detail: mqttUrl }),
       store,
       ingestor,
       journalStats: () => journal.stats(),
-      configVersion: () => config.version,
+      configVersion: () => watcher.config.version,
       pingTimeoutMs: svc.ingest.storePingTimeoutMs,
     });
 
@@ -280,6 +294,23 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     await stopAll();
     throw err;
   }
+}
+
+/** The ingestion limits of a service config (also re-applied on config reload). */
+export function ingestSettings(svc: ServiceConfig): IngestSettings {
+  return {
+    limits: {
+      maxPayloadBytes: svc.mqtt.limits.maxPayloadBytes,
+      maxJsonDepth: svc.ingest.maxJsonDepth,
+      maxReadingsPerMessage: svc.ingest.maxReadingsPerMessage,
+      futureToleranceMs: svc.ingest.futureToleranceMs,
+      maxReadingAgeMs: svc.ingest.maxReadingAgeH * 3_600_000,
+    },
+    batchSize: svc.ingest.batchSize,
+    flushIntervalMs: svc.ingest.flushIntervalMs,
+    replayInitialBackoffMs: svc.spool.replayInitialBackoffMs,
+    replayMaxBackoffMs: svc.spool.replayMaxBackoffMs,
+  };
 }
 
 /** `--speed N`, `--config DIR`; anything else is refused with usage. */

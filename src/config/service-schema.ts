@@ -246,6 +246,10 @@ export const serviceSchema = z
             overheatedAboveC: z.number().min(18).max(35).default(24),
             imbalanceGapC: z.number().min(0.5).max(10).default(2),
             minFreshShare: z.number().min(0).max(1).default(0.5),
+            /** Buildings that received readings are judged again this often (wall time). */
+            judgeIntervalMs: z.number().int().min(100).max(600_000).default(1000),
+            /** Every building is judged this often, so readings going stale show (wall time). */
+            fullJudgeIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
           })
           .strict()
           .prefault({}),

@@ -69,15 +69,21 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
         )),
   });
   const auth = new TokenAuth(deps.clock, o.users, extra);
-  const states = new BuildingStates(deps.live, {
-    requiredTempC: o.rules.requiredTempC,
-    toleranceC: o.rules.toleranceC,
-    ...o.http.display,
-  });
-  const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
-  const offStatus = deps.bus.on('buildingStatus', 'http-states', (s) =>
-    states.announce(s.buildingId, s.state),
+  const states = new BuildingStates(
+    deps.live,
+    {
+      requiredTempC: o.rules.requiredTempC,
+      toleranceC: o.rules.toleranceC,
+      overheatedAboveC: o.http.display.overheatedAboveC,
+      imbalanceGapC: o.http.display.imbalanceGapC,
+      minFreshShare: o.http.display.minFreshShare,
+    },
+    deps.bus,
+    deps.clock,
+    deps.wallClock,
+    o.http.display,
   );
+  const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
 
   registerErrorHandling(app);
   registerSecurity(app, {
@@ -111,11 +117,14 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   if (o.http.buildDashboard) await buildDashboard(dashboardDir);
   registerDashboard(app, dashboardDir);
 
-  app.addHook('onReady', async () => hub.start());
+  app.addHook('onReady', async () => {
+    hub.start();
+    states.start();
+  });
   // SSE responses never end on their own; close them first so the server can shut down.
   app.addHook('preClose', async () => {
+    states.stop();
     hub.stop();
-    offStatus();
   });
   return { app, auth, hub, states, routes };
 }

@@ -148,6 +148,16 @@ export class Ingestor {
     this.held = undefined;
   }
 
+  /** Adopts reloaded `ingest`/`spool` limits (config reload); the next message uses them. */
+  applySettings(settings: IngestSettings): void {
+    const intervalChanged = settings.flushIntervalMs !== this.d.settings.flushIntervalMs;
+    this.d.settings = settings;
+    if (intervalChanged && this.started) {
+      this.timer?.cancel();
+      this.timer = this.d.wallClock.setInterval(() => this.scheduleDrain(), settings.flushIntervalMs);
+    }
+  }
+
   get storeUp(): boolean {
     return this.storeHealthy;
   }
