@@ -71,6 +71,9 @@ export async function run(args: string[]): Promise<number> {
         pagesPerStep: service.backup.pagesPerStep,
         maxRestarts: service.backup.maxRestarts,
         busyTimeoutMs: service.store.sqlite.busyTimeoutMs,
+        // Beside a running heatwatch the journal is locked exclusively: it holds only readings not
+        // yet in the reading store. Skipped with a warning; stop heatwatch for a copy that has it.
+        skipLocked: true,
         nowMs,
         log,
         onProgress: (p) => {
@@ -88,6 +91,8 @@ export async function run(args: string[]): Promise<number> {
     }
     for (const f of result.manifest.files)
       process.stdout.write(`${f.name}: ${f.pages} pages, ${f.bytes} bytes, integrity ok\n`);
+    for (const f of result.manifest.skipped ?? [])
+      process.stderr.write(`warning: ${f.name} not backed up: ${f.reason}\n`);
     process.stdout.write(
       `backup set ${result.dir}${result.pruned.length ? ` (pruned ${result.pruned.join(', ')})` : ''}\n`,
     );

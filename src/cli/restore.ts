@@ -9,7 +9,7 @@ const USAGE = `usage: heatwatch restore <SET-DIR | latest> [--config DIR] [--onl
   anything is replaced; each replaced file is kept as <name>.before-restore.
   --config DIR  config directory (default: $HEATWATCH_CONFIG or config)
   --only LIST   restore only these databases of the set
-  --force       restore although a -wal/-shm file is present (after a crash)\n`;
+  --force       restore although another process has a database open (never with heatwatch running)\n`;
 
 export async function run(args: string[]): Promise<number> {
   let parsed: {

@@ -53,7 +53,10 @@ export interface BackupDone {
   durationMs: number;
 }
 
-export type BackupResult = BackupDone | { ok: false; file: string; reason: string };
+export type BackupResult =
+  | BackupDone
+  /** `locked`: another process holds the database exclusively, nothing could be read. */
+  | { ok: false; file: string; reason: string; locked?: boolean };
 
 /** better-sqlite3 clamps a step to this; "copy everything left now". */
 const ALL_PAGES = 0x7fffffff;
@@ -75,6 +78,20 @@ export async function backupDatabase(
   let pages = 0;
   try {
     rmSync(partial, { force: true });
+    // A database held with locking_mode=EXCLUSIVE by another process (heatwatch's journal) cannot be
+    // read at all; SQLite's backup then "finishes" with zero pages and no file. Ask first, and say so.
+    try {
+      source.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_BUSY')
+        return {
+          ok: false,
+          file: destFile,
+          locked: true,
+          reason: 'held exclusively by a running process (heatwatch keeps its journal this way)',
+        };
+      throw err;
+    }
     const progress = await source.backup(partial, {
       progress: ({ totalPages, remainingPages }) => {
         // The remaining count only grows when another connection wrote and SQLite started over.
@@ -106,11 +123,15 @@ export async function backupDatabase(
   }
 }
 
-/** Opens a database file read-only and runs `PRAGMA integrity_check`. Never throws. */
+/**
+ * Opens a database file and runs `PRAGMA integrity_check`. Never throws. Not read-only: a copy keeps
+ * its source's WAL flag, and a WAL database opened read-only needs a `-shm` file that a fresh copy
+ * lacks; opened normally, SQLite creates it and removes it again on close.
+ */
 export function verifyDatabase(file: string): { ok: true } | { ok: false; reason: string } {
   let db: Db | undefined;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = new Database(file, { fileMustExist: true });
     const rows = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
     const problems = rows.map((r) => r.integrity_check).filter((s) => s !== 'ok');
     return problems.length === 0 ? { ok: true } : { ok: false, reason: problems.slice(0, 5).join('; ') };
@@ -138,6 +159,11 @@ export interface BackupSource {
 }
 
 export interface BackupSetOptions extends BackupOptions {
+  /**
+   * Databases another process holds exclusively are left out and listed in the manifest's `skipped`
+   * instead of failing the set (the CLI beside a running heatwatch: its journal is such a file).
+   */
+  skipLocked?: boolean;
   /** The directory that holds the backup sets (backup.dir). */
   dir: string;
   /** Sets kept after a successful backup (backup.keep). */
@@ -151,6 +177,8 @@ export interface BackupSetOptions extends BackupOptions {
 export interface BackupManifest {
   createdAt: string;
   files: Array<{ name: string; pages: number; bytes: number; restarts: number; migrations: string[] }>;
+  /** Databases left out, with the reason (see BackupSetOptions.skipLocked). */
+  skipped?: Array<{ name: string; reason: string }>;
 }
 
 export type BackupSetResult =
@@ -184,6 +212,11 @@ export async function backupSet(
       }
       try {
         const r = await backupDatabase(db, join(dir, s.name), opts);
+        if (!r.ok && r.locked && opts.skipLocked) {
+          manifest.skipped = [...(manifest.skipped ?? []), { name: s.name, reason: r.reason }];
+          opts.log.warn({ file: s.name }, `not backed up: ${r.reason}`);
+          continue;
+        }
         if (!r.ok) return { ok: false, dir, reason: `${s.name}: ${r.reason}` };
         manifest.files.push({
           name: s.name,

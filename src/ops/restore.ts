@@ -9,6 +9,7 @@ import {
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { readManifest, verifyDatabase } from './backup.ts';
 
 export interface RestoreOptions {
@@ -18,7 +19,7 @@ export interface RestoreOptions {
   dataDir: string;
   /** Only these databases of the set (default: all of them). */
   only?: readonly string[];
-  /** Restore although a database looks in use (a `-wal`/`-shm` beside it, e.g. after a crash). */
+  /** Restore although another process has a database open. Never with heatwatch running. */
   force: boolean;
 }
 
@@ -28,7 +29,7 @@ export type RestoreResult =
 
 /**
  * Puts a backup set back into the data directory. The service must be stopped: SQLite cannot swap
- * a file under a live connection. Every copy is checked (`PRAGMA integrity_check`) before anything is
+ * a file under a live connection, and a database another process has open is refused. Every copy is checked (`PRAGMA integrity_check`) before anything is
  * replaced, so a bad set changes nothing; each database is then copied beside its target, fsynced and
  * renamed over it, and the file it replaces is kept as `<name>.before-restore`. Schema migrations
  * bring an older backup up to date at the next start (src/storage/sqlite.ts `migrate`). Never throws.
@@ -47,12 +48,10 @@ export function restoreSet(opts: RestoreOptions): RestoreResult {
       const check = verifyDatabase(join(opts.setDir, name));
       if (!check.ok) return { ok: false, reason: `${name} in the backup set is damaged: ${check.reason}` };
       const target = join(opts.dataDir, name);
-      // A running service keeps a -wal and -shm beside its database; a clean stop removes them.
-      const inUse = ['-wal', '-shm'].filter((s) => existsSync(`${target}${s}`));
-      if (inUse.length > 0 && !opts.force)
+      if (!opts.force && inUse(target))
         return {
           ok: false,
-          reason: `${target}${inUse[0]} exists: heatwatch may still be running. Stop it first; after a crash, pass --force`,
+          reason: `${target} is open in another process: heatwatch may still be running. Stop it first`,
         };
     }
 
@@ -79,6 +78,28 @@ export function restoreSet(opts: RestoreOptions): RestoreResult {
     return { ok: true, restored };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * True when another connection has the database open. In WAL mode every open connection holds a
+ * shared lock on the file, so an exclusive lock (locking_mode=EXCLUSIVE, taken at the first read)
+ * is refused at once. When it is granted, closing this last connection also checkpoints a WAL left
+ * by a crash into the file, so the file kept as `.before-restore` has every commit.
+ */
+function inUse(file: string): boolean {
+  if (!existsSync(file)) return false;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    db.pragma('busy_timeout = 0');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return false;
+  } catch (err) {
+    return (err as { code?: string }).code === 'SQLITE_BUSY';
+  } finally {
+    db?.close();
   }
 }
 

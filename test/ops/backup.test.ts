@@ -225,7 +225,7 @@ describe('backup sets and restore', () => {
     if (!r.ok) return;
     seed(db, 300); // written after the backup: gone after a restore, kept in .before-restore
 
-    // Open connection: the -wal/-shm beside the file say the service is running.
+    // Another connection has the database open: the service may be running.
     const refused = restoreSet({ setDir: r.dir, dataDir: data, force: false });
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.reason).toContain('may still be running');
