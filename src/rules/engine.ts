@@ -1,5 +1,7 @@
 import { type RulesConfig, rulesSchema } from '../config/rules-schema.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { BuildingState, HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import { POSITION_CLASSES } from '../core/registry.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
@@ -54,6 +56,7 @@ export class RulesEngine {
   private normalGapC: number;
   private lastReport: TickReport | undefined;
   private ticking = false;
+  private readonly buildingStates = new Map<string, BuildingState>();
   /** When each (target, problem) was last handed to the ticket service (see recheck.refreshS). */
   private readonly lastProposed = new Map<string, { ts: number; flapping: boolean }>();
   readonly compliance: ComplianceAccumulator;
@@ -64,6 +67,8 @@ export class RulesEngine {
     private readonly tickets: TicketService,
     rules: RulesConfig,
     private readonly log: Logger,
+    /** When given, building colour changes are announced as `buildingStatus` (the dashboard's view wins). */
+    private readonly bus?: EventBus<HeatEvents>,
     private readonly nodes: readonly RuleNode[] = RULES,
   ) {
     this.cfg = rules;
@@ -197,6 +202,7 @@ export class RulesEngine {
       this.learnNormalGap(findings, ctx);
       this.recordSamples(now, ctx);
       this.sampleCompliance(now);
+      this.announceBuildingStates(findings, now);
       this.propose(this.diagnose(findings, ctx), report);
       report.applied = await this.tickets.applyDue();
       this.lastReport = report;
@@ -510,6 +516,37 @@ export class RulesEngine {
         this.lastSampled.set(id, s.ts);
         this.compliance.sample(id, s.ts, s.tempC);
       }
+  }
+
+  /** The rules' judgement of each building, in the dashboard's colours. */
+  stateOf(buildingId: string): BuildingState {
+    return this.buildingStates.get(buildingId) ?? 'ok';
+  }
+
+  private announceBuildingStates(findings: Finding[], now: number): void {
+    const rank: Record<string, BuildingState> = {
+      coverage: 'stale',
+      'building-under-temp': 'cold',
+      'imbalance-inside': 'unbalanced',
+      'imbalance-between': 'unbalanced',
+      'building-over-temp': 'overheated',
+    };
+    const order: BuildingState[] = ['cold', 'unbalanced', 'stale', 'overheated'];
+    const next = new Map<string, BuildingState>();
+    for (const f of findings) {
+      const st = rank[f.rule];
+      if (!st || f.targetKind !== 'building') continue;
+      const cur = next.get(f.targetId);
+      if (!cur || order.indexOf(st) < order.indexOf(cur)) next.set(f.targetId, st);
+    }
+    for (const b of this.live.index.buildings.keys()) {
+      const st = next.get(b) ?? 'ok';
+      const prev = this.buildingStates.get(b);
+      if (prev === st) continue;
+      this.buildingStates.set(b, st);
+      if (prev !== undefined || st !== 'ok')
+        this.bus?.emit('buildingStatus', { buildingId: b, state: st, previous: prev, ts: now });
+    }
   }
 
   private recentOutdoor(now: number): { meanC: number; minC: number } | undefined {

@@ -51,7 +51,7 @@ export class RulesModule {
       rules,
       log.child({ module: 'tickets' }),
     );
-    this.engine = new RulesEngine(deps.clock, deps.live, this.tickets, deps.rules, log);
+    this.engine = new RulesEngine(deps.clock, deps.live, this.tickets, deps.rules, log, deps.bus);
     this.rechecks = new RecheckScheduler(
       deps.clock,
       this.tickets,

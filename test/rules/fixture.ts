@@ -69,7 +69,7 @@ export function harness(
   const log = silentLogger();
   let engine: RulesEngine | undefined;
   const tickets = new TicketService(db, clock, bus, publisher, () => engine?.rules ?? cfg, log);
-  engine = new RulesEngine(clock, live, tickets, cfg, log);
+  engine = new RulesEngine(clock, live, tickets, cfg, log, bus);
   const scheduler = new RecheckScheduler(clock, tickets, engine, () => engine!.rules, log);
   /** Sets every unit of a building: `fn(floor, column)` gives its temperature. */
   const setBuilding = (b: string, fn: (floor: number, column: number) => number) => {

@@ -94,6 +94,16 @@ describe('rules on the live state (engine tick, ManualClock)', () => {
     ).toBe(false);
   });
 
+  it('announces building colour changes on the bus', async () => {
+    const h = harness();
+    const seen: string[] = [];
+    h.bus.on('buildingStatus', 'test', (e) => seen.push(`${e.buildingId}:${e.state}`));
+    await h.run(70 * MIN, (b, f, c) => (b === 'b1' ? 17 : h.healthy(f, c)));
+    await h.run(30 * MIN, (_b, f, c) => h.healthy(f, c));
+    expect(seen).toEqual(['b1:cold', 'b1:ok']);
+    expect(h.engine.stateOf('b1')).toBe('ok');
+  });
+
   it('unit under- and over-temperature are judged per unit', async () => {
     const h = harness();
     await h.run(2.5 * HOUR, (b, f, c) =>
