@@ -37,6 +37,8 @@ export interface HttpModuleArgs {
   tickets?: TicketServiceLike;
   compliance?: CompliancePort;
   engineer?: EngineerPort;
+  /** The rules engine's current findings (e.g. `() => rules.engine.status().findings`): the dry run. */
+  rulesFindings?: () => ReadonlyArray<object>;
   /** Receives the first-start admin token (default: printed to stderr once). */
   announceAdminToken?: (token: string) => void;
 }
@@ -76,6 +78,9 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
       tickets: a.tickets ? new TicketServiceAdapter(a.tickets, () => a.live.index) : undefined,
       compliance: a.compliance,
       engineer: a.engineer ?? {
+        dryRun: a.rulesFindings
+          ? async () => ({ findings: a.rulesFindings!().map((f) => ({ ...f }) as Record<string, unknown>) })
+          : undefined,
         configSummary: () => ({
           version: a.config.version,
           site: a.config.service.site,
