@@ -212,6 +212,17 @@ describe('GET /api/live (server-sent events)', () => {
     expect(cookie.status).toBe(200);
   });
 
+  it('closing the app ends open streams, so shutdown does not wait for browsers', async () => {
+    const { h: local, port } = await start();
+    const c = open(port, 'buildings=none');
+    await until(() => local.http.hub.stats().clients === 1, 5000, 'attached');
+    const t0 = Date.now();
+    await local.http.app.close();
+    h = undefined;
+    await until(() => c.closed, 2000, 'client sees the end');
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('refuses clients beyond maxClients with 503 in the error shape', async () => {
     const { h, port } = await start({ sse: { maxClients: 2 } });
     open(port, 'buildings=none');
