@@ -2,14 +2,14 @@ import type { ReadingStore } from '../storage/reading-store.ts';
 import type { Ingestor } from './ingestor.ts';
 
 /** What /api/health reports (src/http/ports.ts HealthReport), assembled from the live modules. */
-export interface IngestHealth {
+export type IngestHealth = {
   status: 'ok' | 'degraded' | 'down';
   broker: { connected: boolean; detail?: string };
   store: { kind: string; reachable: boolean };
   spoolDepth: number;
   spool: { messages: number; readings: number; bytes: number; oldestAgeS: number; holding: boolean };
   configVersion: string;
-}
+};
 
 export interface HealthSources {
   broker: () => { connected: boolean; detail?: string };
