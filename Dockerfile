@@ -50,10 +50,13 @@ COPY firmware-sim ./firmware-sim
 # own config directory over /config.
 COPY config /config
 # dist/: the dashboard is bundled with esbuild at start (http.buildDashboard) and needs a writable
-# place. /data holds every SQLite file (operational database, spool, embedded reading store);
-# /mosquitto-auth receives the broker's password file and ACL from `heatwatch mosquitto-files`.
+# place. /data holds every SQLite file (operational database, spool, embedded reading store).
+# /mosquitto-auth receives the broker's password file and ACL from `heatwatch mosquitto-files`, which
+# docker-compose.yml runs as uid 1883, the mosquitto user of the eclipse-mosquitto image: the files
+# are then the broker's own (mode 0600) and can be written again after the broker has started.
 RUN mkdir -p /app/dist /data /mosquitto-auth \
-  && chown -R heatwatch:heatwatch /app/dist /data /mosquitto-auth
+  && chown -R heatwatch:heatwatch /app/dist /data \
+  && chown 1883:1883 /mosquitto-auth
 USER heatwatch
 VOLUME ["/data", "/config"]
 EXPOSE 8080

@@ -39,6 +39,7 @@ interface Service {
   profiles?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
+  user?: string;
 }
 
 interface Mount {
@@ -212,6 +213,10 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
     expect(services.mosquitto!.depends_on?.['mosquitto-files']?.condition).toBe(
       'service_completed_successfully',
     );
+    // Written as the broker's uid into a directory the image gives that uid: readable by the broker
+    // with mode 0600, and writable again on the next run.
+    expect(gen.user).toBe('1883:1883');
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain(`chown ${gen.user} ${outDir}`);
     expect(gen.environment?.HEATWATCH_DEVICE_KEY).toBe(config.secrets.deviceKey);
     expect(gen.environment?.HEATWATCH_MQTT_PASSWORD).toBe(config.secrets.mqttPassword);
   });
