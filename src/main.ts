@@ -15,6 +15,8 @@ import { EventBus } from './core/event-bus.ts';
 import type { HeatEvents } from './core/events.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { MetricsRegistry } from './core/metrics.ts';
+import { httpMigrations } from './http/audit.ts';
+import { createHttpModule } from './http/module.ts';
 import { healthProvider, type IngestHealth } from './ingest/health.ts';
 import { Ingestor, type IngestSettings } from './ingest/ingestor.ts';
 import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
@@ -112,7 +114,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
   try {
     // ── Operational database (dead letters, checkpoints; tickets and audit add theirs) ───────────
-    const opsMigrations: Migration[] = [];
+    const opsMigrations: Migration[] = [...httpMigrations];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     stops.push({ name: 'ops-db', stop: () => void opsDb.close() });
     // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
@@ -262,9 +264,29 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
     // ── Rules and tickets (wired by the rules module) ────────────────────────────────────────────
 
-    // ── HTTP API and dashboard (wired by the HTTP module: metrics.render(), health.health(),
-    //    ingestor.submit() as the manual-reading sink, live as LiveView) ──────────────────────────
+    // ── HTTP API and dashboard: live state, history from the store, the ingestor as the sink of
+    //    manual readings; the ticket queue once the rules block above provides it ────────────────
     let httpPort: number | undefined;
+    if (!opts.ingestOnly) {
+      const http = await createHttpModule({
+        config,
+        clock,
+        wallClock,
+        bus,
+        live,
+        opsDb,
+        log,
+        store,
+        metrics,
+        health,
+        manual: ingestor,
+        // With the rules block: tickets: rules.tickets, rulesFindings: () => rules.engine.status().findings,
+      });
+      httpPort = await http.start();
+      stops.push({ name: 'http', stop: () => http.stop() });
+      // users.yaml applies on save: a removed token stops working at once.
+      bus.on('configReloaded', 'http-users', () => http.onConfig(watcher.config));
+    }
 
     // ── Simulator (sim.enabled and not opts.ingestOnly; wired by the simulator module) ───────────
 
