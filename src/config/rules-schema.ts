@@ -176,6 +176,8 @@ const diagnosisSchema = z
     minSamplesForSlope: z.number().int().min(6).max(10_000).default(48),
     /** Outdoor range the samples must span for the fit, °C. */
     minOutdoorSpanC: z.number().min(0).max(40).default(4),
+    /** Hours of stored history read at start to seed the fit and the lag estimates. */
+    historySeedH: hours(24 * 14).default(72),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { BuildingState, HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import { POSITION_CLASSES } from '../core/registry.ts';
+import type { ReadingStore } from '../storage/reading-store.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
 import type { Problem, Proposal, RecheckOutcome, SetpointInForce, Ticket } from '../tickets/types.ts';
 import { ComplianceAccumulator } from './compliance.ts';
@@ -484,6 +485,71 @@ export class RulesEngine {
     for (const b of this.live.index.buildings.values()) push(`b:${b.id}`, ctx.picture(b.id).weightedMeanC);
     for (const sid of this.live.index.substations.keys())
       push(`s:${sid}`, substationMeasure(this.live.index, sid, ctx.picture));
+  }
+
+  /**
+   * Fills the hourly samples (slope fit, lag estimates) from stored history, so a restart does not
+   * start the estimates from nothing: building class means and substation outdoor temperature for
+   * the last `hours`. Errors leave the samples as they were (the store may be down at start).
+   */
+  async seedFromHistory(
+    store: Pick<ReadingStore, 'roomHistory' | 'substationHistory'>,
+    hours: number,
+  ): Promise<number> {
+    const now = this.clock.now();
+    const fromMs = Math.floor((now - hours * HOUR_MS) / HOUR_MS) * HOUR_MS;
+    const q = { fromMs, toMs: now, everyMs: HOUR_MS };
+    const w = this.cfg.buildingCold.classWeights;
+    let seeded = 0;
+    try {
+      const outdoor = new Map<number, number>();
+      for (const sid of this.live.index.substations.keys())
+        for (const p of await store.substationHistory({ substationId: sid, ...q }))
+          if (p.outdoorTempC !== undefined) outdoor.set(p.ts, p.outdoorTempC);
+      const byBuilding = new Map<string, Map<number, number>>();
+      for (const b of this.live.index.buildings.values()) {
+        const acc = new Map<number, { sum: number; w: number }>();
+        for (const c of POSITION_CLASSES)
+          for (const p of await store.roomHistory({ buildingId: b.id, positionClass: c, ...q })) {
+            const a = acc.get(p.ts) ?? { sum: 0, w: 0 };
+            a.sum += p.meanC * w[c];
+            a.w += w[c];
+            acc.set(p.ts, a);
+          }
+        const series = new Map<number, number>();
+        for (const [ts, a] of acc) if (a.w > 0) series.set(ts, a.sum / a.w);
+        byBuilding.set(b.id, series);
+        this.samples.set(
+          `b:${b.id}`,
+          [...series]
+            .sort((x, y) => x[0] - y[0])
+            .map(([ts, valueC]) => ({ ts, valueC, outdoorC: outdoor.get(ts) })),
+        );
+        seeded += series.size;
+      }
+      for (const [sid, buildings] of this.live.index.buildingsBySubstation) {
+        const hoursSeen = new Set<number>();
+        for (const b of buildings) for (const ts of byBuilding.get(b.id)?.keys() ?? []) hoursSeen.add(ts);
+        const list: Sample[] = [];
+        for (const ts of [...hoursSeen].sort((a, b) => a - b)) {
+          const xs = buildings
+            .map((b) => byBuilding.get(b.id)?.get(ts))
+            .filter((x): x is number => x !== undefined);
+          if (xs.length === 0) continue;
+          xs.sort((a, b) => a - b);
+          const m = xs.length >> 1;
+          list.push({
+            ts,
+            valueC: xs.length % 2 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2,
+            outdoorC: outdoor.get(ts),
+          });
+        }
+        this.samples.set(`s:${sid}`, list.slice(-SAMPLE_KEEP));
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'history not available; estimates start from the live samples');
+    }
+    return seeded;
   }
 
   /** Least-squares slope of the substation's room measure against outdoor temperature. */

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
+import type { ReadingStore } from '../storage/reading-store.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { RecheckScheduler } from '../tickets/recheck-scheduler.ts';
 import { notifiersFor, ReminderScheduler } from '../tickets/reminders.ts';
@@ -69,8 +70,12 @@ export class RulesModule {
     );
   }
 
-  /** Engine ticks first, then re-checks that fell due while heatwatch was down run, then reminders. */
-  async start(): Promise<void> {
+  /**
+   * Seeds the response estimates from stored history (when a store is given), then the engine ticks,
+   * then re-checks that fell due while heatwatch was down run, then reminders.
+   */
+  async start(history?: Pick<ReadingStore, 'roomHistory' | 'substationHistory'>): Promise<void> {
+    if (history) await this.engine.seedFromHistory(history, this.engine.rules.diagnosis.historySeedH);
     this.engine.start();
     await this.rechecks.start();
     this.reminders.start();

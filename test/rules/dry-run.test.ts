@@ -51,6 +51,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('response estimates from stored history', () => {
+  it('seeds the hourly samples from the store, so the slope fit survives a restart', async () => {
+    const { harness } = await import('./fixture.ts');
+    const h = harness({ clock: new ManualClock(from + 4 * HOUR) });
+    const n = await h.engine.seedFromHistory(store, 6);
+    expect(n).toBe(16); // 4 buildings × 4 stored hours
+  });
+});
+
 describe('dry-run replay', () => {
   it('lists the tickets the stored period would have raised with the given thresholds', async () => {
     const r = await dryRun({ store, registry: index, rules: rules(), fromMs: from, toMs: from + 4 * HOUR });
