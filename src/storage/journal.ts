@@ -92,7 +92,8 @@ export class Journal {
   start(): void {
     if (this.db) return;
     if (this.opts.file !== ':memory:') mkdirSync(dirname(this.opts.file), { recursive: true });
-    const db = new Database(this.opts.file);
+    // No busy wait: the only other holder of the lock can be a second heatwatch, which must fail.
+    const db = new Database(this.opts.file, { timeout: 0 });
     // One process owns the journal: exclusive locking lets WAL skip the shared-memory index and its
     // locks at every commit (measured: ~1.6x the autocommit insert rate), and a second heatwatch
     // pointed at the same data directory fails at start instead of sharing the spool.
@@ -173,6 +174,7 @@ export class Journal {
       }>;
       if (rows.length === 0) break;
       for (const r of rows) {
+        if (n >= maxReadings) return out;
         const readings = JSON.parse(r.body) as RoomReading[] | SubstationReading[];
         out.push({
           id: r.id,
