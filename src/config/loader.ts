@@ -261,5 +261,18 @@ function serviceEnv(raw: Record<string, unknown>, env: Env, issues: ConfigIssue[
   }
 }
 
-/** Keys that only take effect on restart; a reload that changes them says so instead of half-applying. */
-export const RESTART_ONLY_KEYS = ['dataDir', 'mqtt', 'http', 'store', 'spool', 'clock', 'sim'] as const;
+/**
+ * Keys that only take effect on restart; a reload that changes them says so instead of half-applying.
+ * `partition`: moving a substation between rules instances moves its open tickets and re-checks too,
+ * which is an operator's step (docs/deploy.md), not a reload.
+ */
+export const RESTART_ONLY_KEYS = [
+  'dataDir',
+  'mqtt',
+  'http',
+  'store',
+  'spool',
+  'clock',
+  'sim',
+  'partition',
+] as const;
