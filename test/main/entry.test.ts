@@ -44,6 +44,13 @@ describe('npm start (src/main.ts)', () => {
         30_000,
         `the URL line (got: ${out})`,
       );
+      const url = out.match(/heatwatch running: (http:\/\/[\d.]+:\d+\/)/)?.[1];
+      const health = (await (await fetch(`${url}api/health`)).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({
+        broker: { connected: true },
+        store: { kind: 'sqlite', reachable: true },
+      });
+      expect(health.spoolDepth).toBe(0);
       proc.kill('SIGINT');
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 15_000))]);
       expect(code, out).toBe(0);
