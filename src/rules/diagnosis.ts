@@ -152,7 +152,9 @@ export function diagnose(inp: DiagnosisInput): Diagnosed[] {
         problem = 'substation_cold';
         let deltaC = Math.min(deficitC / resp.gainCPerC, cfg.limits.maxOffsetStepC);
         deltaC = Math.min(deltaC, cfg.limits.maxOffsetC - sp.supplyOffsetC, Math.max(0, supplyHeadroomC));
-        action = { kind: 'supply-offset', deltaC: round1(deltaC) };
+        // Rounded down, so the rounding can never step over a limit.
+        deltaC = Math.floor(deltaC * 10) / 10;
+        action = { kind: 'supply-offset', deltaC };
         supplyRiseC = deltaC;
       }
       const riseC = supplyRiseC * resp.gainCPerC;
@@ -446,7 +448,7 @@ export function diagnose(inp: DiagnosisInput): Diagnosed[] {
               curveSupplyColdC: round1(curveCold),
               substationMedianC: round2(subMeasure),
             },
-            action: { kind: 'preheat', offsetC: round1(offsetC), untilTs },
+            action: { kind: 'preheat', offsetC: Math.floor(offsetC * 10) / 10, untilTs },
             predicted: prediction(
               subMeasure,
               0,
