@@ -46,19 +46,26 @@ export function overviewPage(root: HTMLElement): PageHandle {
     }, 80);
   });
 
+  /** Sections with their tiles and lowercase search keys, built once: filtering touches no DOM query. */
+  let index: Array<{ sec: HTMLElement; key: string; tiles: Array<{ el: HTMLElement; key: string }> }> = [];
+
   function applyFilter(): void {
-    for (const sec of subsBox.children as HTMLCollectionOf<HTMLElement>) {
-      const subMatch = filter.text !== '' && (sec.dataset.key ?? '').includes(filter.text);
+    let total = 0;
+    for (const { sec, key, tiles: ts } of index) {
+      const subMatch = filter.text !== '' && key.includes(filter.text);
       let shown = 0;
-      for (const t of sec.querySelectorAll<HTMLElement>('.tile')) {
+      for (const t of ts) {
         const ok =
-          filter.states.has(t.dataset.state ?? '') &&
-          (filter.text === '' || subMatch || (t.dataset.key ?? '').includes(filter.text));
-        t.hidden = !ok;
+          filter.states.has(t.el.dataset.state ?? '') &&
+          (filter.text === '' || subMatch || t.key.includes(filter.text));
+        // Only flip what changes: thousands of tiles, few of them move per keystroke.
+        if (t.el.hidden === ok) t.el.hidden = !ok;
         if (ok) shown++;
       }
-      sec.hidden = shown === 0;
+      if (sec.hidden !== (shown === 0)) sec.hidden = shown === 0;
+      total += shown;
     }
+    subsBox.dataset.shown = String(total);
   }
 
   function tile(b: BuildingSummary): HTMLElement {
@@ -176,6 +183,14 @@ export function overviewPage(root: HTMLElement): PageHandle {
         );
       }
       subsBox.replaceChildren(frag);
+      index = [...(subsBox.children as HTMLCollectionOf<HTMLElement>)].map((sec) => ({
+        sec,
+        key: sec.dataset.key ?? '',
+        tiles: [...sec.querySelectorAll<HTMLElement>('.tile')].map((el) => ({
+          el,
+          key: el.dataset.key ?? '',
+        })),
+      }));
     } else {
       for (const b of buildings) {
         const t = tiles.get(b.id);
