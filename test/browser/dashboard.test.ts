@@ -69,10 +69,10 @@ describe.runIf(haveChromium)('dashboard in Chromium', { timeout: 90_000 }, () =>
 
   beforeAll(async () => {
     h = await makeHarness({ build: true, wallClock: systemClock(), http: { rateLimitPerMin: 100_000 } });
+    await h.http.app.listen({ port: 0, host: '127.0.0.1' });
     populate(h);
     h.tickets.add('t-1001', 'n03', 'ss-north');
     h.tickets.add('t-1002', 'ss-river', 'ss-river', 'substation');
-    await h.http.app.listen({ port: 0, host: '127.0.0.1' });
     const addr = h.http.app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
     browser = await launchChromium();

@@ -114,7 +114,7 @@ export function overviewPage(root: HTMLElement): PageHandle {
       ),
       h(
         'a',
-        { class: 'count tickets', href: '#/tickets' },
+        { class: 'count open-tickets', href: '#/tickets' },
         h('b', {}, String(open)),
         h('span', {}, 'open tickets'),
       ),
