@@ -1,20 +1,96 @@
 /**
- * `npm run bench`: runs every benchmark in turn and prints its figures. Each benchmark module exports
- * a run function and a formatter; adding one is adding a row.
+ * `npm run bench [-- <scenario>]`: runs every scenario in turn (or the one named), prints its figures
+ * and writes them to bench/results/<scenario>.json with the machine they ran on. Each scenario is
+ * bounded and the whole suite stays under ten minutes; adding one is adding a row.
+ *
+ *   npm run bench                     all scenarios
+ *   npm run bench -- latency          one scenario
+ *   npm run bench -- ingest --count N the journal comparison (bench/ingest.ts), only when named
  */
 import { formatIngestBench, runIngestBench } from './ingest.ts';
+import { writeResult } from './lib.ts';
+import { formatInflux, runInflux } from './scenarios/influx.ts';
+import { formatCeiling, runIngestCeiling } from './scenarios/ingest-ceiling.ts';
+import { formatLatency, runLatency } from './scenarios/latency.ts';
+import { formatMemory, runMemory } from './scenarios/memory.ts';
+import { formatPeer, runPeer } from './scenarios/peer.ts';
+import { formatRules, runRules } from './scenarios/rules.ts';
+import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 
-const BENCHES: Array<{ name: string; run: () => Promise<string> }> = [
-  { name: 'ingest', run: async () => formatIngestBench(await runIngestBench(arg('--count', 50_000))) },
+interface Scenario {
+  name: string;
+  /** Only when named: not part of the default run. */
+  onDemand?: boolean;
+  run: () => Promise<{ figures: unknown; text: string }>;
+}
+const as = <T>(figures: T, format: (f: T) => string) => ({ figures, text: format(figures) });
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'ingest-ceiling',
+    run: async () =>
+      as(
+        await runIngestCeiling({
+          singles: arg('--count', 60_000),
+          arrays: arg('--count', 60_000) * 2,
+          perArray: 10,
+        }),
+        formatCeiling,
+      ),
+  },
+  {
+    name: 'influx',
+    run: async () => as(await runInflux({ readings: arg('--count', 60_000) }), formatInflux),
+  },
+  { name: 'peer', run: async () => as(await runPeer({ readings: arg('--count', 30_000) }), formatPeer) },
+  {
+    name: 'latency',
+    run: async () => as(await runLatency({ rates: [1000, 5000], seconds: 10 }), formatLatency),
+  },
+  {
+    name: 'rules',
+    run: async () => as(await runRules({ sizes: [1000, 10_000, 50_000], ticks: 5 }), formatRules),
+  },
+  { name: 'memory', run: async () => as(await runMemory({ sizes: [100_000, 1_000_000] }), formatMemory) },
+  {
+    name: 'simulator',
+    run: async () => as(await runSimulator({ sensors: 100_000, windowS: 30 }), formatSimulator),
+  },
+  {
+    name: 'ingest',
+    onDemand: true,
+    run: async () => as(await runIngestBench(arg('--count', 50_000)), formatIngestBench),
+  },
 ];
 
-const only = process.argv.find((a) => !a.startsWith('--') && BENCHES.some((b) => b.name === a));
-for (const b of BENCHES) {
-  if (only && b.name !== only) continue;
-  process.stdout.write(`${await b.run()}\n`);
+const named = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const unknown = named.filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown scenario ${unknown.join(', ')}; one of: ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+  );
+  process.exit(2);
 }
+const suiteStart = performance.now();
+let failed = 0;
+for (const s of SCENARIOS) {
+  if (named.length > 0 ? !named.includes(s.name) : s.onDemand) continue;
+  const t0 = performance.now();
+  try {
+    const r = await s.run();
+    const file = writeResult(s.name, r.figures);
+    process.stdout.write(`${r.text}\n  (${Math.round((performance.now() - t0) / 1000)} s, ${file})\n\n`);
+  } catch (err) {
+    failed++;
+    process.stdout.write(`${s.name}: FAILED — ${err instanceof Error ? err.message : String(err)}\n\n`);
+  }
+}
+process.stdout.write(`bench: done in ${Math.round((performance.now() - suiteStart) / 1000)} s\n`);
+process.exitCode = failed > 0 ? 1 : 0;

@@ -1,0 +1,107 @@
+/**
+ * heatwatch's full ingestion path in its own process, against an external broker: decode, validate,
+ * enrich, journal, PUBACK, live state, batched durable store (SQLite or InfluxDB). Prints
+ * `{"ready":true}` when subscribed, then one line of figures once `expected` readings are stored or
+ * nothing was stored for `idleMs`.
+ *
+ *   node --import tsx bench/procs/heatwatch-ingest.ts '<json options>'
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { silentLogger } from '../../src/core/log.ts';
+import { startHeatwatch } from '../../src/main.ts';
+import { sayReady, sayResult } from '../lib.ts';
+
+interface Options {
+  url: string;
+  root: string;
+  expected: number;
+  idleMs?: number;
+  store?: 'sqlite' | 'influxdb';
+  influxUrl?: string;
+  batchSize?: number;
+  flushIntervalMs?: number;
+}
+const o = JSON.parse(process.argv[2] ?? '{}') as Options;
+const dataDir = mkdtempSync(join(tmpdir(), 'hw-bench-ingest-'));
+const hw = await startHeatwatch({
+  configDir: 'config',
+  env: { HEATWATCH_DATA_DIR: dataDir, HEATWATCH_SIM: 'off' },
+  log: silentLogger(),
+  ingestOnly: true,
+  configure: (c) => {
+    c.service.mqtt.mode = 'external';
+    c.service.mqtt.url = o.url;
+    c.service.mqtt.topicRoot = o.root;
+    c.service.mqtt.clientId = `bench-hw-${process.pid}`;
+    c.service.mqtt.sessionExpiryS = 60;
+    if (o.batchSize) c.service.ingest.batchSize = o.batchSize;
+    if (o.flushIntervalMs) c.service.ingest.flushIntervalMs = o.flushIntervalMs;
+    if (o.store === 'influxdb') {
+      c.service.store.kind = 'influxdb';
+      c.service.store.influxdb.url = o.influxUrl;
+    }
+  },
+});
+const storedTotal = (): number => {
+  const m = /^heatwatch_readings_stored_total (\d+)$/m.exec(hw.metrics.render());
+  return m ? Number(m[1]) : 0;
+};
+let accepted = 0;
+let first = 0;
+let lastAccepted = 0;
+hw.bus.on('roomReadings', 'bench', (rs) => {
+  const t = performance.now();
+  if (accepted === 0) first = t;
+  accepted += rs.length;
+  lastAccepted = t;
+});
+sayReady();
+const started = performance.now();
+let stored = 0;
+let lastStoredChange = started;
+let storedAt = started;
+await new Promise<void>((resolve) => {
+  const check = setInterval(() => {
+    const now = performance.now();
+    const s = storedTotal();
+    if (s !== stored) {
+      stored = s;
+      lastStoredChange = now;
+      storedAt = now;
+    }
+    // Before the first reading the publisher may still be starting: wait for it far longer.
+    const idle =
+      accepted === 0
+        ? now - started > 60_000
+        : now - Math.max(lastStoredChange, lastAccepted) > (o.idleMs ?? 8000);
+    if (stored >= o.expected || idle) {
+      clearInterval(check);
+      resolve();
+    }
+  }, 5);
+});
+const journal = hw.journal.stats();
+const batchSize = hw.config.service.ingest.batchSize;
+const writeBatchLines = hw.config.service.store.influxdb.writeBatchLines;
+await hw.stop();
+let inSqlite: number | undefined;
+if (o.store !== 'influxdb') {
+  const db = new Database(join(dataDir, 'readings.db'), { readonly: true });
+  inSqlite = (db.prepare('SELECT COUNT(*) AS n FROM room_readings').get() as { n: number }).n;
+  db.close();
+}
+rmSync(dataDir, { recursive: true, force: true });
+const acceptS = (lastAccepted - first) / 1000;
+sayResult({
+  accepted,
+  storedCounter: stored,
+  inSqlite,
+  acceptPerS: accepted > 1 ? Math.round(accepted / acceptS) : 0,
+  storedPerS: stored > 0 ? Math.round(stored / ((storedAt - first) / 1000)) : 0,
+  journal,
+  batchSize,
+  writeBatchLines,
+});

@@ -1,0 +1,100 @@
+/**
+ * One rules tick over a synthetic live state of N buildings × 60 units (10 floors × 6 units, a sensor
+ * in each), every sensor fresh with a healthy position picture (middle 21 °C, exposed 19.5 °C).
+ * Warms up, then times `ticks` ticks and prints the median.
+ *
+ *   node --import tsx bench/procs/rules-tick.ts BUILDINGS [TICKS]
+ */
+import { rulesSchema } from '../../src/config/rules-schema.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { EventBus } from '../../src/core/event-bus.ts';
+import type { HeatEvents } from '../../src/core/events.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import type { RoomReading } from '../../src/core/readings.ts';
+import { type Registry, RegistryIndex } from '../../src/core/registry.ts';
+import { RulesEngine } from '../../src/rules/engine.ts';
+import { LiveState } from '../../src/state/live-state.ts';
+import { openDb } from '../../src/storage/sqlite.ts';
+import { ticketMigrations } from '../../src/tickets/migrations.ts';
+import { TicketService } from '../../src/tickets/ticket-service.ts';
+import { sayResult } from '../lib.ts';
+
+const buildings = Number(process.argv[2] ?? 1000);
+const ticks = Number(process.argv[3] ?? 5);
+const FLOORS = 10;
+const UNITS = 6;
+const PER_SUBSTATION = 20;
+const reg: Registry = { substations: [], buildings: [], sensors: [] };
+for (let b = 0; b < buildings; b++) {
+  if (b % PER_SUBSTATION === 0)
+    reg.substations.push({
+      id: `ss${b / PER_SUBSTATION}`,
+      name: `Estate ${b / PER_SUBSTATION}`,
+      curve: { refOutdoorC: 5, refSupplyC: 45, slope: 0.75, minSupplyC: 35, maxSupplyC: 75 },
+    });
+  const substationId = `ss${Math.floor(b / PER_SUBSTATION)}`;
+  const id = `${substationId}-b${b}`;
+  reg.buildings.push({ id, name: id, substationId, floors: FLOORS, unitsPerFloor: UNITS });
+  for (let f = 1; f <= FLOORS; f++)
+    for (let c = 1; c <= UNITS; c++)
+      reg.sensors.push({ id: `${id}-${f}-${c}`, buildingId: id, floor: f, column: c, intervalS: 300 });
+}
+const index = new RegistryIndex(reg);
+const clock = new ManualClock(Date.UTC(2026, 0, 15, 6));
+const live = new LiveState(index);
+const rules = rulesSchema.parse({});
+const tickMs = rules.tick.intervalS * 1000;
+let k = 0;
+const feed = () => {
+  // Readings move by the sensor resolution each round, as real rooms do (a frozen value is a fault).
+  const w = (k++ % 2) * 0.1;
+  const batch: RoomReading[] = [];
+  for (const info of index.sensors.values()) {
+    const { sensor } = info;
+    const exposed = !info.classes.includes('middle');
+    batch.push({
+      sensorId: sensor.id,
+      buildingId: sensor.buildingId,
+      substationId: info.substation.id,
+      floor: sensor.floor,
+      column: sensor.column,
+      classes: info.classes,
+      source: 'sensor',
+      ts: clock.now(),
+      tempC: (exposed ? 19.5 : 21) + w,
+    });
+  }
+  live.applyRoom(batch);
+};
+const db = openDb(':memory:', { synchronous: 'FULL', migrations: ticketMigrations });
+const log = silentLogger();
+const tickets = new TicketService(
+  db,
+  clock,
+  new EventBus<HeatEvents>(),
+  { publish: async () => {} },
+  () => rules,
+  log,
+);
+const engine = new RulesEngine(clock, live, tickets, rules, log);
+const times: number[] = [];
+for (let i = 0; i < 2 + ticks; i++) {
+  clock.advance(tickMs);
+  feed();
+  const t0 = performance.now();
+  const report = await engine.tick();
+  const ms = performance.now() - t0;
+  if (i >= 2) times.push(ms);
+  if (i === 1 + ticks) {
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)] ?? 0;
+    sayResult({
+      buildings,
+      sensors: index.sensors.size,
+      tickMs: Math.round(median * 10) / 10,
+      perBuildingUs: Math.round(((median * 1000) / buildings) * 100) / 100,
+      findings: report.findings.length,
+    });
+  }
+}
+db.close();
