@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Heatwatch } from '../../src/main.ts';
+import { startIngest, storedRows, tempDir, waitFor } from '../main/support.ts';
+import { freePort, portOpen, serverAvailable } from '../support/servers.ts';
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+const long = process.env.HEATWATCH_FAULTS === 'long';
+const COUNT = long ? 6000 : 1200;
+const RESTARTS = long ? 4 : 1;
+const SENSOR = 'n01-1-2';
+
+let hw: Heatwatch | undefined;
+let broker: ChildProcess | undefined;
+let cleanup: (() => void) | undefined;
+afterEach(async () => {
+  await hw?.stop();
+  hw = undefined;
+  if (broker && broker.exitCode === null) broker.kill('SIGKILL');
+  cleanup?.();
+});
+
+/** Mosquitto as docs/reliability.md asks: persistence on, a deep queue, a wide in-flight window. */
+function startMosquitto(dir: string, port: number): Promise<ChildProcess> {
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      // Started as root (CI containers), Mosquitto would switch to the mosquitto user, who cannot
+      // write its persistence file into this root-owned 0700 temp dir.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 60',
+      'max_queued_messages 1000000',
+      'max_inflight_messages 1000',
+      '',
+    ].join('\n'),
+  );
+  const p = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+  return waitFor(() => portOpen(port), 5000, 'mosquitto to listen').then(() => p);
+}
+
+describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO} is not installed`))(
+  'Mosquitto restarted under load',
+  () => {
+    it('every reading Mosquitto acknowledged to the device is stored by heatwatch', async () => {
+      const t = tempDir('hw-mosq-restart-');
+      cleanup = t.cleanup;
+      const port = await freePort();
+      broker = await startMosquitto(t.dir, port);
+      hw = await startIngest(join(t.dir, 'data'), (c) => {
+        c.service.mqtt.mode = 'external';
+        c.service.mqtt.url = `mqtt://127.0.0.1:${port}`;
+        c.service.mqtt.clientId = 'heatwatch-restart-test';
+        // heatwatch comes back well after the device, so what the device sends meanwhile can only
+        // reach it through the session Mosquitto kept across the restart.
+        c.service.mqtt.reconnectPeriodMs = 1500;
+      });
+      // A store-and-forward device: persistent session, QoS 1, reconnecting on its own.
+      const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        clientId: SENSOR,
+        clean: false,
+        reconnectPeriod: 100,
+        protocolVersion: 4,
+      });
+      const acked = new Set<number>();
+      const startTs = Date.now() - COUNT * 10 - 60_000;
+      const pending: Promise<void>[] = [];
+      let restarts = 0;
+      for (let i = 0; i < COUNT; i++) {
+        const ts = startTs + i * 10;
+        pending.push(
+          device
+            .publishAsync(`heat/sensors/${SENSOR}/telemetry`, JSON.stringify({ ts, temp: 21 }), { qos: 1 })
+            .then(() => {
+              acked.add(ts);
+            }),
+        );
+        if (i > 0 && i % Math.floor(COUNT / (RESTARTS + 1)) === 0 && restarts < RESTARTS) {
+          restarts++;
+          // SIGTERM: Mosquitto saves its sessions and queues, then exits; it comes back on the same port.
+          const exited = new Promise((r) => broker?.once('exit', r));
+          broker?.kill('SIGTERM');
+          await exited;
+          broker = await startMosquitto(t.dir, port);
+        }
+        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(pending);
+      expect(acked.size).toBe(COUNT);
+      await waitFor(
+        () => {
+          const stored = new Set(storedRows(join(t.dir, 'data', 'readings.db')).map((r) => r.ts));
+          return [...acked].every((ts) => stored.has(ts));
+        },
+        30_000,
+        'every acknowledged reading stored',
+      );
+      await device.endAsync();
+      expect(restarts).toBe(RESTARTS);
+    }, 120_000);
+  },
+);
