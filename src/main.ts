@@ -7,6 +7,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SimRunner } from '../firmware-sim/runner.ts';
 import { type HeatwatchConfig, loadConfig } from './config/loader.ts';
 import type { ServiceConfig } from './config/service-schema.ts';
 import { ConfigWatcher } from './config/watcher.ts';
@@ -288,7 +289,22 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       bus.on('configReloaded', 'http-users', () => http.onConfig(watcher.config));
     }
 
-    // ── Simulator (sim.enabled and not opts.ingestOnly; wired by the simulator module) ───────────
+    // ── Simulator of the demo network (sim.enabled, not ingestOnly): publishes through the same
+    //    broker as real devices, with the same credentials and ACL ──────────────────────────────────
+    if (svc.sim.enabled && !opts.ingestOnly) {
+      const sim = new SimRunner({
+        registry: config.registry,
+        scenario: config.sim,
+        clock,
+        brokerUrl: mqttUrl,
+        deviceKey,
+        topicRoot: svc.mqtt.topicRoot,
+        log: log.child({ module: 'sim' }),
+        weatherStation: config.network.weatherStation,
+      });
+      await sim.start();
+      stops.push({ name: 'simulator', stop: () => sim.stop() });
+    }
 
     const dashboardUrl = `http://${svc.http.host}:${httpPort ?? svc.http.port}/`;
     log.info({ mqtt: mqttUrl, store: store.kind, speed: clock.speed }, `heatwatch running: ${dashboardUrl}`);
