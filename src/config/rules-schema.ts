@@ -176,6 +176,11 @@ const diagnosisSchema = z
     minSamplesForSlope: z.number().int().min(6).max(10_000).default(48),
     /** Outdoor range the samples must span for the fit, °C. */
     minOutdoorSpanC: z.number().min(0).max(40).default(4),
+    /**
+     * Neighbours count as over-heated, and may be throttled to give a cold building flow, only when
+     * their class-weighted mean is at least this, °C. Throttling is never auto-approved.
+     */
+    throttleNeighboursAboveC: z.number().min(18).max(30).default(21.5),
     /** Hours of stored history read at start to seed the fit and the lag estimates. */
     historySeedH: hours(24 * 14).default(72),
   })

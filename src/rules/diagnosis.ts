@@ -259,7 +259,10 @@ export function diagnose(inp: DiagnosisInput): Diagnosed[] {
           continue;
         }
         // Own valve fully open: give it flow by throttling over-heated neighbours, if there are any.
-        const warm = judged.filter((b) => b.id !== bid && !flowCold.has(b.id) && meanOf(b.id) >= targetC + 1);
+        const warm = judged.filter(
+          (b) =>
+            b.id !== bid && !flowCold.has(b.id) && meanOf(b.id) >= cfg.diagnosis.throttleNeighboursAboveC,
+        );
         if (warm.length > 0) {
           const valves: Record<string, number> = {};
           const previous: Record<string, number> = {};
@@ -293,9 +296,8 @@ export function diagnose(inp: DiagnosisInput): Diagnosed[] {
                 action: { kind: 'valves', valves, previous },
                 predicted: prediction(meanC, 0.5, bResp.lagH, 'more flow share from throttled neighbours'),
                 baseline: baselineOf(meanC),
-                autoApprovable: Object.entries(valves).every(
-                  ([k, x]) => previous[k]! - x <= cfg.autoApprove.maxValveStepPct,
-                ),
+                // Throttling takes heat from residents who did not ask: an operator decides.
+                autoApprovable: false,
               },
             });
             continue;

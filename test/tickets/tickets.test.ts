@@ -133,9 +133,9 @@ describe('re-checks', () => {
 
   it('escalates when still cold, with the next proposal linked to it', async () => {
     const h = harness();
-    await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : b === 'b3' ? 21.5 : h.healthy(f, c)));
+    await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : b === 'b3' ? 22 : h.healthy(f, c)));
     const t = h.tickets.list({ problem: 'building_cold' })[0]!;
-    await h.run(48 * HOUR, (b, f, c) => (b === 'b2' ? 16.9 : b === 'b3' ? 21.5 : h.healthy(f, c)));
+    await h.run(48 * HOUR, (b, f, c) => (b === 'b2' ? 16.9 : b === 'b3' ? 22 : h.healthy(f, c)));
     await h.scheduler.runDue();
     expect(h.tickets.get(t.id)!.ticket.status).toBe('escalated');
     const next = h.tickets.list({ problem: 'building_cold', status: 'open' })[0]!;
