@@ -105,5 +105,45 @@ describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO}
       await device.endAsync();
       expect(restarts).toBe(RESTARTS);
     }, 120_000);
+
+    it('ingestion offline for a long stretch: what Mosquitto queued for its session is all stored after', async () => {
+      const t = tempDir('hw-mosq-offline-');
+      cleanup = t.cleanup;
+      const port = await freePort();
+      broker = await startMosquitto(t.dir, port);
+      const dataDir = join(t.dir, 'data');
+      const configure = (c: Parameters<NonNullable<Parameters<typeof startIngest>[1]>>[0]) => {
+        c.service.mqtt.mode = 'external';
+        c.service.mqtt.url = `mqtt://127.0.0.1:${port}`;
+        c.service.mqtt.clientId = 'heatwatch-offline-test';
+      };
+      // heatwatch registers its persistent session, then goes away (a long maintenance, a crash loop).
+      hw = await startIngest(dataDir, configure);
+      await hw.stop();
+      hw = undefined;
+      const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        clientId: SENSOR,
+        protocolVersion: 4,
+      });
+      const startTs = Date.now() - COUNT * 10 - 60_000;
+      const sent: number[] = [];
+      for (let i = 0; i < COUNT; i++) {
+        const ts = startTs + i * 10;
+        await device.publishAsync(`heat/sensors/${SENSOR}/telemetry`, JSON.stringify({ ts, temp: 21 }), {
+          qos: 1,
+        });
+        sent.push(ts);
+      }
+      await device.endAsync();
+      // Back after the outage: the broker's queue drains into the store.
+      hw = await startIngest(dataDir, configure);
+      await waitFor(
+        () => storedRows(join(dataDir, 'readings.db')).length >= COUNT,
+        30_000,
+        'the queued readings stored',
+      );
+      const stored = new Set(storedRows(join(dataDir, 'readings.db')).map((r) => r.ts));
+      expect(sent.filter((ts) => !stored.has(ts))).toEqual([]);
+    }, 120_000);
   },
 );
