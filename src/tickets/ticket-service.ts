@@ -159,6 +159,16 @@ export class TicketService {
           lastSuppressedTs: now,
           suppressedReason: reason,
         });
+        // The first suppression is written to the history; later ones only count.
+        if (existing.suppressedCount === 0)
+          this.event(
+            existing.id,
+            'suppressed',
+            'rules',
+            existing.status,
+            existing.status,
+            `condition persists; ${reason}`,
+          );
         return { outcome: 'suppressed', ticket: this.get(existing.id)!.ticket };
       }
       if (
@@ -176,6 +186,17 @@ export class TicketService {
         updatedTs: now,
       };
       this.saveBody(existing.id, next, now, p.notBeforeTs);
+      if (existing.flapping !== next.flapping)
+        this.event(
+          existing.id,
+          next.flapping ? 'flapping' : 'steady',
+          'rules',
+          existing.status,
+          existing.status,
+          next.flapping
+            ? 'condition flips too often; not raised again while it flaps'
+            : 'condition steady again',
+        );
       return { outcome: opts.flapping ? 'flapping' : 'updated', ticket: this.get(existing.id)!.ticket };
     }
     if (opts.flapping) return { outcome: 'flapping', ticket: undefined as never };

@@ -95,6 +95,7 @@ describe('ticket lifecycle', () => {
     expect(all[0]!.status).toBe('applied');
     expect(all[0]!.suppressedCount).toBeGreaterThan(0);
     expect(all[0]!.suppressedReason).toMatch(/settling until the re-check/);
+    expect(h.tickets.get(all[0]!.id)!.events.filter((e) => e.kind === 'suppressed')).toHaveLength(1);
   });
 
   it('a flapping condition marks its ticket instead of raising new ones', async () => {
@@ -110,6 +111,7 @@ describe('ticket lifecycle', () => {
     const t = h.tickets.list({ targetId: 'b2', problem: 'building_cold' });
     expect(t).toHaveLength(1);
     expect(t[0]!.flapping).toBe(true);
+    expect(h.tickets.get(t[0]!.id)!.events.map((e) => e.kind)).toContain('flapping');
   });
 });
 
