@@ -293,7 +293,11 @@ export const rulesSchema = z
     /** Measurement tolerance below the line before a unit counts as cold. */
     toleranceC: z.number().min(0).max(3).default(0.5),
     tick: z
-      .object({ intervalS: z.number().int().min(10).max(3600).default(300) })
+      .object({
+        intervalS: z.number().int().min(10).max(3600).default(300),
+        /** How often the engine's state (condition timers, samples) is checkpointed, seconds. */
+        checkpointS: z.number().int().min(10).max(86_400).default(600),
+      })
       .strict()
       .prefault({}),
     /** Re-check this long after an adjustment is applied (DOMAIN.md: 48 h). */

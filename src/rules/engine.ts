@@ -11,7 +11,7 @@ import { ComplianceAccumulator } from './compliance.ts';
 import { changedKeys } from './config-diff.ts';
 import { type Diagnosed, diagnose, type ResponseEstimate, substationMeasure } from './diagnosis.ts';
 import { RULES } from './index.ts';
-import { ConditionTracker } from './tracker.ts';
+import { ConditionTracker, type Entry as TrackerEntry } from './tracker.ts';
 import { coldLineC, type Finding, type Observation, type RuleContext, type RuleNode } from './types.ts';
 import { type BuildingPicture, buildingPicture, type LiveView, round2 } from './view.ts';
 
@@ -34,6 +34,15 @@ export interface TickReport {
   updated: number;
   suppressed: Array<{ targetId: string; problem: Problem; reason: string }>;
   applied: string[];
+}
+
+export interface EngineSnapshot {
+  ts: number;
+  conditions: Array<[string, TrackerEntry]>;
+  samples: Array<[string, Sample[]]>;
+  outdoor: Array<{ ts: number; c: number }>;
+  excludedUntil: Array<[string, number]>;
+  normalGapC: number;
 }
 
 export type ApplyRulesResult = { ok: true; changed: string[] } | { ok: false; issues: string[] };
@@ -132,6 +141,28 @@ export class RulesEngine {
       excludedSensors: [...this.excludedUntil].filter(([, t]) => t > now).map(([id]) => id),
       lastTick: this.lastReport,
     };
+  }
+
+  /** What a restart must not forget: condition states, hourly samples, exclusions, the learnt gap. */
+  snapshot(): EngineSnapshot {
+    return {
+      ts: this.clock.now(),
+      conditions: this.tracker.snapshot(),
+      samples: [...this.samples],
+      outdoor: [...this.outdoorSamples],
+      excludedUntil: [...this.excludedUntil],
+      normalGapC: this.normalGapC,
+    };
+  }
+
+  restore(s: EngineSnapshot): void {
+    this.tracker.restore(s.conditions);
+    this.samples.clear();
+    for (const [k, v] of s.samples) this.samples.set(k, v);
+    this.outdoorSamples = [...s.outdoor];
+    this.excludedUntil.clear();
+    for (const [k, v] of s.excludedUntil) this.excludedUntil.set(k, v);
+    this.normalGapC = s.normalGapC;
   }
 
   /** Response estimate of a substation or building: learnt values over the configured priors. */

@@ -1,22 +1,34 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
-import type { Db } from '../storage/sqlite.ts';
+import type { Db, Migration } from '../storage/sqlite.ts';
 import { RecheckScheduler } from '../tickets/recheck-scheduler.ts';
 import { notifiersFor, ReminderScheduler } from '../tickets/reminders.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
 import type { SetpointPayload, SetpointPublisher } from '../tickets/types.ts';
-import { type ApplyRulesResult, RulesEngine } from './engine.ts';
+import { type ApplyRulesResult, type EngineSnapshot, RulesEngine } from './engine.ts';
 import type { LiveView } from './view.ts';
+
+/** The rules engine's checkpoint: one row, so a restart keeps minimum durations, flapping and samples. */
+export const rulesMigrations: readonly Migration[] = [
+  {
+    id: 'rules-001',
+    sql: `CREATE TABLE rules_checkpoint (
+      id   INTEGER PRIMARY KEY CHECK (id = 1),
+      body TEXT NOT NULL,
+      ts   INTEGER NOT NULL
+    );`,
+  },
+];
 
 export interface RulesModuleDeps {
   clock: Clock;
   bus: EventBus<HeatEvents>;
   live: LiveView;
-  /** The operational database, opened with `ticketMigrations` among its migrations (synchronous FULL). */
+  /** The ops database, opened with `ticketMigrations` and `rulesMigrations` (synchronous FULL). */
   opsDb: Db;
   rules: RulesConfig;
   /** Publishes a retained QoS 1 message and resolves once the broker acknowledged it. */
@@ -37,7 +49,13 @@ export class RulesModule {
   readonly rechecks: RecheckScheduler;
   readonly reminders: ReminderScheduler;
 
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private checkpointTimer: TimerHandle | undefined;
+
   constructor(deps: RulesModuleDeps) {
+    this.db = deps.opsDb;
+    this.clock = deps.clock;
     const log = deps.log.child({ module: 'rules' });
     const publisher: SetpointPublisher = {
       publish: (substationId: string, payload: SetpointPayload) =>
@@ -71,11 +89,20 @@ export class RulesModule {
   }
 
   /**
-   * Seeds the response estimates from stored history (when a store is given), then the engine ticks,
-   * then re-checks that fell due while heatwatch was down run, then reminders.
+   * Restores the engine's checkpoint (or, without one, seeds the estimates from stored history when a
+   * store is given), then the engine ticks, re-checks that fell due while heatwatch was down run,
+   * and reminders start. The checkpoint is written every `tick.checkpointS` and at stop.
    */
   async start(history?: Pick<ReadingStore, 'roomHistory' | 'substationHistory'>): Promise<void> {
-    if (history) await this.engine.seedFromHistory(history, this.engine.rules.diagnosis.historySeedH);
+    const row = this.db.prepare('SELECT body FROM rules_checkpoint WHERE id = 1').get() as
+      | { body: string }
+      | undefined;
+    if (row) this.engine.restore(JSON.parse(row.body) as EngineSnapshot);
+    else if (history) await this.engine.seedFromHistory(history, this.engine.rules.diagnosis.historySeedH);
+    this.checkpointTimer = this.clock.setInterval(
+      () => this.checkpoint(),
+      this.engine.rules.tick.checkpointS * 1000,
+    );
     this.engine.start();
     await this.rechecks.start();
     this.reminders.start();
@@ -85,6 +112,16 @@ export class RulesModule {
     this.reminders.stop();
     this.rechecks.stop();
     this.engine.stop();
+    this.checkpointTimer?.cancel();
+    this.checkpointTimer = undefined;
+    this.checkpoint();
+  }
+
+  /** Writes the engine's state to the ops database (one row, replaced). */
+  checkpoint(): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO rules_checkpoint (id, body, ts) VALUES (1, ?, ?)')
+      .run(JSON.stringify(this.engine.snapshot()), this.clock.now());
   }
 
   /** Config reload of config/rules.yaml: validated; returns what changed or why it was refused. */

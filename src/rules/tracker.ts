@@ -7,7 +7,7 @@ export interface TrackerOptions {
   windowMs: number;
 }
 
-interface Entry {
+export interface Entry {
   phase: 'idle' | 'pending' | 'active';
   /** pending: since when the raise condition holds; active: since when it is active. */
   sinceTs: number;
@@ -90,5 +90,15 @@ export class ConditionTracker {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** Every condition's state, for a checkpoint (a restart keeps minimum durations and flapping). */
+  snapshot(): Array<[string, Entry]> {
+    return [...this.entries].map(([k, e]) => [k, { ...e, raises: [...e.raises] }]);
+  }
+
+  restore(entries: Array<[string, Entry]>): void {
+    this.entries.clear();
+    for (const [k, e] of entries) this.entries.set(k, { ...e, raises: [...e.raises] });
   }
 }

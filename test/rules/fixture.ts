@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { RoomReading } from '../../src/core/readings.ts';
 import { type Registry, RegistryIndex } from '../../src/core/registry.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
+import { rulesMigrations } from '../../src/rules/module.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
@@ -56,7 +57,9 @@ export function harness(
   const bus = new EventBus<HeatEvents>();
   const changes: TicketChange[] = [];
   bus.on('ticketChanged', 'test', (c) => changes.push(c));
-  const db = opts.db ?? openDb(':memory:', { synchronous: 'FULL', migrations: ticketMigrations });
+  const db =
+    opts.db ??
+    openDb(':memory:', { synchronous: 'FULL', migrations: [...ticketMigrations, ...rulesMigrations] });
   const published: Array<{ substationId: string; payload: SetpointPayload }> = [];
   let failPublish = false;
   const publisher = {

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { RulesModule, rulesMigrations } from '../../src/rules/module.ts';
+import { openDb } from '../../src/storage/sqlite.ts';
+import { ticketMigrations } from '../../src/tickets/migrations.ts';
+import { harness, MIN } from './fixture.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hw-rules-module-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('RulesModule checkpoint', () => {
+  it('a restart keeps a condition’s minimum-duration clock: it fires at the hour, not an hour after restart', async () => {
+    const file = join(dir, 'ops.db');
+    const clock = new ManualClock(Date.UTC(2026, 0, 15));
+    const open = () =>
+      openDb(file, { synchronous: 'FULL', migrations: [...ticketMigrations, ...rulesMigrations] });
+    const boot = async () => {
+      const h = harness({ clock, db: open() });
+      const mod = new RulesModule({
+        clock,
+        bus: h.bus,
+        live: h.live,
+        opsDb: h.db,
+        rules: h.engine.rules,
+        publishRetained: async () => {},
+        setpointTopic: (id) => `heat/substations/${id}/setpoint`,
+        log: silentLogger(),
+      });
+      await mod.start();
+      return { h, mod };
+    };
+    const feed = async (h: ReturnType<typeof harness>, minutes: number) => {
+      for (let m = 0; m < minutes; m += 5) {
+        h.setAll((b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)) + ((m / 5) % 2) * 0.1);
+        await clock.advanceAsync(5 * MIN);
+      }
+    };
+    const cold = (mod: RulesModule) =>
+      mod.engine.status().findings.some((f) => f.rule === 'building-under-temp' && f.targetId === 'b2');
+    const a = await boot();
+    await feed(a.h, 45);
+    expect(cold(a.mod)).toBe(false);
+    await a.mod.stop();
+    a.h.db.close();
+    const b = await boot();
+    await feed(b.h, 25);
+    expect(cold(b.mod)).toBe(true);
+    await b.mod.stop();
+    b.h.db.close();
+  });
+});
