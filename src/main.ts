@@ -167,11 +167,13 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     let mqttPort: number | undefined;
     let servicePassword = config.secrets.mqttPassword;
     let deviceKey = config.secrets.deviceKey;
+    let broker: EmbeddedBroker | undefined;
+    let auth: DeviceAuth | undefined;
     if (svc.mqtt.mode === 'embedded') {
       const trust = resolveTrustSecrets(config.secrets, config.registry, log.child({ module: 'auth' }));
       servicePassword = trust.servicePassword;
       deviceKey = trust.deviceKey;
-      const auth = new DeviceAuth({
+      auth = new DeviceAuth({
         registry: config.registry,
         weatherStationIds: [config.network.weatherStation],
         topicRoot: svc.mqtt.topicRoot,
@@ -181,7 +183,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         passwordCheckQueue: svc.mqtt.limits.passwordCheckQueue,
         log: log.child({ module: 'auth' }),
       });
-      const broker = new EmbeddedBroker({
+      broker = new EmbeddedBroker({
         host: svc.mqtt.host,
         port: svc.mqtt.port,
         limits: svc.mqtt.limits,
@@ -190,8 +192,13 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         tls: svc.mqtt.tls,
         log: log.child({ module: 'broker' }),
       });
-      mqttPort = (await broker.start()).port;
-      stops.push({ name: 'broker', stop: () => broker.stop() });
+      const started = broker;
+      mqttPort = (await started.start()).port;
+      stops.push({ name: 'broker', stop: () => started.stop() });
+      // What devices see of the broker's protections, on /metrics beside ingestion's own figures.
+      metrics.gauge('heatwatch_broker_events', 'Embedded broker counters since start, by kind', () =>
+        Object.entries(started.stats()).map(([kind, value]) => ({ labels: { kind }, value })),
+      );
       mqttUrl = `mqtt://${svc.mqtt.host}:${mqttPort}`;
     }
 
@@ -232,6 +239,12 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     );
     await mqttClient.start();
     stops.push({ name: 'mqtt-client', stop: () => mqttClient.stop() });
+    // Stops run backwards: the embedded broker first hands what it acknowledged to the still
+    // connected ingest client, so a graceful stop loses nothing (docs/reliability.md).
+    if (broker) {
+      const draining = broker;
+      stops.push({ name: 'broker-drain', stop: () => draining.quiesce() });
+    }
     // ── Config reload: registry, ingestion limits and staleness apply at once; keys marked
     //    (restart) are reported, not half-applied (DESIGN.md decision 7) ───────────────────────────
     const watcher = new ConfigWatcher(
@@ -241,6 +254,8 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       (change) => {
         const next = change.config;
         live.setRegistry(next.registry, next.service.state.offlineAfterIntervals);
+        // Devices added to network.yaml can log in at once.
+        auth?.setRegistry(next.registry, [next.network.weatherStation]);
         ingestor.applySettings(ingestSettings({ ...next.service, mqtt: svc.mqtt, spool: svc.spool }));
         bus.emit('configReloaded', {
           version: next.version,
