@@ -240,7 +240,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     await mqttClient.start();
     stops.push({ name: 'mqtt-client', stop: () => mqttClient.stop() });
     // Stops run backwards: the embedded broker first hands what it acknowledged to the still
-    // connected ingest client, so a graceful stop loses nothing (docs/reliability.md).
+    // connected ingest client, so a graceful stop loses nothing (README "Reliability").
     if (broker) {
       const draining = broker;
       stops.push({ name: 'broker-drain', stop: () => draining.quiesce() });

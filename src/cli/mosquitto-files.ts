@@ -100,7 +100,7 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-/** The settings heatwatch's promises rely on (docs/reliability.md explains each). */
+/** The settings heatwatch's promises rely on (README "Reliability" explains each). */
 function mosquittoConf(pwFile: string, aclFile: string): string {
   return `# heatwatch: include from mosquitto.conf, or copy into it.
 per_listener_settings false

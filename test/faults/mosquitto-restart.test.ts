@@ -23,7 +23,7 @@ afterEach(async () => {
   cleanup?.();
 });
 
-/** Mosquitto as docs/reliability.md asks: persistence on, a deep queue, a wide in-flight window. */
+/** Mosquitto as README "Reliability" asks: persistence on, a deep queue, a wide in-flight window. */
 function startMosquitto(dir: string, port: number): Promise<ChildProcess> {
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
