@@ -10,7 +10,7 @@ import { notifiersFor, ReminderScheduler } from '../tickets/reminders.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
 import type { SetpointPayload, SetpointPublisher } from '../tickets/types.ts';
 import { type ApplyRulesResult, type EngineSnapshot, RulesEngine } from './engine.ts';
-import type { LiveView } from './view.ts';
+import { type LiveView, partitionView } from './view.ts';
 
 /** The rules engine's checkpoint: one row, so a restart keeps minimum durations, flapping and samples. */
 export const rulesMigrations: readonly Migration[] = [
@@ -35,6 +35,8 @@ export interface RulesModuleDeps {
   publishRetained(topic: string, body: unknown): Promise<void>;
   /** `heat/substations/{id}/setpoint` under the configured topic root. */
   setpointTopic(substationId: string): string;
+  /** The substations this instance judges (service `partition.substations`); empty: all of them. */
+  partition?: readonly string[];
   log: Logger;
 }
 
@@ -70,17 +72,19 @@ export class RulesModule {
       rules,
       log.child({ module: 'tickets' }),
     );
-    this.engine = new RulesEngine(deps.clock, deps.live, this.tickets, deps.rules, log, deps.bus);
+    const live = partitionView(deps.live, deps.partition ?? []);
+    this.engine = new RulesEngine(deps.clock, live, this.tickets, deps.rules, log, deps.bus);
     this.rechecks = new RecheckScheduler(
       deps.clock,
       this.tickets,
       this.engine,
       rules,
       log.child({ module: 'recheck' }),
+      (sid) => live.index.substations.has(sid),
     );
     this.reminders = new ReminderScheduler(
       deps.clock,
-      deps.live,
+      live,
       this.tickets,
       rules,
       notifiersFor(deps.rules, log.child({ module: 'reminders' })),

@@ -1,10 +1,5 @@
 import type { WeatherForecast, WeatherObservation } from '../core/readings.ts';
-import {
-  EXPOSED_CLASSES,
-  POSITION_CLASSES,
-  type PositionClass,
-  type RegistryIndex,
-} from '../core/registry.ts';
+import { EXPOSED_CLASSES, POSITION_CLASSES, type PositionClass, RegistryIndex } from '../core/registry.ts';
 import type { SensorLive, SubstationLive } from '../state/live-state.ts';
 
 /** The part of LiveState the rules read; LiveState satisfies it as is. */
@@ -134,5 +129,45 @@ export function pictureEvidence(p: BuildingPicture, coldBelowC: number): Record<
         tempC: u.tempC,
         classes: u.classes,
       })),
+  };
+}
+
+/**
+ * The live view restricted to a partition of substations (DESIGN.md "Scale": one rules instance per
+ * partition). An empty list means every substation. The filtered index follows registry reloads.
+ */
+export function partitionView(live: LiveView, substations: readonly string[]): LiveView {
+  if (substations.length === 0) return live;
+  const keep = new Set(substations);
+  let source: RegistryIndex | undefined;
+  let filtered: RegistryIndex | undefined;
+  const index = (): RegistryIndex => {
+    if (source !== live.index || !filtered) {
+      source = live.index;
+      const reg = source.registry;
+      const buildings = reg.buildings.filter((b) => keep.has(b.substationId));
+      const ids = new Set(buildings.map((b) => b.id));
+      filtered = new RegistryIndex({
+        substations: reg.substations.filter((s) => keep.has(s.id)),
+        buildings,
+        sensors: reg.sensors.filter((s) => ids.has(s.buildingId)),
+      });
+    }
+    return filtered;
+  };
+  return {
+    get index() {
+      return index();
+    },
+    get observation() {
+      return live.observation;
+    },
+    get forecast() {
+      return live.forecast;
+    },
+    buildingSensors: (b) => live.buildingSensors(b),
+    substation: (id) => live.substation(id),
+    isFresh: (s, now) => live.isFresh(s, now),
+    isOnline: (s, now) => live.isOnline(s, now),
   };
 }

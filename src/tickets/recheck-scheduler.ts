@@ -27,6 +27,8 @@ export class RecheckScheduler {
     private readonly evaluator: RecheckEvaluator,
     private readonly rules: () => RulesConfig,
     private readonly log: Logger,
+    /** Whether this instance owns a substation's tickets (rules partitions); default: all. */
+    private readonly owns: (substationId: string) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -50,7 +52,7 @@ export class RecheckScheduler {
     try {
       for (const { ticketId } of this.tickets.dueRechecks(this.clock.now())) {
         const t = this.tickets.get(ticketId)?.ticket;
-        if (!t) continue;
+        if (!t || !this.owns(t.substationId)) continue;
         if (t.status !== 'applied' && t.status !== 'rechecking') {
           // Closed by hand or otherwise finished: the row is done without a judgement.
           this.tickets.recordRecheck(ticketId, {

@@ -53,3 +53,21 @@ describe('RulesModule checkpoint', () => {
     b.h.db.close();
   });
 });
+
+describe('partition', () => {
+  it('an instance judges only the substations of its partition', async () => {
+    const { partitionView } = await import('../../src/rules/view.ts');
+    const { LiveState } = await import('../../src/state/live-state.ts');
+    const { RegistryIndex } = await import('../../src/core/registry.ts');
+    const base = harness().index.registry;
+    const two = new RegistryIndex({
+      substations: [...base.substations, { ...base.substations[0]!, id: 'ss2' }],
+      buildings: [...base.buildings, { ...base.buildings[0]!, id: 'x1', substationId: 'ss2' }],
+      sensors: [...base.sensors, { ...base.sensors[0]!, id: 'x1-1-1', buildingId: 'x1' }],
+    });
+    const view = partitionView(new LiveState(two), ['ss2']);
+    expect([...view.index.substations.keys()]).toEqual(['ss2']);
+    expect([...view.index.buildings.keys()]).toEqual(['x1']);
+    expect([...view.index.sensors.keys()]).toEqual(['x1-1-1']);
+  });
+});
