@@ -25,6 +25,7 @@ import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
 import { Topics } from './mqtt/topics.ts';
 import { LogLevelControl } from './ops/log-level.ts';
+import { RulesModule, rulesMigrations } from './rules/module.ts';
 import { StateCheckpoint } from './state/checkpoint.ts';
 import { LiveState } from './state/live-state.ts';
 import { createReadingStore } from './storage/create-store.ts';
@@ -33,6 +34,7 @@ import { Journal } from './storage/journal.ts';
 import { openOpsDb } from './storage/ops-db.ts';
 import type { ReadingStore } from './storage/reading-store.ts';
 import { type Db, type Migration, openDb } from './storage/sqlite.ts';
+import { ticketMigrations } from './tickets/migrations.ts';
 
 export interface StartOptions {
   /** Config directory; default HEATWATCH_CONFIG or `config/`. */
@@ -115,7 +117,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
   try {
     // ── Operational database (dead letters, checkpoints; tickets and audit add theirs) ───────────
-    const opsMigrations: Migration[] = [...httpMigrations];
+    const opsMigrations: Migration[] = [...httpMigrations, ...ticketMigrations, ...rulesMigrations];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     stops.push({ name: 'ops-db', stop: () => void opsDb.close() });
     // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
@@ -247,6 +249,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     }
     // ── Config reload: registry, ingestion limits and staleness apply at once; keys marked
     //    (restart) are reported, not half-applied (DESIGN.md decision 7) ───────────────────────────
+    let rulesMod: RulesModule | undefined;
     const watcher = new ConfigWatcher(
       config,
       env,
@@ -256,6 +259,15 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         live.setRegistry(next.registry, next.service.state.offlineAfterIntervals);
         // Devices added to network.yaml can log in at once.
         auth?.setRegistry(next.registry, [next.network.weatherStation]);
+        if (change.changed.includes('service.logLevel')) {
+          logLevels.setConfiguredLevel(next.service.logLevel);
+          logLevels.setLogLevel(next.service.logLevel);
+        }
+        // Validated by the loader already; the engine reports the keys that changed.
+        if (rulesMod && change.changed.some((p) => p.startsWith('rules.'))) {
+          const applied = rulesMod.applyRules(next.rules);
+          log.info({ applied }, 'rules reloaded');
+        }
         ingestor.applySettings(ingestSettings({ ...next.service, mqtt: svc.mqtt, spool: svc.spool }));
         bus.emit('configReloaded', {
           version: next.version,
@@ -278,7 +290,27 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       pingTimeoutMs: svc.ingest.storePingTimeoutMs,
     });
 
-    // ── Rules and tickets (wired by the rules module) ────────────────────────────────────────────
+    // ── Rules and tickets: judged on the live state on a clock tick; setpoints go out retained
+    //    through the service client; re-checks are rows, so ones due while down run now ───────────
+    if (!opts.ingestOnly) {
+      const mod = new RulesModule({
+        clock,
+        bus,
+        live,
+        opsDb,
+        rules: config.rules,
+        log,
+        publishRetained: (topic, body) => mqttClient.publishRetained(topic, body),
+        setpointTopic: (id) => topics.setpoint(id),
+        partition: svc.partition.substations,
+      });
+      await mod.start(store);
+      stops.push({ name: 'rules', stop: () => mod.stop() });
+      metrics.gauge('heatwatch_tickets', 'Adjustment tickets by status', () =>
+        Object.entries(mod.tickets.counts()).map(([status, value]) => ({ labels: { status }, value })),
+      );
+      rulesMod = mod;
+    }
 
     // ── HTTP API and dashboard: live state, history from the store, the ingestor as the sink of
     //    manual readings; the ticket queue once the rules block above provides it ────────────────
@@ -296,7 +328,8 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         metrics,
         health,
         manual: ingestor,
-        // With the rules block: tickets: rules.tickets, rulesFindings: () => rules.engine.status().findings,
+        tickets: rulesMod?.tickets,
+        rulesFindings: rulesMod ? () => rulesMod!.engine.status().findings : undefined,
       });
       httpPort = await http.start();
       stops.push({ name: 'http', stop: () => http.stop() });
