@@ -92,7 +92,12 @@ describe('simulator publishing through embedded aedes', () => {
     await waitFor(() => runner.stats().connected === runner.stats().connections, 'reconnect');
     await waitFor(() => runner.stats().buffered === 0 && runner.stats().inFlight === 0, 'backlog flushed');
     const after = runner.stats();
-    await waitFor(() => sub.readingsReceived >= after.readingsPublished, 'backlog delivered');
+    // Count distinct readings and arrays: a redelivered reading must not let the wait end before
+    // the last batch has arrived.
+    await waitFor(
+      () => sub.uniqueReadings >= after.readingsPublished && sub.arrays >= after.batchesPublished,
+      'backlog delivered',
+    );
     expect(after.batchesPublished).toBe(12);
     expect(after.batchReadings).toBe(during.buffered);
     expect(sub.arrays).toBe(after.batchesPublished);
