@@ -7,7 +7,7 @@ import { ManualClock } from '../core/clock.ts';
 import { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import { silentLogger } from '../core/log.ts';
-import type { RoomReading } from '../core/readings.ts';
+import { type RoomReading, roomReadingOf } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import { RulesEngine } from '../rules/engine.ts';
 import { LiveState } from '../state/live-state.ts';
@@ -58,17 +58,7 @@ export async function dryRun(opts: {
     for (const p of pts) {
       readings++;
       const list = byTs.get(p.ts) ?? [];
-      list.push({
-        sensorId: info.sensor.id,
-        ts: p.ts,
-        tempC: p.meanC,
-        buildingId: info.building.id,
-        substationId: info.substation.id,
-        floor: info.sensor.floor,
-        column: info.sensor.column,
-        classes: info.classes,
-        source: 'sensor',
-      });
+      list.push(roomReadingOf(info, p.ts, p.meanC, 'sensor'));
       byTs.set(p.ts, list);
     }
   }

@@ -1,4 +1,4 @@
-import type { PositionClass } from './registry.ts';
+import type { PositionClass, SensorInfo } from './registry.ts';
 
 /** Where a room reading came from. A manual in-home measurement outweighs a sensor (DOMAIN.md). */
 export type ReadingSource = 'sensor' | 'manual';
@@ -18,6 +18,24 @@ export interface RoomReading {
   classes: PositionClass[];
   source: ReadingSource;
 }
+
+/** A room reading enriched from the registry: where the sensor sits decides how it is judged. */
+export const roomReadingOf = (
+  info: SensorInfo,
+  ts: number,
+  tempC: number,
+  source: ReadingSource,
+): RoomReading => ({
+  sensorId: info.sensor.id,
+  ts,
+  tempC,
+  buildingId: info.building.id,
+  substationId: info.substation.id,
+  floor: info.sensor.floor,
+  column: info.sensor.column,
+  classes: info.classes,
+  source,
+});
 
 /** A validated secondary-side meter reading from a substation. */
 export interface SubstationReading {

@@ -1,11 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
-import type {
-  Accepted,
-  DecodeResult,
-  RejectReason,
-  RoomReading,
-  SubstationReading,
+import {
+  type Accepted,
+  type DecodeResult,
+  type RejectReason,
+  type RoomReading,
+  roomReadingOf,
+  type SubstationReading,
 } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Topics } from '../mqtt/topics.ts';
@@ -92,6 +93,12 @@ const forecastSchema = z.object({
 
 type Refusal = { ok: false; reason: RejectReason; detail: string };
 const refuse = (reason: RejectReason, detail: string): Refusal => ({ ok: false, reason, detail });
+
+/** A time field the schema refused: missing, or neither epoch ms nor ISO 8601. */
+const tsRefusal = (field: string, value: unknown): Refusal =>
+  value === undefined
+    ? refuse('ts_missing', `${field} is missing`)
+    : refuse('ts_unparsable', `${field} is neither epoch ms nor ISO 8601`);
 
 export function decode(topic: string, payload: Buffer, ctx: DecodeContext): DecodeOutput {
   // Size first: nothing else may look at a payload past the limit.
@@ -197,27 +204,14 @@ function roomItem(item: unknown, sensorId: string, ctx: DecodeContext): ItemResu
         `temp ${item.temp} °C outside ${ROOM_TEMP_MIN_C}..${ROOM_TEMP_MAX_C}`,
       );
     }
-    if (fields.has('ts'))
-      return item.ts === undefined
-        ? refuse('ts_missing', 'ts is missing')
-        : refuse('ts_unparsable', 'ts is neither epoch ms nor ISO 8601');
+    if (fields.has('ts')) return tsRefusal('ts', item.ts);
     return fieldRefusal(r.error);
   }
   const ts = checkTs(r.data.ts, ctx);
   if (!ts.ok) return ts;
   const info = ctx.registry.sensors.get(sensorId);
   if (!info) return refuse('unknown_sensor', `sensor ${sensorId} is not in the registry`);
-  const reading: RoomReading = {
-    sensorId,
-    ts: ts.value,
-    tempC: r.data.temp,
-    buildingId: info.building.id,
-    substationId: info.substation.id,
-    floor: info.sensor.floor,
-    column: info.sensor.column,
-    classes: info.classes,
-    source: 'sensor',
-  };
+  const reading = roomReadingOf(info, ts.value, r.data.temp, 'sensor');
   if (r.data.humidity !== undefined) reading.humidityPct = r.data.humidity;
   if (r.data.battery !== undefined) reading.batteryV = r.data.battery;
   if (r.data.seq !== undefined) reading.seq = r.data.seq;
@@ -233,10 +227,7 @@ function substationItem(
   const r = substationSchema.safeParse(item);
   if (!r.success) {
     const fields = issueFields(r.error);
-    if (fields.has('ts'))
-      return item.ts === undefined
-        ? refuse('ts_missing', 'ts is missing')
-        : refuse('ts_unparsable', 'ts is neither epoch ms nor ISO 8601');
+    if (fields.has('ts')) return tsRefusal('ts', item.ts);
     return fieldRefusal(r.error);
   }
   const ts = checkTs(r.data.ts, ctx);
@@ -264,10 +255,7 @@ function observationItem(
   const r = outdoorPoint.safeParse(json);
   if (!r.success) {
     const fields = issueFields(r.error);
-    if (fields.has('ts'))
-      return json.ts === undefined
-        ? refuse('ts_missing', 'ts is missing')
-        : refuse('ts_unparsable', 'ts is neither epoch ms nor ISO 8601');
+    if (fields.has('ts')) return tsRefusal('ts', json.ts);
     return fieldRefusal(r.error);
   }
   const ts = checkTs(r.data.ts, ctx);
@@ -279,10 +267,7 @@ function forecast(json: unknown, stationId: string, ctx: DecodeContext): DecodeO
   if (!isPlainObject(json)) return refuse('bad_shape', 'a forecast must be a JSON object');
   const r = forecastSchema.safeParse(json);
   if (!r.success) {
-    if (issueFields(r.error).has('issued'))
-      return json.issued === undefined
-        ? refuse('ts_missing', 'issued is missing')
-        : refuse('ts_unparsable', 'issued is not a time');
+    if (issueFields(r.error).has('issued')) return tsRefusal('issued', json.issued);
     return fieldRefusal(r.error);
   }
   const issued = checkTs(r.data.issued, ctx);
