@@ -54,7 +54,15 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'rules',
-    run: async () => as(await runRules({ sizes: [1000, 10_000, 50_000], ticks: 5 }), formatRules),
+    run: async () =>
+      as(
+        await runRules({
+          sizes: [1000, 10_000, 50_000],
+          ticks: 3,
+          sensorsPerBuilding: arg('--sensors-per-building', 12),
+        }),
+        formatRules,
+      ),
   },
   { name: 'memory', run: async () => as(await runMemory({ sizes: [100_000, 1_000_000] }), formatMemory) },
   {
