@@ -50,7 +50,15 @@ const SCENARIOS: Scenario[] = [
   { name: 'peer', run: async () => as(await runPeer({ readings: arg('--count', 30_000) }), formatPeer) },
   {
     name: 'latency',
-    run: async () => as(await runLatency({ rates: [1000, 5000], seconds: 10 }), formatLatency),
+    run: async () =>
+      as(
+        await runLatency({
+          rates: [1000, 5000],
+          seconds: 10,
+          batchSize: process.argv.includes('--batch-size') ? arg('--batch-size', 1000) : undefined,
+        }),
+        formatLatency,
+      ),
   },
   {
     name: 'rules',

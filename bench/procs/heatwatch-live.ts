@@ -23,6 +23,8 @@ interface Options {
   root: string;
   token: string;
   idleMs?: number;
+  /** Overrides ingest.batchSize (store transaction size) for a before/after comparison. */
+  batchSize?: number;
 }
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
 const dataDir = mkdtempSync(join(tmpdir(), 'hw-bench-live-'));
@@ -39,6 +41,7 @@ const hw = await startHeatwatch({
     c.service.mqtt.clientId = `bench-live-${process.pid}`;
     c.service.mqtt.sessionExpiryS = 60;
     c.service.http.port = 0;
+    if (o.batchSize) c.service.ingest.batchSize = o.batchSize;
   },
 });
 // main.ts in ingest-only mode has no HTTP module: build it here as main wires it, on its own ops DB.

@@ -23,7 +23,11 @@ export interface LatencyRow {
   sse: Pct & { events: number };
 }
 
-export async function runLatency(opts: { rates: number[]; seconds: number }): Promise<LatencyRow[]> {
+export async function runLatency(opts: {
+  rates: number[];
+  seconds: number;
+  batchSize?: number;
+}): Promise<LatencyRow[]> {
   const rows: LatencyRow[] = [];
   const broker = await startMosquitto();
   try {
@@ -32,7 +36,7 @@ export async function runLatency(opts: { rates: number[]; seconds: number }): Pr
       const token = randomBytes(24).toString('hex');
       const hw = benchChild<Pct>(
         'bench/procs/heatwatch-live.ts',
-        [JSON.stringify({ url: broker.url, root, token, idleMs: 3000 })],
+        [JSON.stringify({ url: broker.url, root, token, idleMs: 3000, batchSize: opts.batchSize })],
         { timeoutMs: 180_000 },
       );
       const { httpPort } = await hw.ready;

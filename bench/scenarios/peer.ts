@@ -24,6 +24,9 @@ export interface PeerRow {
   stored: number;
   lost: number;
   publisherFailed: number;
+  /** Node-RED only: its log lines that report an error or a lost connection, and the last few. */
+  logErrors?: number;
+  logTail?: string[];
 }
 export interface PeerFigures {
   readings: number;
@@ -158,7 +161,8 @@ export async function runPeer(opts: { readings: number }): Promise<PeerFigures |
           [JSON.stringify({ url: broker.url, root, mode: 'bulk', count: opts.readings })],
           { timeoutMs: 300_000 },
         );
-        const watched = await watchStored(vm.url, 'nodered_room_temp', opts.readings, 10_000, 240_000);
+        // The InfluxDB client in the peer retries failed writes with backoff: give late writes 30 s to land.
+        const watched = await watchStored(vm.url, 'nodered_room_temp', opts.readings, 30_000, 240_000);
         const l = await load.result;
         const stored = await countSamples(vm.url, 'nodered_room_temp');
         rows.push({
@@ -168,6 +172,11 @@ export async function runPeer(opts: { readings: number }): Promise<PeerFigures |
           stored,
           lost: opts.readings - stored,
           publisherFailed: l.failed,
+          logErrors: log.split('\n').filter((x) => /error|disconnect|timeout/i.test(x)).length,
+          logTail: log
+            .split('\n')
+            .filter((x) => /error|disconnect|timeout/i.test(x))
+            .slice(-5),
         });
       } finally {
         await endChild(nr, 10_000);
@@ -189,7 +198,7 @@ export function formatPeer(f: PeerFigures | { skipped: string }): string {
   ];
   for (const r of f.rows)
     out.push(
-      `  ${r.receiver.padEnd(10)} stored ${pad(r.storedPerS, 7)} readings/s  in VictoriaMetrics ${pad(r.stored, 7)} of ${r.readings}  lost ${r.lost}`,
+      `  ${r.receiver.padEnd(10)} stored ${pad(r.storedPerS, 7)} readings/s  in VictoriaMetrics ${pad(r.stored, 7)} of ${r.readings}  lost ${r.lost}${r.logErrors ? `  (${r.logErrors} error lines in its log, last: ${r.logTail?.at(-1)?.slice(0, 200)})` : ''}`,
     );
   out.push(`  heatwatch / Node-RED = ${f.ratio.toFixed(2)}`);
   return out.join('\n');
