@@ -96,8 +96,8 @@ export const serviceSchema = z
       .prefault({}),
     ingest: z
       .object({
-        /** Readings written per store transaction. */
-        batchSize: z.number().int().min(1).max(100_000).default(1000),
+        /** Readings written per store transaction; small, because a store write blocks the event loop. */
+        batchSize: z.number().int().min(1).max(100_000).default(200),
         /** A partial batch is flushed after this long. */
         flushIntervalMs: z.number().int().min(1).max(60_000).default(200),
         /** Readings older than this are refused (`ts_too_old`). */
