@@ -318,8 +318,12 @@ export class EmbeddedBroker {
     const closing = [this.server, this.tlsServer].map(
       (s) => new Promise<void>((resolve) => (s?.listening ? s.close(() => resolve()) : resolve())),
     );
-    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    // Sockets go first: a client whose socket still holds unread publishes would otherwise feed
+    // them to aedes as it closes, each completing synchronously once no subscriber is left, and
+    // that recursion overflowed the stack with tens of thousands buffered. Unread means never
+    // acknowledged, so the devices still hold those messages and send them again.
     for (const s of this.sockets) s.destroy();
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closing);
     this.server = undefined;
     this.tlsServer = undefined;
