@@ -13,12 +13,14 @@ export const buildingOverTemp: RuleNode = {
       const p = ctx.picture(b.id);
       if (p.weightedMeanC === undefined || p.units.length < ctx.cfg.buildingCold.minFreshSensors) continue;
       const t = p.weightedMeanC;
+      const level = t > raiseAboveC ? 'raise' : t < clearBelowC ? 'clear' : 'hold';
+      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
       out.push({
         rule: this.id,
         targetKind: 'building',
         targetId: b.id,
         substationId: b.substationId,
-        level: t > raiseAboveC ? 'raise' : t < clearBelowC ? 'clear' : 'hold',
+        level,
         valueC: t,
         evidence: { ...pictureEvidence(p, coldLineC(ctx.cfg)), raiseAboveC, clearBelowC },
       });

@@ -20,12 +20,14 @@ export const buildingUnderTemp: RuleNode = {
       const p = ctx.picture(b.id);
       if (p.weightedMeanC === undefined || p.units.length < c.minFreshSensors) continue;
       const t = p.weightedMeanC;
+      const level = t < raiseBelowC ? 'raise' : t >= clearAtC ? 'clear' : 'hold';
+      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
       out.push({
         rule: this.id,
         targetKind: 'building',
         targetId: b.id,
         substationId: b.substationId,
-        level: t < raiseBelowC ? 'raise' : t >= clearAtC ? 'clear' : 'hold',
+        level,
         valueC: t,
         evidence: {
           ...pictureEvidence(p, line),

@@ -52,15 +52,24 @@ export class ComplianceAccumulator {
 
   sample(sensorId: string, ts: number, tempC: number): void {
     const prev = this.last.get(sensorId);
-    if (prev && ts > prev.ts) {
-      const dtS = (ts - prev.ts) / 1000;
-      if (dtS <= this.cfg().compliance.maxGapS) {
-        const f = this.units.get(sensorId) ?? zero();
-        accumulate(f, prev.tempC, dtS / 3600, this.cfg());
+    if (!prev) {
+      this.last.set(sensorId, { ts, tempC });
+      return;
+    }
+    if (ts <= prev.ts) return;
+    const dtS = (ts - prev.ts) / 1000;
+    const cfg = this.cfg();
+    if (dtS <= cfg.compliance.maxGapS) {
+      let f = this.units.get(sensorId);
+      if (!f) {
+        f = zero();
         this.units.set(sensorId, f);
       }
+      accumulate(f, prev.tempC, dtS / 3600, cfg);
     }
-    if (!prev || ts > prev.ts) this.last.set(sensorId, { ts, tempC });
+    // Updated in place: called for every sensor that reported since the last tick.
+    prev.ts = ts;
+    prev.tempC = tempC;
   }
 
   unit(sensorId: string): ComplianceFigures {

@@ -1,4 +1,5 @@
 import { samplingCoverage } from '../core/registry.ts';
+import type { SensorLive } from '../state/live-state.ts';
 import type { Observation, RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
@@ -15,18 +16,21 @@ export const coverage: RuleNode = {
     const c = ctx.cfg.coverage;
     const out: Observation[] = [];
     for (const b of view.index.buildings.values()) {
-      const sensors = view.buildingSensors(b.id);
-      const infos = sensors.map((s) => s.info);
-      const sampling = samplingCoverage(infos);
+      const sensors = ctx.sensors(b.id);
+      const sampling = samplingCoverage(sensors.map((s) => s.info));
       const samplingOk = sampling.exposedShare >= c.minExposedShare && sampling.missingClasses.length === 0;
-      const offline = sensors.filter((s) => !view.isOnline(s, ctx.now) || !view.isFresh(s, ctx.now));
-      const freshShare = sensors.length > 0 ? 1 - offline.length / sensors.length : 0;
+      const isOffline = (s: SensorLive) => !view.isOnline(s, ctx.now) || !view.isFresh(s, ctx.now);
+      let offlineCount = 0;
+      for (const s of sensors) if (isOffline(s)) offlineCount++;
+      const freshShare = sensors.length > 0 ? 1 - offlineCount / sensors.length : 0;
       const level =
         !samplingOk || freshShare < c.minFreshShare
           ? 'raise'
           : freshShare >= c.clearFreshShare
             ? 'clear'
             : 'hold';
+      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
+      const offline = sensors.filter(isOffline);
       out.push({
         rule: this.id,
         targetKind: 'building',

@@ -4,6 +4,7 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { BuildingState, HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import { POSITION_CLASSES } from '../core/registry.ts';
+import type { SensorLive } from '../state/live-state.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
 import type { Problem, Proposal, RecheckOutcome, SetpointInForce, Ticket } from '../tickets/types.ts';
@@ -194,6 +195,7 @@ export class RulesEngine {
       const cfg = this.cfg;
       const excluded = new Set<string>();
       const pictures = new Map<string, BuildingPicture>();
+      const sensorLists = new Map<string, SensorLive[]>();
       const weights = { ...cfg.buildingCold.classWeights };
       for (const c of POSITION_CLASSES) weights[c] ??= 1;
       const ctx: RuleContext = {
@@ -206,11 +208,21 @@ export class RulesEngine {
         picture: (b) => {
           let p = pictures.get(b);
           if (!p) {
-            p = buildingPicture(this.live, b, now, weights, excluded);
+            p = buildingPicture(this.live, b, now, weights, excluded, ctx.sensors(b));
             pictures.set(b, p);
           }
           return p;
         },
+        // Live state does not change within a tick (nothing awaits before applyDue), so one read serves all.
+        sensors: (b) => {
+          let list = sensorLists.get(b);
+          if (!list) {
+            list = this.live.buildingSensors(b);
+            sensorLists.set(b, list);
+          }
+          return list;
+        },
+        tracked: (rule, targetId) => this.tracker.has(rule, targetId),
       };
       for (const node of this.nodes) {
         if (!node.enabled(cfg)) continue;
@@ -233,7 +245,7 @@ export class RulesEngine {
       report.findings = findings;
       this.learnNormalGap(findings, ctx);
       this.recordSamples(now, ctx);
-      this.sampleCompliance(now);
+      this.sampleCompliance(now, ctx);
       this.announceBuildingStates(findings, now);
       this.propose(this.diagnose(findings, ctx), report);
       report.applied = await this.tickets.applyDue();
@@ -604,9 +616,9 @@ export class RulesEngine {
     return { slope: sxy / sxx, samples: n, spanC: hi - lo };
   }
 
-  private sampleCompliance(now: number): void {
+  private sampleCompliance(now: number, ctx: RuleContext): void {
     for (const b of this.live.index.buildings.values())
-      for (const s of this.live.buildingSensors(b.id)) {
+      for (const s of ctx.sensors(b.id)) {
         if (s.ts === undefined || s.tempC === undefined || !this.live.isFresh(s, now)) continue;
         const id = s.info.sensor.id;
         if (this.lastSampled.get(id) === s.ts) continue;

@@ -24,12 +24,14 @@ export const imbalanceBetween: RuleNode = {
         const t = p.weightedMeanC ?? 0;
         const othersC = (total - t) / (judged.length - 1);
         const behindC = othersC - t;
+        const level = behindC > c.raiseBelowC ? 'raise' : behindC < c.clearBelowC ? 'clear' : 'hold';
+        if (level !== 'raise' && !ctx.tracked(this.id, p.buildingId)) continue;
         out.push({
           rule: this.id,
           targetKind: 'building',
           targetId: p.buildingId,
           substationId,
-          level: behindC > c.raiseBelowC ? 'raise' : behindC < c.clearBelowC ? 'clear' : 'hold',
+          level,
           valueC: behindC,
           evidence: {
             ...pictureEvidence(p, coldLineC(ctx.cfg)),

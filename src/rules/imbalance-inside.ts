@@ -21,12 +21,14 @@ export const imbalanceInside: RuleNode = {
       if (ex < c.minSensorsPerSide || p.units.length - ex < c.minSensorsPerSide) continue;
       const gapC = p.middleMeanC - p.exposedMeanC;
       const excessC = gapC - ctx.normalGapC;
+      const level = excessC > c.raiseExcessC ? 'raise' : excessC < c.clearExcessC ? 'clear' : 'hold';
+      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
       out.push({
         rule: this.id,
         targetKind: 'building',
         targetId: b.id,
         substationId: b.substationId,
-        level: excessC > c.raiseExcessC ? 'raise' : excessC < c.clearExcessC ? 'clear' : 'hold',
+        level,
         valueC: excessC,
         evidence: {
           ...pictureEvidence(p, coldLineC(ctx.cfg)),

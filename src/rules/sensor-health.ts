@@ -15,7 +15,7 @@ export const sensorHealth: RuleNode = {
     const c = ctx.cfg.sensorHealth;
     const out: Observation[] = [];
     for (const b of view.index.buildings.values()) {
-      for (const s of view.buildingSensors(b.id)) {
+      for (const s of ctx.sensors(b.id)) {
         if (s.tempC === undefined || s.ts === undefined || !view.isFresh(s, ctx.now)) continue;
         const stuckH = s.unchangedSince === undefined ? 0 : (ctx.now - s.unchangedSince) / 3_600_000;
         const dropC =
@@ -24,12 +24,14 @@ export const sensorHealth: RuleNode = {
             : 0;
         const stuck = stuckH >= c.stuckAfterH;
         const openWindow = dropC >= c.dropC;
+        const level = stuck || openWindow ? 'raise' : 'clear';
+        if (level !== 'raise' && !ctx.tracked(this.id, s.info.sensor.id)) continue;
         out.push({
           rule: this.id,
           targetKind: 'unit',
           targetId: s.info.sensor.id,
           substationId: b.substationId,
-          level: stuck || openWindow ? 'raise' : 'clear',
+          level,
           valueC: dropC,
           evidence: {
             buildingId: b.id,

@@ -25,6 +25,12 @@ export interface Entry {
  */
 export class ConditionTracker {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * The targets each rule holds an entry for, kept in step with `entries`: rules ask it per target
+   * every tick (`has`) to skip `hold`/`clear` observations `update` would drop anyway, and a lookup
+   * here builds no key string.
+   */
+  private readonly byRule = new Map<string, Set<string>>();
 
   static key(rule: string, targetId: string): string {
     return `${rule}|${targetId}`;
@@ -38,7 +44,7 @@ export class ConditionTracker {
       if (!e) {
         if (o.level !== 'raise') continue;
         e = { phase: 'idle', sinceTs: now, raises: [], flapping: false, last: o, lastSeenTs: now };
-        this.entries.set(key, e);
+        this.put(key, e);
       }
       e.last = o;
       e.lastSeenTs = now;
@@ -65,13 +71,33 @@ export class ConditionTracker {
           e.phase = 'idle';
           break;
       }
-      if (e.phase === 'idle' && !e.flapping && e.raises.length === 0) this.entries.delete(key);
+      if (e.phase === 'idle' && !e.flapping && e.raises.length === 0) this.remove(key, e);
     }
+  }
+
+  /** Whether a condition of `rule` on `targetId` is held (idle with raise history, pending, active). */
+  has(rule: string, targetId: string): boolean {
+    return this.byRule.get(rule)?.has(targetId) ?? false;
+  }
+
+  private put(key: string, e: Entry): void {
+    this.entries.set(key, e);
+    let targets = this.byRule.get(e.last.rule);
+    if (!targets) {
+      targets = new Set();
+      this.byRule.set(e.last.rule, targets);
+    }
+    targets.add(e.last.targetId);
+  }
+
+  private remove(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.byRule.get(e.last.rule)?.delete(e.last.targetId);
   }
 
   /** Drops conditions of targets no rule has judged for `staleMs` (a building gone silent, a reload). */
   expire(now: number, staleMs: number): void {
-    for (const [key, e] of this.entries) if (now - e.lastSeenTs > staleMs) this.entries.delete(key);
+    for (const [key, e] of this.entries) if (now - e.lastSeenTs > staleMs) this.remove(key, e);
   }
 
   findings(): Finding[] {
@@ -90,6 +116,7 @@ export class ConditionTracker {
 
   clear(): void {
     this.entries.clear();
+    this.byRule.clear();
   }
 
   /** Every condition's state, for a checkpoint (a restart keeps minimum durations and flapping). */
@@ -98,7 +125,7 @@ export class ConditionTracker {
   }
 
   restore(entries: Array<[string, Entry]>): void {
-    this.entries.clear();
-    for (const [k, e] of entries) this.entries.set(k, { ...e, raises: [...e.raises] });
+    this.clear();
+    for (const [k, e] of entries) this.put(k, { ...e, raises: [...e.raises] });
   }
 }

@@ -1,4 +1,5 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
+import type { SensorLive } from '../state/live-state.ts';
 import type { BuildingPicture, LiveView } from './view.ts';
 
 /** What a proposal or a ticket is about. */
@@ -37,6 +38,14 @@ export interface RuleContext {
   recentOutdoor?: { meanC: number; minC: number };
   /** The building's fresh, non-excluded units with class means (computed once per tick). */
   picture(buildingId: string): BuildingPicture;
+  /** The building's live sensors (read once per tick and shared by the rules). */
+  sensors(buildingId: string): SensorLive[];
+  /**
+   * Whether the tracker holds a condition of `rule` on `targetId`. The tracker drops a `hold` or
+   * `clear` of a target it holds nothing for, so a rule reports those only when this is true and
+   * builds no observation (nor evidence) for the many targets that are simply fine.
+   */
+  tracked(rule: string, targetId: string): boolean;
 }
 
 /** The line below which a unit is cold: required temperature minus the measurement tolerance. */

@@ -11,12 +11,14 @@ export const unitOverTemp: RuleNode = {
     const out: Observation[] = [];
     for (const b of view.index.buildings.values()) {
       for (const u of ctx.picture(b.id).units) {
+        const level = u.tempC > raiseAboveC ? 'raise' : u.tempC < clearBelowC ? 'clear' : 'hold';
+        if (level !== 'raise' && !ctx.tracked(this.id, u.sensorId)) continue;
         out.push({
           rule: this.id,
           targetKind: 'unit',
           targetId: u.sensorId,
           substationId: b.substationId,
-          level: u.tempC > raiseAboveC ? 'raise' : u.tempC < clearBelowC ? 'clear' : 'hold',
+          level,
           valueC: u.tempC,
           evidence: {
             buildingId: b.id,

@@ -15,12 +15,14 @@ export const unitUnderTemp: RuleNode = {
     const out: Observation[] = [];
     for (const b of view.index.buildings.values()) {
       for (const u of ctx.picture(b.id).units) {
+        const level = u.tempC < line ? 'raise' : u.tempC >= clearAt ? 'clear' : 'hold';
+        if (level !== 'raise' && !ctx.tracked(this.id, u.sensorId)) continue;
         out.push({
           rule: this.id,
           targetKind: 'unit',
           targetId: u.sensorId,
           substationId: b.substationId,
-          level: u.tempC < line ? 'raise' : u.tempC >= clearAt ? 'clear' : 'hold',
+          level,
           valueC: u.tempC,
           evidence: {
             buildingId: b.id,

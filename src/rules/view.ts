@@ -43,9 +43,9 @@ export function buildingPicture(
   now: number,
   weights: Record<PositionClass, number>,
   excluded: ReadonlySet<string>,
+  sensors: SensorLive[] = view.buildingSensors(buildingId),
 ): BuildingPicture {
   const b = view.index.buildings.get(buildingId);
-  const sensors = view.buildingSensors(buildingId);
   const units: UnitTemp[] = [];
   for (const s of sensors) {
     if (s.tempC === undefined || !view.isFresh(s, now) || excluded.has(s.info.sensor.id)) continue;
@@ -68,19 +68,22 @@ export function pictureOf(
   units: UnitTemp[],
   weights: Record<PositionClass, number>,
 ): BuildingPicture {
-  const acc = new Map<PositionClass, { n: number; sum: number }>();
+  // Per class, indexed as POSITION_CLASSES: this runs for every building on every tick.
+  const classN = POSITION_CLASSES.map(() => 0);
+  const classSum = POSITION_CLASSES.map(() => 0);
   let exN = 0;
   let exSum = 0;
   let midN = 0;
   let midSum = 0;
   for (const u of units) {
+    let exposed = false;
     for (const c of u.classes) {
-      const a = acc.get(c) ?? { n: 0, sum: 0 };
-      a.n++;
-      a.sum += u.tempC;
-      acc.set(c, a);
+      const i = POSITION_CLASSES.indexOf(c);
+      classN[i]!++;
+      classSum[i]! += u.tempC;
+      if (EXPOSED_CLASSES.includes(c)) exposed = true;
     }
-    if (u.classes.some((c) => EXPOSED_CLASSES.includes(c))) {
+    if (exposed) {
       exN++;
       exSum += u.tempC;
     } else {
@@ -91,11 +94,13 @@ export function pictureOf(
   const classMeans: BuildingPicture['classMeans'] = {};
   let wSum = 0;
   let w = 0;
-  for (const c of POSITION_CLASSES) {
-    const a = acc.get(c);
-    if (!a) continue;
-    classMeans[c] = { meanC: round2(a.sum / a.n), count: a.n };
-    wSum += (a.sum / a.n) * weights[c];
+  for (let i = 0; i < POSITION_CLASSES.length; i++) {
+    const c = POSITION_CLASSES[i]!;
+    const n = classN[i]!;
+    if (n === 0) continue;
+    const sum = classSum[i]!;
+    classMeans[c] = { meanC: round2(sum / n), count: n };
+    wSum += (sum / n) * weights[c];
     w += weights[c];
   }
   return {
