@@ -290,6 +290,24 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       pingTimeoutMs: svc.ingest.storePingTimeoutMs,
     });
 
+    // ── Simulator of the demo network (sim.enabled, not ingestOnly): publishes through the same
+    //    broker as real devices, with the same credentials and ACL; started before the rules so
+    //    their first tick sees readings, not a network that looks silent ───────────
+    if (svc.sim.enabled && !opts.ingestOnly) {
+      const sim = new SimRunner({
+        registry: config.registry,
+        scenario: config.sim,
+        clock,
+        brokerUrl: mqttUrl,
+        deviceKey,
+        topicRoot: svc.mqtt.topicRoot,
+        log: log.child({ module: 'sim' }),
+        weatherStation: config.network.weatherStation,
+      });
+      await sim.start();
+      stops.push({ name: 'simulator', stop: () => sim.stop() });
+    }
+
     // ── Rules and tickets: judged on the live state on a clock tick; setpoints go out retained
     //    through the service client; re-checks are rows, so ones due while down run now ───────────
     if (!opts.ingestOnly) {
@@ -335,23 +353,6 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       stops.push({ name: 'http', stop: () => http.stop() });
       // users.yaml applies on save: a removed token stops working at once.
       bus.on('configReloaded', 'http-users', () => http.onConfig(watcher.config));
-    }
-
-    // ── Simulator of the demo network (sim.enabled, not ingestOnly): publishes through the same
-    //    broker as real devices, with the same credentials and ACL ──────────────────────────────────
-    if (svc.sim.enabled && !opts.ingestOnly) {
-      const sim = new SimRunner({
-        registry: config.registry,
-        scenario: config.sim,
-        clock,
-        brokerUrl: mqttUrl,
-        deviceKey,
-        topicRoot: svc.mqtt.topicRoot,
-        log: log.child({ module: 'sim' }),
-        weatherStation: config.network.weatherStation,
-      });
-      await sim.start();
-      stops.push({ name: 'simulator', stop: () => sim.stop() });
     }
 
     const dashboardUrl = `http://${svc.http.host}:${httpPort ?? svc.http.port}/`;
