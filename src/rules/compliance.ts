@@ -37,13 +37,22 @@ export function accumulate(f: ComplianceFigures, tempC: number, dtH: number, cfg
 
 export const shareInBand = (f: ComplianceFigures): number => (f.hours > 0 ? f.inBandHours / f.hours : 1);
 
+interface LastSample {
+  ts: number;
+  tempC: number;
+  /** false after reset(): the next sample starts a new interval instead of closing one. */
+  counting: boolean;
+  /** The reading time `sampleLatest` last handed over for this sensor. */
+  sampledTs: number | undefined;
+}
+
 /**
  * Compliance per unit and building, accumulated from live samples: each sample holds until the next
  * one of the same sensor (a gap longer than `maxGapS` is not counted: nobody knows the room then).
  */
 export class ComplianceAccumulator {
   private readonly units = new Map<string, ComplianceFigures>();
-  private readonly last = new Map<string, { ts: number; tempC: number }>();
+  private readonly last = new Map<string, LastSample>();
 
   constructor(
     private readonly index: () => RegistryIndex,
@@ -51,9 +60,38 @@ export class ComplianceAccumulator {
   ) {}
 
   sample(sensorId: string, ts: number, tempC: number): void {
+    this.record(this.last.get(sensorId), sensorId, ts, tempC, undefined);
+  }
+
+  /**
+   * The engine's call on every tick for every fresh sensor: a reading already handed over (same `ts`)
+   * costs one lookup. Most sensors have not reported again since the last tick.
+   */
+  sampleLatest(sensorId: string, ts: number, tempC: number): void {
     const prev = this.last.get(sensorId);
+    if (prev) {
+      if (prev.sampledTs === ts) return;
+      prev.sampledTs = ts;
+    }
+    this.record(prev, sensorId, ts, tempC, ts);
+  }
+
+  private record(
+    prev: LastSample | undefined,
+    sensorId: string,
+    ts: number,
+    tempC: number,
+    sampledTs: number | undefined,
+  ): void {
     if (!prev) {
-      this.last.set(sensorId, { ts, tempC });
+      this.last.set(sensorId, { ts, tempC, counting: true, sampledTs });
+      return;
+    }
+    if (!prev.counting) {
+      // First sample after reset(): nothing to count from yet.
+      prev.ts = ts;
+      prev.tempC = tempC;
+      prev.counting = true;
       return;
     }
     if (ts <= prev.ts) return;
@@ -90,7 +128,8 @@ export class ComplianceAccumulator {
 
   reset(): void {
     this.units.clear();
-    this.last.clear();
+    // Kept for sampledTs (a reading already handed over is not counted again); counting restarts.
+    for (const l of this.last.values()) l.counting = false;
   }
 }
 

@@ -61,7 +61,6 @@ export class RulesEngine {
   private readonly tracker = new ConditionTracker();
   private readonly samples = new Map<string, Sample[]>();
   private readonly excludedUntil = new Map<string, number>();
-  private readonly lastSampled = new Map<string, number>();
   /** Observed outdoor temperature every tick over the last day (cold-spell baseline). */
   private outdoorSamples: Array<{ ts: number; c: number }> = [];
   private normalGapC: number;
@@ -620,10 +619,7 @@ export class RulesEngine {
     for (const b of this.live.index.buildings.values())
       for (const s of ctx.sensors(b.id)) {
         if (s.ts === undefined || s.tempC === undefined || !this.live.isFresh(s, now)) continue;
-        const id = s.info.sensor.id;
-        if (this.lastSampled.get(id) === s.ts) continue;
-        this.lastSampled.set(id, s.ts);
-        this.compliance.sample(id, s.ts, s.tempC);
+        this.compliance.sampleLatest(s.info.sensor.id, s.ts, s.tempC);
       }
   }
 
