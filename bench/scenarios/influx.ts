@@ -7,8 +7,23 @@ import { hasVictoriaMetrics, startVictoriaMetrics } from '../../test/storage/tsd
 import { pad, ratio, startMosquitto } from '../lib.ts';
 import { bareRun, heatwatchRun } from './ingest-ceiling.ts';
 
-/** Samples VictoriaMetrics holds for one metric name (after a flush makes fresh writes searchable). */
+/**
+ * Samples VictoriaMetrics holds for one metric name (after a flush makes fresh writes searchable).
+ * Polled many times a run: a request that fails at the socket (a kept-alive connection the server
+ * closed) is tried again, up to three times, before the benchmark gives up on the server.
+ */
 export async function countSamples(vmUrl: string, metric: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await countSamplesOnce(vmUrl, metric);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
+async function countSamplesOnce(vmUrl: string, metric: string): Promise<number> {
   await (await fetch(`${vmUrl}/internal/force_flush`)).body?.cancel();
   const res = await fetch(`${vmUrl}/api/v1/export`, {
     method: 'POST',
