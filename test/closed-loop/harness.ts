@@ -1,4 +1,5 @@
 import { SimNetwork } from '../../firmware-sim/physics.ts';
+import { Rng } from '../../firmware-sim/random.ts';
 import { loadConfig } from '../../src/config/loader.ts';
 import { type RulesConfig, rulesSchema } from '../../src/config/rules-schema.ts';
 import { type SimConfig, simSchema } from '../../src/config/sim-schema.ts';
@@ -29,18 +30,6 @@ export interface LoopResult {
   spellStartTs: number;
   startTs: number;
   normalGapC: number;
-}
-
-/** Mulberry32: a small seeded PRNG for sensor noise, so both runs see the same noise. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -80,7 +69,9 @@ export async function runLoop(
   engine.start();
   await scheduler.start();
 
-  const noise = prng(opts.seed ?? 42);
+  // The simulator's own seeded generator, so both runs see the same sensor noise.
+  const rng = new Rng(opts.seed ?? 42);
+  const noise = () => rng.next();
   const sensors = [...config.registry.sensors.values()];
   const reportMs = 300_000;
   const end = startTs + (opts.days ?? 7) * 24 * HOUR_MS;

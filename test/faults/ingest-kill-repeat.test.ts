@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Rng } from '../../firmware-sim/random.ts';
 import { storedRows, tempDir, waitFor } from '../main/support.ts';
 import { freePort, portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
 
@@ -21,18 +22,6 @@ afterEach(() => {
   procs.length = 0;
   cleanup?.();
 });
-
-/** mulberry32: a small seeded generator, so the test is repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mosquitto as README "Reliability" asks: persistence on, a deep queue, a wide in-flight window. */
 async function startMosquitto(dir: string): Promise<number> {
@@ -113,7 +102,9 @@ describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO}
           HW_CHILD_MQTT_URL: `mqtt://127.0.0.1:${port}`,
           HW_CHILD_ROOT: root,
         };
-        const rand = seeded(SEED);
+        // The simulator's seeded generator (mulberry32), so the kill points repeat run to run.
+        const rng = new Rng(SEED);
+        const rand = () => rng.next();
         // Kill points: readings journalled by a life before it is killed, spread so that all kills land
         // while the stream is still flowing (their sum stays below 80 % of it).
         const hi = Math.floor((0.8 * TOTAL) / KILLS);
