@@ -132,8 +132,21 @@ export function samplingCoverage(infos: readonly SensorInfo[]): {
     for (const c of i.classes) seen.add(c);
     if (isExposed(i.classes)) exposed++;
   }
+  // Only classes the building has can be missing: a two-unit-wide block has no middle unit, a
+  // one-storey one no top floor apart from its ground floor.
+  const b = infos[0]!.building;
+  const possible = classesOf(b.floors, b.unitsPerFloor);
   return {
     exposedShare: exposed / infos.length,
-    missingClasses: POSITION_CLASSES.filter((c) => !seen.has(c)),
+    missingClasses: POSITION_CLASSES.filter((c) => possible.has(c) && !seen.has(c)),
   };
+}
+
+/** Every position class some unit of a floors × unitsPerFloor building belongs to. */
+function classesOf(floors: number, unitsPerFloor: number): Set<PositionClass> {
+  const out = new Set<PositionClass>();
+  for (let f = 1; f <= floors; f++)
+    for (let c = 1; c <= unitsPerFloor; c++)
+      for (const k of positionClasses(f, c, floors, unitsPerFloor)) out.add(k);
+  return out;
 }

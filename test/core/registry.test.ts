@@ -61,4 +61,24 @@ describe('sampling coverage (DOMAIN.md 40 % rule)', () => {
     expect(cov.exposedShare).toBeCloseTo(0.25);
     expect(cov.missingClasses).toEqual(['ground']);
   });
+  it('does not ask for a class the building has no unit of (a two-unit-wide block has no middle)', () => {
+    const narrow = new RegistryIndex({
+      substations: [
+        {
+          id: 's',
+          name: 's',
+          curve: { refOutdoorC: 5, refSupplyC: 45, slope: 0.75, minSupplyC: 35, maxSupplyC: 75 },
+        },
+      ],
+      buildings: [{ id: 'r', name: 'r', substationId: 's', floors: 5, unitsPerFloor: 2 }],
+      sensors: [
+        { id: 'a', buildingId: 'r', floor: 1, column: 1, intervalS: 300 },
+        { id: 'b', buildingId: 'r', floor: 3, column: 2, intervalS: 300 },
+        { id: 'c', buildingId: 'r', floor: 5, column: 1, intervalS: 300 },
+      ],
+    });
+    expect(samplingCoverage(narrow.sensorsByBuilding.get('r')!).missingClasses).toEqual([]);
+    // The same block with no top-floor sensor still misses its top floor.
+    expect(samplingCoverage(narrow.sensorsByBuilding.get('r')!.slice(0, 2)).missingClasses).toEqual(['top']);
+  });
 });
