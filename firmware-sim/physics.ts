@@ -33,6 +33,8 @@ export interface SubstationTelemetry {
   valvePct: number;
   outdoorTempC: number;
   supplyOffsetC: number;
+  /** The id of the setpoint command the controller last applied (absent before the first one). */
+  setpointId?: string;
 }
 
 export interface SimSetpoint {
@@ -43,6 +45,8 @@ export interface SimSetpoint {
   valve?: number;
   /** Entry-valve opening 0..100 % per building. */
   buildingValves?: Record<string, number>;
+  /** The command's id; the controller reports it back once the setpoint is in force. */
+  setpointId?: string;
 }
 
 export interface SimForecast {
@@ -63,6 +67,9 @@ interface SubState {
   flowM3h: number;
   heatKw: number;
   heatKWh: number;
+  setpointId?: string;
+  /** Commands received but not yet applied (a slow controller), in arrival order. */
+  queued: Array<{ dueMs: number; sp: SimSetpoint }>;
 }
 
 interface BuildingState {
@@ -100,6 +107,7 @@ export class SimNetwork {
   private readonly underSupplied: string[];
   private readonly unbalanced: string[];
   private readonly gNorm: number;
+  private queuedCount = 0;
 
   constructor(registry: Registry, scenario: SimConfig, startMs: number) {
     this.cfg = scenario;
@@ -124,6 +132,7 @@ export class SimNetwork {
         flowM3h: 0,
         heatKw: 0,
         heatKWh: 0,
+        queued: [],
       });
     });
 
@@ -218,6 +227,7 @@ export class SimNetwork {
     let left = dtMs;
     while (left > 0) {
       const h = Math.min(maxMs, left);
+      if (this.queuedCount > 0) this.applyQueued();
       this.subStep(h);
       left -= h;
     }
@@ -285,7 +295,36 @@ export class SimNetwork {
       valvePct: s.valvePct,
       outdoorTempC: this.outdoorTempC(),
       supplyOffsetC: s.offsetC,
+      setpointId: s.setpointId,
     };
+  }
+
+  /**
+   * A command as the substation's controller receives it (config `controller`): a controller listed
+   * in `ignoring` drops it, one with `applyDelayS` applies it that much later, otherwise at once.
+   * Returns what the controller did with it.
+   */
+  receiveSetpoint(substationId: string, sp: SimSetpoint): 'applied' | 'queued' | 'ignored' {
+    const si = this.subIndex.get(substationId);
+    if (si === undefined || this.cfg.controller.ignoring.includes(substationId)) return 'ignored';
+    const delayMs = this.cfg.controller.applyDelayS * 1000;
+    if (delayMs <= 0) {
+      this.applySetpoint(substationId, sp);
+      return 'applied';
+    }
+    this.subs[si]!.queued.push({ dueMs: this.t + delayMs, sp });
+    this.queuedCount++;
+    return 'queued';
+  }
+
+  /** Applies the queued commands that have come due, in the order they arrived. */
+  private applyQueued(): void {
+    for (const s of this.subs) {
+      while (s.queued.length > 0 && s.queued[0]!.dueMs <= this.t) {
+        this.applySetpoint(s.id, s.queued.shift()!.sp);
+        this.queuedCount--;
+      }
+    }
   }
 
   /**
@@ -303,6 +342,7 @@ export class SimNetwork {
     else if (finite(sp.supplyTemp))
       s.supplyOverrideC = clamp(sp.supplyTemp, s.curve.minSupplyC, s.curve.maxSupplyC);
     if (finite(sp.valve)) s.valvePct = clamp(sp.valve, 0, 100);
+    if (typeof sp.setpointId === 'string') s.setpointId = sp.setpointId;
     if (sp.buildingValves && typeof sp.buildingValves === 'object') {
       for (const [id, pct] of Object.entries(sp.buildingValves)) {
         const bi = this.bldgIndex.get(id);

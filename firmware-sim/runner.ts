@@ -57,6 +57,8 @@ export interface SimStats {
   weatherMessages: number;
   setpointsApplied: number;
   setpointsRejected: number;
+  /** Setpoints a controller told to ignore commands (config `controller.ignoring`) dropped. */
+  setpointsIgnored: number;
   /** QoS 1 publishes not yet acknowledged by the broker. */
   inFlight: number;
   publishErrors: number;
@@ -107,6 +109,7 @@ export class SimRunner {
     weatherMessages: 0,
     setpointsApplied: 0,
     setpointsRejected: 0,
+    setpointsIgnored: 0,
     inFlight: 0,
     publishErrors: 0,
   };
@@ -281,6 +284,7 @@ export class SimRunner {
             valve: round(t.valvePct, 1),
             outdoorTemp: round(t.outdoorTempC, 1),
             supplyOffset: t.supplyOffsetC,
+            setpointId: t.setpointId,
           });
           this.publish(link, this.topic('substations', id, 'telemetry'), payload, false);
           this.counters.substationMessages++;
@@ -433,9 +437,10 @@ export class SimRunner {
         this.opts.log.warn({ substation: id, reason: sp.reason }, 'setpoint refused');
         return;
       }
-      this.net?.applySetpoint(id, sp.value);
-      this.counters.setpointsApplied++;
-      this.opts.log.info({ substation: id, setpoint: sp.value }, 'setpoint applied');
+      const did = this.net?.receiveSetpoint(id, sp.value);
+      if (did === 'ignored') this.counters.setpointsIgnored++;
+      else this.counters.setpointsApplied++;
+      this.opts.log.info({ substation: id, setpoint: sp.value, did }, 'setpoint received');
     });
     return link;
   }
@@ -516,6 +521,11 @@ export function parseSetpoint(
   const st = num('supplyTemp');
   if (st === 'bad') return { ok: false, reason: 'supplyTemp_not_number' };
   value.supplyTemp = st ?? null;
+  if (o.setpointId !== undefined) {
+    if (typeof o.setpointId !== 'string' || o.setpointId.length > 200)
+      return { ok: false, reason: 'setpointId_shape' };
+    value.setpointId = o.setpointId;
+  }
   if (o.buildingValves !== undefined) {
     const bv = o.buildingValves;
     if (typeof bv !== 'object' || bv === null || Array.isArray(bv))

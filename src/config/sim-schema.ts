@@ -166,6 +166,23 @@ const devicesSchema = z
   })
   .strict();
 
+/**
+ * How the simulated substation controllers treat setpoint commands, so heatwatch's confirmation
+ * check can be judged against a controller that never applies a command or applies it late.
+ */
+const controllerSchema = z
+  .object({
+    /** Substations whose controller receives setpoints but never applies them (stuck, or in manual mode). */
+    ignoring: z.array(z.string().min(1)).default([]),
+    /** Heating-time seconds a controller takes to apply a received setpoint (0: at once). */
+    applyDelayS: z
+      .number()
+      .min(0)
+      .max(7 * 86_400)
+      .default(0),
+  })
+  .strict();
+
 export const simSchema = z
   .object({
     /** Seed of every random choice: faults, weather, noise. The same seed gives the same run. */
@@ -183,6 +200,7 @@ export const simSchema = z
     faults: faultsSchema.prefault({}),
     messageFaults: messageFaultsSchema.prefault({}),
     devices: devicesSchema.prefault({}),
+    controller: controllerSchema.prefault({}),
   })
   .strict();
 

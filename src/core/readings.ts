@@ -47,7 +47,10 @@ export interface SubstationReading {
   heatKw?: number;
   valvePct?: number;
   outdoorTempC?: number;
+  /** The supply offset the controller reports as in force, °C (what heatwatch confirms against). */
   supplyOffsetC?: number;
+  /** The id of the setpoint command the controller last applied. */
+  setpointId?: string;
 }
 
 export interface WeatherObservation {

@@ -56,6 +56,10 @@ const WATER_TEMP_MIN_C = 0;
 const WATER_TEMP_MAX_C = 150;
 const OUTDOOR_TEMP_MIN_C = -70;
 const OUTDOOR_TEMP_MAX_C = 60;
+// A setpoint command id echoed by a controller: heatwatch's own ids are far shorter (docs/rules.md),
+// so anything longer is not one of them; contract bounds like the ranges above, not a tunable.
+const SETPOINT_ID_MAX_CHARS = 100;
+const SUPPLY_OFFSET_MAX_C = 30;
 
 const roomSchema = z.object({
   temp: z.number().min(ROOM_TEMP_MIN_C).max(ROOM_TEMP_MAX_C),
@@ -73,7 +77,9 @@ const substationSchema = z.object({
   heat: z.number().min(0).max(1_000_000).optional(),
   valve: z.number().min(0).max(100).optional(),
   outdoorTemp: z.number().min(OUTDOOR_TEMP_MIN_C).max(OUTDOOR_TEMP_MAX_C).optional(),
-  supplyOffset: z.number().min(-30).max(30).optional(),
+  supplyOffset: z.number().min(-SUPPLY_OFFSET_MAX_C).max(SUPPLY_OFFSET_MAX_C).optional(),
+  /** The id of the setpoint command the controller last applied (confirmation, docs/rules.md). */
+  setpointId: z.string().min(1).max(SETPOINT_ID_MAX_CHARS).optional(),
 });
 
 const statusSchema = z.object({
@@ -244,6 +250,7 @@ function substationItem(
   if (d.valve !== undefined) reading.valvePct = d.valve;
   if (d.outdoorTemp !== undefined) reading.outdoorTempC = d.outdoorTemp;
   if (d.supplyOffset !== undefined) reading.supplyOffsetC = d.supplyOffset;
+  if (d.setpointId !== undefined) reading.setpointId = d.setpointId;
   return { ok: true, value: reading };
 }
 

@@ -114,6 +114,25 @@ describe('SimNetwork physics', () => {
     expect(net.substationTelemetry('ss-a').supplyOffsetC).toBe(4);
   });
 
+  it('a controller reports the command it applied; one told to ignore drops it, a slow one applies it late', () => {
+    const net = new SimNetwork(
+      registry(),
+      scenario({ controller: { ignoring: ['ss-b'], applyDelayS: 600 } }),
+      START,
+    );
+    expect(net.substationTelemetry('ss-a').setpointId).toBeUndefined();
+    expect(net.receiveSetpoint('ss-a', { supplyOffset: 3, setpointId: 'SP-1' })).toBe('queued');
+    expect(net.receiveSetpoint('ss-b', { supplyOffset: 3, setpointId: 'SP-2' })).toBe('ignored');
+    net.step(540_000);
+    expect(net.substationTelemetry('ss-a')).toMatchObject({ supplyOffsetC: 0, setpointId: undefined });
+    net.step(120_000);
+    expect(net.substationTelemetry('ss-a')).toMatchObject({ supplyOffsetC: 3, setpointId: 'SP-1' });
+    expect(net.substationTelemetry('ss-b')).toMatchObject({ supplyOffsetC: 0, setpointId: undefined });
+    const prompt = new SimNetwork(registry(), scenario(), START);
+    expect(prompt.receiveSetpoint('ss-b', { supplyOffset: -1, setpointId: 'SP-3' })).toBe('applied');
+    expect(prompt.substationTelemetry('ss-b')).toMatchObject({ supplyOffsetC: -1, setpointId: 'SP-3' });
+  });
+
   it('a cold spell lowers room temperatures and raises heat use, and the forecast sees it coming', () => {
     const sc = scenario({
       weather: {

@@ -163,6 +163,7 @@ describe('simulator publishing through embedded aedes', () => {
       `${root}/substations/ss-a/setpoint`,
       JSON.stringify({
         ticketId: 't-1',
+        setpointId: 'SP-t-1',
         supplyOffset: 3,
         slopeDelta: 0.1,
         buildingValves: { 'b-a1': 90 },
@@ -177,7 +178,7 @@ describe('simulator publishing through embedded aedes', () => {
     expect(runner.network!.substationTelemetry('ss-a').supplyOffsetC).toBe(3);
     await clock.advanceAsync(3 * MIN, MIN);
     await waitFor(
-      () => sub.substation.some((m) => m.id === 'ss-a' && m.supplyOffset === 3),
+      () => sub.substation.some((m) => m.id === 'ss-a' && m.supplyOffset === 3 && m.setpointId === 'SP-t-1'),
       'telemetry with offset',
     );
 

@@ -69,6 +69,24 @@ describe('decode: enrichment and edges', () => {
     });
   });
 
+  it('reads the offset and the command id a substation controller reports as in force', () => {
+    const topic = 'heat/substations/ss-north/telemetry';
+    const body = (extra: string) =>
+      Buffer.from(`{"ts":1768434900000,"supplyTemp":60,"returnTemp":40${extra}}`);
+    const r = decode(topic, body(',"supplyOffset":2.5,"setpointId":"SP-00007"'), ctx);
+    expect(r.ok && r.value.kind === 'substation' && r.value.readings[0]).toMatchObject({
+      supplyOffsetC: 2.5,
+      setpointId: 'SP-00007',
+    });
+    const refused = (extra: string) => {
+      const x = decode(topic, body(extra), ctx);
+      return x.ok ? 'accepted' : x.reason;
+    };
+    expect(refused(',"setpointId":7')).not.toBe('accepted');
+    expect(refused(',"setpointId":""')).not.toBe('accepted');
+    expect(refused(`,"setpointId":"${'x'.repeat(101)}"`)).not.toBe('accepted');
+  });
+
   it('ignores unknown fields and never lets __proto__ reach a prototype', () => {
     const r = decode(
       'heat/sensors/n01-3-3/telemetry',
