@@ -56,7 +56,7 @@ async function waitMqtt(url: string, proc: ChildProcess, protocolVersion: 4 | 5)
 }
 
 /**
- * A Mosquitto of our own with the queue and in-flight window raised (DESIGN.md: its defaults drop
+ * A Mosquitto of our own with the queue and in-flight window raised (docs/architecture.md: its defaults drop
  * QoS 1 messages to a slow subscriber), never the machine's shared one.
  */
 export async function startMosquitto(): Promise<Running> {

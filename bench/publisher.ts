@@ -26,7 +26,7 @@ await new Promise<void>((resolve, reject) => {
     while (sent < count && sent - acked < window) {
       const n = sent++;
       const sensor = sensors[n % sensors.length] as string;
-      // ~90 bytes, as DESIGN.md's measurements: ts, temp, humidity, battery, seq.
+      // ~90 bytes, as docs/architecture.md "Measured facts": ts, temp, humidity, battery, seq.
       const body = JSON.stringify({
         ts: startTs + n,
         temp: 20 + (n % 50) / 10,

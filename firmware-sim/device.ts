@@ -13,7 +13,7 @@ import { hash32, Rng } from './random.ts';
 
 const DAY_MS = 86_400_000;
 
-/** A room reading as the firmware sends it (DESIGN.md "Room reading"). */
+/** A room reading as the firmware sends it (docs/architecture.md "The contract"). */
 export interface WireReading {
   ts: number;
   temp: number;
@@ -30,7 +30,7 @@ export interface SensorMessage {
   kind: 'reading' | 'batch' | 'duplicate' | 'malformed' | 'out_of_order';
 }
 
-/** Device password derived from the group key (DESIGN.md "Device credentials"). */
+/** Device password derived from the group key (docs/architecture.md "Device credentials"). */
 export const devicePassword = (deviceKey: string, deviceId: string): string =>
   createHmac('sha256', deviceKey).update(deviceId).digest('hex');
 

@@ -1,7 +1,7 @@
 /**
  * The simulated heating network: pure and deterministic (seeded, no wall clock, no I/O).
  *
- * Model (DOMAIN.md "Who heats what", "Why some units are colder"):
+ * Model (docs/domain.md "Who heats what", "Why some flats are colder"):
  * - each unit is one thermal node: C·dT/dt = Q_radiator − UA·(T − T_out) + gains, with a larger UA for
  *   top, ground and gable units (they add up, so a top gable corner loses most);
  * - radiator output Q = K · g(φ) · (T_eff − T)^n, n ≈ 1.3 (EN 442), where T_eff is the supply
@@ -14,7 +14,7 @@
  * - outdoor temperature: a daily cycle, smooth seeded variation, and scripted cold spells.
  * Radiators are sized so a healthy middle unit holds `designIndoorC` at `designOutdoorC`; exposed
  * units' radiators are undersized relative to their extra loss (sizing exponent < 1), so they sit
- * lower, as DOMAIN.md describes.
+ * lower, as docs/domain.md describes.
  */
 import type { ColdSpell, SimConfig } from '../src/config/sim-schema.ts';
 import { curveSupplyC, positionClasses, type Registry } from '../src/core/registry.ts';

@@ -362,7 +362,7 @@ export class SimRunner {
   private publish(link: Link, topic: string, payload: string, retain: boolean): void {
     this.counters.messagesPublished++;
     this.counters.inFlight++;
-    // QoS 1 (DESIGN.md): mqtt.js keeps the packet until PUBACK and resends it after a reconnect.
+    // QoS 1 (docs/architecture.md): mqtt.js keeps the packet until PUBACK and resends it after a reconnect.
     link.client.publish(topic, payload, { qos: 1, retain }, (err) => {
       this.counters.inFlight--;
       if (err) {
@@ -410,7 +410,8 @@ export class SimRunner {
       const now = this.opts.clock.now();
       for (const i of sensors) {
         const fw = this.sensors[i]!;
-        // Retained status, so a dashboard started later knows who is online (DESIGN.md contract).
+        // Retained status, so a dashboard started later knows who is online
+        // (docs/architecture.md "The contract").
         this.publish(link, this.topic('sensors', fw.id, 'status'), fw.statusOnline(), true);
         if (fw.hasBacklog(now)) for (const m of fw.flush()) this.publishSensor(link, fw.id, m);
       }
@@ -491,8 +492,8 @@ const round = (x: number, digits: number): number => {
 };
 
 /**
- * A setpoint payload (DESIGN.md contract plus heatwatch's slopeDelta and buildingValves), read with
- * absolute semantics: a message is the full setpoint in force, so a missing `supplyTemp` returns the
+ * A setpoint payload (docs/architecture.md "The contract", with slopeDelta and buildingValves),
+ * read with absolute semantics: a message is the full setpoint in force, so a missing `supplyTemp` returns the
  * substation to its curve. Bad input is refused with a reason, never thrown.
  */
 export function parseSetpoint(

@@ -1,7 +1,7 @@
 /**
  * A synthetic network of any size, for load tests (`npm run sim -- --sensors 100000`): substations
  * with slightly different heating curves, buildings of 5–18 floors and 2–6 units per floor, and a
- * sensor sample per building that follows DOMAIN.md's sampling rule (top, ground and gable units at
+ * sensor sample per building that follows docs/domain.md's 40 % sampling rule (top, ground and gable units at
  * least 40 % of it; here half, as the demo network does). Deterministic per seed.
  */
 import { positionClasses, type Registry } from '../src/core/registry.ts';

@@ -1,6 +1,6 @@
 /**
- * heatwatch's composition root (STYLE.md layout): load the config, build every adapter, start them
- * in order, stop them in reverse. Sections below follow the start order; each module's wiring is one
+ * heatwatch's composition root (docs/architecture.md "Modules and their ports"): load the config,
+ * build every adapter, start them in order, stop them in reverse. Sections below follow the start order; each module's wiring is one
  * short block, so adding a feature is adding a block.
  *
  *   npm start -- [--speed N] [--config DIR]
@@ -248,7 +248,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       stops.push({ name: 'broker-drain', stop: () => draining.quiesce() });
     }
     // ── Config reload: registry, ingestion limits and staleness apply at once; keys marked
-    //    (restart) are reported, not half-applied (DESIGN.md decision 7) ───────────────────────────
+    //    (restart) are reported, not half-applied (docs/architecture.md decision 7) ───────────────
     let rulesMod: RulesModule | undefined;
     const watcher = new ConfigWatcher(
       config,

@@ -28,7 +28,7 @@ const o = JSON.parse(process.argv[2] ?? '{}') as Options;
 const sensors = [...loadConfig('config', {}).registry.sensors.keys()];
 const perMessage = Math.max(1, o.perMessage ?? 1);
 const startTs = Date.now() - 3_600_000;
-// ~90 bytes, as DESIGN.md's measurements: ts, temp, humidity, battery, seq.
+// ~90 bytes, as docs/architecture.md "Measured facts": ts, temp, humidity, battery, seq.
 const reading = (ts: number, n: number) => ({
   ts,
   temp: 20 + (n % 50) / 10,

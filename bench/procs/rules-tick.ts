@@ -1,7 +1,7 @@
 /**
  * One rules tick over a synthetic live state of N buildings × 60 units (10 floors × 6 units) with a
  * sensor in every `60 / SENSORS_PER_BUILDING`-th unit (default 12 sensors: a 20 % sample, 5 of them
- * exposed, so DOMAIN.md's 40 % rule holds), every sensor fresh with a healthy position picture
+ * exposed, so docs/domain.md's 40 % sampling rule holds), every sensor fresh with a healthy position picture
  * (middle 21 °C, exposed 19.5 °C). Warms up, then times `ticks` ticks and prints the median.
  *
  *   node --import tsx bench/procs/rules-tick.ts BUILDINGS [TICKS] [SENSORS_PER_BUILDING]

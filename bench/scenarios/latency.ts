@@ -1,8 +1,8 @@
 /**
  * Scenario 4, latency: a paced publisher (its own process) stamps each reading with its send instant;
  * heatwatch (own process, Mosquitto of our own) records publish → live state, and an SSE client (own
- * process) records publish → dashboard stream. Latency goals are absolute (DESIGN.md), so the ratio
- * beside each row is the publisher's achieved rate against the asked one: a run that could not hold
+ * process) records publish → dashboard stream. Latency goals are absolute (BENCHMARKS.md "Goals"), so
+ * the ratio beside each row is the publisher's achieved rate against the asked one: a run that could not hold
  * its rate says so instead of reporting flattering latencies.
  */
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,7 @@
 # the org, the bucket and the admin token from DOCKER_INFLUXDB_INIT_*; the image exports
 # DOCKER_INFLUXDB_INIT_BUCKET_ID to init scripts and leaves the influx CLI logged in with the token.
 #
-# heatwatch and Grafana read history with InfluxQL over the v1-compatible /query endpoint (DESIGN.md
+# heatwatch and Grafana read history with InfluxQL over the v1-compatible /query endpoint (docs/architecture.md
 # decision 2: Flux is not used, InfluxDB 3 dropped it). InfluxQL names a database and retention policy;
 # InfluxDB 2 maps those to a bucket through a DBRP mapping. 2.7 would also answer through a virtual
 # mapping (database = bucket name), but an explicit, default mapping survives renaming the bucket and

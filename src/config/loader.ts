@@ -10,7 +10,7 @@ import { type ServiceConfig, serviceSchema } from './service-schema.ts';
 import { type SimConfig, simSchema } from './sim-schema.ts';
 import { type UsersConfig, usersSchema } from './users-schema.ts';
 
-/** One problem in one file, reported as `file: path: message` (STYLE.md convention 6). */
+/** One problem in one file, reported as `file: path: message` (CONTRIBUTING.md convention 6). */
 export interface ConfigIssue {
   file: string;
   path: string;
@@ -210,7 +210,7 @@ function setIn(obj: Record<string, unknown>, path: string[], value: unknown): vo
   cur[path[path.length - 1]!] = value;
 }
 
-/** DESIGN.md "Environment": each variable overrides its key in heatwatch.yaml. */
+/** README "Configuration": each variable overrides its key in heatwatch.yaml. */
 function serviceEnv(raw: Record<string, unknown>, env: Env, issues: ConfigIssue[]): void {
   const port = (name: string, path: string[]) => {
     const v = env[name];

@@ -80,7 +80,7 @@ const imbalanceInsideSchema = z
   .object({
     enabled: z.boolean().default(true),
     /**
-     * The normal gap middle − exposed (°C) assumed before the engine has measured it (DOMAIN.md:
+     * The normal gap middle − exposed (°C) assumed before the engine has measured it (docs/domain.md:
      * top, ground and gable units lose more heat). The engine measures it across healthy buildings.
      */
     priorGapC: z.number().min(0).max(10).default(1.5),
@@ -111,7 +111,7 @@ const imbalanceBetweenSchema = z
 const coverageSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** DOMAIN.md sampling rule: top, ground and gable units together at least 40 % of the sample. */
+    /** docs/domain.md sampling rule: top, ground and gable units together at least 40 % of the sample. */
     minExposedShare: z.number().min(0).max(1).default(0.4),
     /** Raises when fewer than this share of a building's sensors are online and fresh. */
     minFreshShare: z.number().min(0).max(1).default(0.7),
@@ -260,7 +260,7 @@ const recheckSchema = z
 const remindersSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** node-cron expression: every two hours (DOMAIN.md reminders). */
+    /** node-cron expression: every two hours (docs/domain.md "Reminders"). */
     cron: z
       .string()
       .default('0 */2 * * *')
@@ -278,7 +278,7 @@ const remindersSchema = z
 
 const complianceSchema = z
   .object({
-    /** Refund bands (DOMAIN.md): time spent at 14–16 °C and below 14 °C. */
+    /** Refund bands (docs/domain.md): time spent at 14–16 °C and below 14 °C. */
     lowBandC: z.number().min(0).max(25).default(16),
     veryLowBandC: z.number().min(0).max(25).default(14),
     /** A gap between samples longer than this is not counted (sensor silent). */
@@ -300,7 +300,7 @@ export const rulesSchema = z
       })
       .strict()
       .prefault({}),
-    /** Re-check this long after an adjustment is applied (DOMAIN.md: 48 h). */
+    /** Re-check this long after an adjustment is applied (docs/domain.md: 48 h). */
     recheckAfterH: hours(24 * 14).default(48),
     unitCold: unitColdSchema.prefault({}),
     unitHot: unitHotSchema.prefault({}),

@@ -43,7 +43,7 @@ export function describeChange(prev: HeatwatchConfig, next: HeatwatchConfig): Om
 }
 
 /**
- * Watches the config directory and reloads on change (DESIGN.md decision 7). An edit that does not
+ * Watches the config directory and reloads on change (docs/architecture.md decision 7). An edit that does not
  * validate is refused with every issue as `file: path: message`, and the last good config stays in
  * force; an accepted edit is handed to `onChange` with what changed.
  */

@@ -1,5 +1,5 @@
 /**
- * One clock for the whole process (DESIGN.md decision 8). Every component asks it for the time and
+ * One clock for the whole process (docs/architecture.md decision 8). Every component asks it for the time and
  * for timers, so tests can hold time still and the demo can run days of heating in minutes.
  */
 export interface TimerHandle {

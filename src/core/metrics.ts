@@ -1,7 +1,8 @@
 /**
  * A small Prometheus text-format registry (exposition format 0.0.4): counters with labels, gauges
- * read through a callback at scrape time, and histograms. Metric names are fixed by DESIGN.md so
- * dashboards and alerts outlive refactors; this file is the one place they are spelled.
+ * read through a callback at scrape time, and histograms. Metric names are fixed (README "HTTP API"
+ * lists them; docs/architecture.md decision 11) so dashboards and alerts outlive refactors; this file
+ * is the one place they are spelled.
  */
 export const METRIC = {
   messagesReceived: 'heatwatch_messages_received_total',

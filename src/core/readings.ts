@@ -1,6 +1,6 @@
 import type { PositionClass, SensorInfo } from './registry.ts';
 
-/** Where a room reading came from. A manual in-home measurement outweighs a sensor (DOMAIN.md). */
+/** Where a room reading came from. A manual in-home measurement outweighs a sensor (docs/domain.md). */
 export type ReadingSource = 'sensor' | 'manual';
 
 /** A validated room-temperature reading, enriched from the registry. */

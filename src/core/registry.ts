@@ -3,13 +3,13 @@
  * a sample of units. Pure data and derivations; loading and validation live in src/config.
  */
 
-/** Where a unit sits in its building (DOMAIN.md "position class"). A unit can be top and gable. */
+/** Where a unit sits in its building (docs/domain.md "Position classes"). A unit can be top and gable. */
 export type PositionClass = 'top' | 'ground' | 'gable' | 'middle';
 export const POSITION_CLASSES: readonly PositionClass[] = ['top', 'ground', 'gable', 'middle'];
 export const EXPOSED_CLASSES: readonly PositionClass[] = ['top', 'ground', 'gable'];
 
 /**
- * Supply temperature as a falling function of outdoor temperature (DOMAIN.md "heating curve"):
+ * Supply temperature as a falling function of outdoor temperature (docs/domain.md "Who heats what"):
  * `refSupplyC + slope * (refOutdoorC - outdoorC) + offsetC`, clamped to [minSupplyC, maxSupplyC].
  * The dispatch centre moves `offsetC` (curve level) and `slope` (steepness).
  */
@@ -117,7 +117,7 @@ export class RegistryIndex {
 }
 
 /**
- * DOMAIN.md sampling rule: top, ground and gable units together must make up at least 40 % of the
+ * docs/domain.md sampling rule: top, ground and gable units together must make up at least 40 % of the
  * sample. Returns the exposed share of the given sensors' units (0..1) and whether every class is
  * covered at all.
  */

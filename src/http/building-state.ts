@@ -7,9 +7,9 @@ import type { BuildingStateView, LiveView } from './ports.ts';
 export interface FallbackThresholds {
   requiredTempC: number;
   toleranceC: number;
-  /** Mean above this counts as over-heated (wasting heat, DOMAIN.md). */
+  /** Mean above this counts as over-heated (wasting heat, docs/domain.md). */
   overheatedAboveC: number;
-  /** Exposed units this much colder than middle units count as unbalanced (DOMAIN.md "imbalance"). */
+  /** Exposed units this much colder than middle units count as unbalanced (docs/domain.md "imbalance"). */
   imbalanceGapC: number;
   /** Below this share of fresh sensors the building's picture is stale. */
   minFreshShare: number;

@@ -5,7 +5,7 @@ const HOUR_MS = 3_600_000;
 
 /**
  * Compliance from the reading store: every sensor's hourly means are unit-hours; a unit-hour is in
- * band when its mean lies within [bandLowC, bandHighC] (DOMAIN.md: 18 °C or more, with a small
+ * band when its mean lies within [bandLowC, bandHighC] (docs/domain.md: 18 °C or more, with a small
  * tolerance; far above wastes heat). Stands in until the rules module offers its own figures.
  */
 export class HistoryCompliance implements CompliancePort {

@@ -1,6 +1,6 @@
 /**
- * What the HTTP layer needs from the rest of heatwatch, as small interfaces (STYLE.md: `http` reads
- * state through interfaces). main.ts passes the real modules; the route tests pass in-memory fakes.
+ * What the HTTP layer needs from the rest of heatwatch, as small interfaces (docs/architecture.md
+ * "Modules and their ports": `http` reads state through interfaces). main.ts passes the real modules; the route tests pass in-memory fakes.
  */
 import type { Clock } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
@@ -65,7 +65,7 @@ export interface TicketView {
   predictedEffect: string;
   createdTs: number;
   updatedTs: number;
-  /** When the 48 h re-check is due (DOMAIN.md), once the adjustment is applied. */
+  /** When the 48 h re-check is due (docs/domain.md), once the adjustment is applied. */
   recheckDueTs?: number;
   /** Actions the ticket's status allows now (the role is checked separately). */
   actions: TicketAction[];
@@ -79,7 +79,7 @@ export interface TicketsPort {
   act(id: string, action: TicketAction, actor: string, note?: string): Promise<TicketView>;
 }
 
-/** History from the reading store (DESIGN.md decision 2). `ReadingStore` satisfies it. */
+/** History from the reading store (docs/architecture.md decision 2). `ReadingStore` satisfies it. */
 export type HistoryPort = Pick<ReadingStore, 'roomHistory' | 'substationHistory'>;
 
 export interface MetricsPort {
@@ -99,7 +99,7 @@ export interface HealthPort {
   health(): Promise<HealthReport>;
 }
 
-/** A manual in-home measurement (DOMAIN.md: two staff, calibrated thermometer, room by room). */
+/** A manual in-home measurement (docs/domain.md: two staff, calibrated thermometer, room by room). */
 export interface ManualMeasurement {
   buildingId: string;
   floor: number;

@@ -239,7 +239,7 @@ export const manualBody = z
       .array(z.object({ room: z.string().trim().min(1).max(40), tempC: z.number().min(-40).max(60) }))
       .min(1)
       .max(20),
-    /** DOMAIN.md: two staff measure and both sides sign the record. */
+    /** docs/domain.md: two staff measure and both sides sign the record. */
     measuredBy: z.array(personName).min(2).max(4),
     note: z.string().max(2000).optional(),
   })

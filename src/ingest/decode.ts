@@ -12,9 +12,9 @@ import type { RegistryIndex } from '../core/registry.ts';
 import type { Topics } from '../mqtt/topics.ts';
 
 /**
- * bytes → reading | rejection, for every contract topic (DESIGN.md "The contract"). Pure: the time
+ * bytes → reading | rejection, for every contract topic (docs/architecture.md "The contract"). Pure: the time
  * comes in as `nowMs`, the registry and limits in `ctx`; nothing here throws on input
- * (STYLE.md convention 3), every refusal names a stable RejectReason.
+ * (CONTRIBUTING.md convention 3), every refusal names a stable RejectReason.
  *
  * Store-and-forward arrays: the good items are accepted and each bad item is refused on its own with
  * its reason (`rejected`), so one bad reading in a sensor's backlog never costs the other readings.
@@ -48,8 +48,9 @@ export type DecodeOutput =
   | { ok: true; value: Accepted; rejected: ItemReject[] }
   | { ok: false; reason: RejectReason; detail: string };
 
-// Contract ranges. Room temperature: −40..60 °C (DESIGN.md); the rest are physical plausibility
-// bounds of the meters and sensors heatwatch reads, beyond which a value is a fault, not a reading.
+// Contract ranges. Room temperature: −40..60 °C (docs/architecture.md "The contract"); the rest are
+// physical plausibility bounds of the meters and sensors heatwatch reads, beyond which a value is a
+// fault, not a reading.
 export const ROOM_TEMP_MIN_C = -40;
 export const ROOM_TEMP_MAX_C = 60;
 const WATER_TEMP_MIN_C = 0;

@@ -183,7 +183,7 @@ export class Ingestor {
   }
 
   /**
-   * A manual in-home measurement (DOMAIN.md: it counts, and outweighs a sensor). Durable like any
+   * A manual in-home measurement (docs/domain.md: it counts, and outweighs a sensor). Durable like any
    * reading before this returns ok; refused with a reason otherwise.
    */
   ingestManual(reading: RoomReading): ManualResult {

@@ -15,7 +15,7 @@ export interface DeviceIdentity {
 }
 
 /**
- * DESIGN.md "Device credentials": the default password of a device is derived from the group key,
+ * docs/architecture.md "Device credentials": the default password of a device is derived from the group key,
  * `hex(HMAC-SHA256(deviceKey, deviceId))`, so the registry holds no per-device secret. The key is
  * used as its UTF-8 bytes. No slow hash is needed: the key never leaves the server, and a derived
  * password has 256 bits of entropy, out of reach of guessing.

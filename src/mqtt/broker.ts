@@ -12,7 +12,7 @@ export type BrokerTls = NonNullable<ServiceConfig['mqtt']['tls']>;
 
 /**
  * Who is on the other end of a connection, once authenticated. Devices carry their registry id; the
- * service account reads everything and writes setpoints (DESIGN.md "Device credentials").
+ * service account reads everything and writes setpoints (docs/architecture.md "Device credentials").
  */
 export type Principal =
   | { kind: 'service'; id: string }
@@ -97,7 +97,7 @@ interface PacketParser {
 }
 
 /**
- * aedes 1.x embedded (DESIGN.md decision 1), with the trust layer plugged into its hooks and the
+ * aedes 1.x embedded (docs/architecture.md decision 1), with the trust layer plugged into its hooks and the
  * limits of `mqtt.limits` applied. Constructor assigns; `start()` opens sockets, `stop()` closes them.
  */
 export class EmbeddedBroker {

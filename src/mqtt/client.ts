@@ -5,8 +5,8 @@ import type { Logger } from '../core/log.ts';
  * heatwatch's own MQTT client: the ingestion subscriber and the setpoint publisher.
  *
  * - A stable client id and `clean: false`, so the broker queues QoS 1 messages while heatwatch
- *   restarts; with MQTT 5 a session expiry bounds how long (DESIGN.md "Measured facts": a persistent
- *   session nobody resumes keeps queueing).
+ *   restarts; with MQTT 5 a session expiry bounds how long (docs/architecture.md "Measured facts": a
+ *   persistent session nobody resumes keeps queueing).
  * - Receive Maximum (MQTT 5 §3.1.2.11.3) announces how many QoS 1 messages the broker may have in
  *   flight towards us.
  * - `handleMessage` is replaced so the PUBACK follows durability: mqtt.js sends it only when the

@@ -1,5 +1,5 @@
 /**
- * The contract topics (DESIGN.md "The contract") under a configurable root, both ways:
+ * The contract topics (docs/architecture.md "The contract") under a configurable root, both ways:
  * a topic string → what it carries and whose it is, and the subscriptions ingestion needs.
  */
 export type TopicKind =

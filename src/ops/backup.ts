@@ -18,8 +18,8 @@ import type { Logger } from '../core/log.ts';
 import type { Db } from '../storage/sqlite.ts';
 
 /**
- * Online backups of heatwatch's SQLite databases (DESIGN.md decision 3: everything that must survive
- * lives in them). SQLite's backup API copies the database page by page while the service keeps
+ * Online backups of heatwatch's SQLite databases (docs/architecture.md decision 3: everything that
+ * must survive lives in them). SQLite's backup API copies the database page by page while the service keeps
  * writing:
  * - through the service's own connection (in-process), pages written during the copy are updated in
  *   the copy as they change, so the stepwise copy always finishes;

@@ -4,7 +4,7 @@ import { pictureEvidence, round2 } from './view.ts';
 /**
  * A building is cold when the class-weighted mean of its units is below the line. Each position
  * class's mean counts with its configured weight rather than each sensor equally, so a sample that is
- * heavy in middle units cannot hide cold corners (DOMAIN.md sampling practice).
+ * heavy in middle units cannot hide cold corners (docs/domain.md sampling practice).
  */
 export const buildingUnderTemp: RuleNode = {
   id: 'building-under-temp',

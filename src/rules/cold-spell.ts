@@ -57,7 +57,7 @@ export function forecastOutlook(
 }
 
 /**
- * Cold spell ahead (DOMAIN.md: raise supply in advance, buildings have hours to a day of inertia):
+ * Cold spell ahead (docs/domain.md: raise supply in advance, buildings have hours to a day of inertia):
  * the coldest 24 h of the forecast horizon is `raiseDropC` colder than the last 24 h observed. Judged per
  * substation, since each has its own curve and its own response lag.
  */

@@ -11,7 +11,7 @@ export interface ComplianceFigures {
   atOrAboveRequiredHours: number;
   /** ∑ max(0, required − T) · Δt: how far and how long below 18 °C. */
   degreeHoursBelow: number;
-  /** Refund exposure (DOMAIN.md): hours at lowBand..veryLowBand (14–16 °C) and below veryLowBand. */
+  /** Refund exposure (docs/domain.md): hours at lowBand..veryLowBand (14–16 °C) and below veryLowBand. */
   lowBandHours: number;
   veryLowBandHours: number;
 }

@@ -4,8 +4,8 @@ import type { Observation, RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
 /**
- * Whether a building's sensors can be trusted to represent it: DOMAIN.md's sampling rule (top, ground
- * and gable units at least 40 % of the sample, every class covered) and the share of its sensors that
+ * Whether a building's sensors can be trusted to represent it: the 40 % sampling rule of docs/domain.md
+ * (top, ground and gable units at least 40 % of the sample, every class covered) and the share of its sensors that
  * are online and fresh. A building that fails it is still judged, but its ticket says why to doubt.
  */
 export const coverage: RuleNode = {

@@ -478,7 +478,7 @@ export function diagnose(inp: DiagnosisInput): Diagnosed[] {
             c.evidence,
             baselineOf(c.valueC),
             inp.response(b.id),
-            `${b.id}: sensors do not represent the building (exposed share ${c.evidence.exposedShare}, classes missing: ${(c.evidence.missingClasses as string[]).join(', ') || 'none'}, fresh ${c.evidence.freshShare}): restore offline sensors / complete the sample (DOMAIN.md 40 % rule).`,
+            `${b.id}: sensors do not represent the building (exposed share ${c.evidence.exposedShare}, classes missing: ${(c.evidence.missingClasses as string[]).join(', ') || 'none'}, fresh ${c.evidence.freshShare}): restore offline sensors / complete the sample (40 % sampling rule).`,
             c.state === 'flapping',
           ),
         );

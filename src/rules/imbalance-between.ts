@@ -2,7 +2,7 @@ import { coldLineC, type Observation, type RuleNode } from './types.ts';
 import { pictureEvidence, round2 } from './view.ts';
 
 /**
- * A building markedly colder than the other buildings of its substation (DOMAIN.md "imbalance"):
+ * A building markedly colder than the other buildings of its substation (docs/domain.md "imbalance"):
  * its class-weighted mean against the mean of its neighbours' weighted means.
  */
 export const imbalanceBetween: RuleNode = {

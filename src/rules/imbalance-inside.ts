@@ -3,7 +3,7 @@ import { pictureEvidence, round2 } from './view.ts';
 
 /**
  * Exposed units (top, ground, gable) colder than middle units by more than the normal position
- * effect (DOMAIN.md: they lose more heat). The normal gap is measured by the engine across healthy
+ * effect (docs/domain.md: they lose more heat). The normal gap is measured by the engine across healthy
  * buildings and blended with the configured prior; only the excess over it is a balancing problem.
  */
 export const imbalanceInside: RuleNode = {

@@ -138,8 +138,8 @@ export function pictureEvidence(p: BuildingPicture, coldBelowC: number): Record<
 }
 
 /**
- * The live view restricted to a partition of substations (DESIGN.md "Scale": one rules instance per
- * partition). An empty list means every substation. The filtered index follows registry reloads.
+ * The live view restricted to a partition of substations (docs/deploy.md "Past one machine": one
+ * rules instance per partition). An empty list means every substation. The filtered index follows registry reloads.
  */
 export function partitionView(live: LiveView, substations: readonly string[]): LiveView {
   if (substations.length === 0) return live;

@@ -5,7 +5,7 @@ import type { LiveState } from './live-state.ts';
 
 /**
  * Checkpoints of the live state in the operational database, so a restart shows the last picture at
- * once instead of an empty dashboard until every sensor reported again (DESIGN.md decision 3:
+ * once instead of an empty dashboard until every sensor reported again (docs/architecture.md decision 3:
  * everything that must survive a restart lives in SQLite). One row, replaced each time.
  */
 export const checkpointMigrations: readonly Migration[] = [

@@ -63,7 +63,7 @@ export interface SubstationLive {
 
 /**
  * The live picture: the latest value of every sensor, substation and the weather, kept in memory so
- * the rules and the dashboard work while the reading store is down (DESIGN.md decision 6).
+ * the rules and the dashboard work while the reading store is down (docs/architecture.md decision 6).
  * Building statistics are computed on demand from the sensors, so they are never out of date.
  */
 export class LiveState {

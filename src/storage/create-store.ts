@@ -9,7 +9,7 @@ import type { ReadingStore } from './reading-store.ts';
 import { SqliteReadingStore } from './sqlite-store.ts';
 
 /**
- * Builds the reading store the config asks for (DESIGN.md decision 2). Nothing is opened here; the
+ * Builds the reading store the config asks for (docs/architecture.md decision 2). Nothing is opened here; the
  * caller starts it. The SQLite file is relative to `dataDir` (HEATWATCH_DATA_DIR) unless absolute.
  */
 export function createReadingStore(

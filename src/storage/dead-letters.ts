@@ -3,7 +3,7 @@ import type { RejectReason } from '../core/readings.ts';
 import type { Db, Migration } from './sqlite.ts';
 
 /**
- * Rejected input, kept with its reason (DESIGN.md decision 5): an engineer can see what a device
+ * Rejected input, kept with its reason (docs/architecture.md decision 5): an engineer can see what a device
  * really sent. The payload is cut to `payloadBytes` so a flood of huge junk cannot fill the disk;
  * `payload_bytes` keeps the original size.
  */

@@ -47,7 +47,7 @@ interface InfluxQueryResponse {
 }
 
 /**
- * The InfluxDB reading store (DESIGN.md decision 2): writes through the v2 write API that InfluxDB
+ * The InfluxDB reading store (docs/architecture.md decision 2): writes through the v2 write API that InfluxDB
  * 1.8+, 2.x and 3.x all serve; history through InfluxQL on `/query`, which all three serve too (Flux
  * is not used because InfluxDB 3 dropped it). Schema: docs/influx-schema.md and line-protocol.ts.
  */
@@ -70,7 +70,7 @@ export class InfluxReadingStore implements ReadingStore {
       // (size or interval trigger) reports failure only to its log. Either way a reading the broker
       // had been told was safe could vanish. With no retries, no interval flush and batches that never
       // reach the client's own size limits, every failure rejects our promise, and the caller spools
-      // the batch durably and replays it (DESIGN.md decision 4).
+      // the batch durably and replays it (docs/architecture.md decision 4).
       maxRetries: 0,
       maxBufferLines: 1,
       flushInterval: 0,

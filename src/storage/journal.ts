@@ -6,11 +6,11 @@ import type { RoomReading, SubstationReading } from '../core/readings.ts';
 import { type Db, type Migration, migrate } from './sqlite.ts';
 
 /**
- * The ingest journal, which is also the spool (DESIGN.md decision 4). Every accepted message is
- * appended here synchronously, one autocommitted insert, before its PUBACK is sent: mqtt.js handles
+ * The ingest journal, which is also the spool (docs/architecture.md decision 4). Every accepted message
+ * is appended here synchronously, one autocommitted insert, before its PUBACK is sent: mqtt.js handles
  * incoming packets one at a time, so the acknowledgement can only follow a synchronous write
- * (DESIGN.md "Measured facts"). The flusher moves rows to the reading store in id order and deletes
- * them once the store confirmed; while the store is down the rows simply stay, and are replayed in the
+ * (docs/architecture.md "Measured facts"). The flusher moves rows to the reading store in id order and
+ * deletes them once the store confirmed; while the store is down the rows simply stay, and are replayed in the
  * same order when it is back. A replay writes the same series and timestamps again, which the store
  * overwrites, so a reading is never doubled.
  *

@@ -3,8 +3,8 @@ import { deadLetterMigrations } from './dead-letters.ts';
 import { type Db, type Migration, openDb } from './sqlite.ts';
 
 /**
- * The operational database (DESIGN.md decision 3): dead letters, live-state checkpoints, and — added
- * by their modules — tickets, re-check schedule and audit. `synchronous = FULL`: what lives here is
+ * The operational database (docs/architecture.md decision 3): dead letters, live-state checkpoints,
+ * and — added by their modules — tickets, re-check schedule and audit. `synchronous = FULL`: what lives here is
  * what must survive a power cut. Each module exports its own `Migration[]` (ids prefixed by module);
  * main passes the others' lists in `extra`, so this file never needs to know them all.
  */

@@ -66,7 +66,7 @@ export class StoreWriteError extends HwError {
 }
 
 /**
- * The reading store port (DESIGN.md decision 2). Writes are idempotent: the same series and
+ * The reading store port (docs/architecture.md decision 2). Writes are idempotent: the same series and
  * timestamp written twice is one point, so spool replays never double a reading.
  * A write that rejects has stored nothing the caller may count on; the caller spools the batch. Writes
  * reject with a StoreWriteError saying whether a replay can succeed.

@@ -27,9 +27,9 @@ export const classesFromMask = (mask: number): PositionClass[] =>
 
 /**
  * Room readings are keyed by (sensor, ts, source): the same series and instant written again replaces
- * the row, so a spool replay never doubles a reading (DESIGN.md decision 4). `source` is part of the
- * key because a manual in-home measurement is a reading of its own, never an overwrite of the
- * sensor's (DOMAIN.md), matching the InfluxDB schema where `source` is a tag.
+ * the row, so a spool replay never doubles a reading (docs/architecture.md decision 4). `source` is part
+ * of the key because a manual in-home measurement is a reading of its own, never an overwrite of the
+ * sensor's (docs/domain.md), matching the InfluxDB schema where `source` is a tag.
  * WITHOUT ROWID clusters each sensor's rows by time (ts before source, so a time range is one key
  * range of the primary key), so per-sensor history reads only the rows it returns; the
  * building and substation indexes carry ts, classes and temp so those queries never touch the table.
@@ -107,7 +107,7 @@ interface SubstationRow {
 }
 
 /**
- * The embedded reading store (DESIGN.md decision 2). better-sqlite3 is synchronous: each write
+ * The embedded reading store (docs/architecture.md decision 2). better-sqlite3 is synchronous: each write
  * commits before its promise is even returned, so "resolved" always means "committed"; a write that
  * throws has rolled back as a whole and rejects.
  */

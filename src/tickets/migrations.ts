@@ -1,7 +1,7 @@
 import type { Migration } from '../storage/sqlite.ts';
 
 /**
- * The operational tables of tickets (DESIGN.md decision 3: what must survive a restart lives in
+ * The operational tables of tickets (docs/architecture.md decision 3: what must survive a restart lives in
  * SQLite). Re-checks are rows, not timers, so one that fell due while heatwatch was down still runs.
  * The partial unique index makes "one open ticket per (target, problem)" a database fact.
  */

@@ -12,7 +12,7 @@ export interface RecheckEvaluator {
 }
 
 /**
- * Runs due re-checks (DOMAIN.md: 48 h after the adjustment). Schedules are rows in the ticket
+ * Runs due re-checks (docs/domain.md: 48 h after the adjustment). Schedules are rows in the ticket
  * database, not timers: `start()` first runs every re-check that fell due while heatwatch was down,
  * then polls on the injected clock. Each re-check is recorded once (TicketService.recordRecheck
  * claims its row), so running it twice, or from two places, changes nothing.

@@ -6,7 +6,7 @@ import type { LiveView } from '../rules/view.ts';
 import type { TicketService } from './ticket-service.ts';
 import { OPEN_STATUSES } from './types.ts';
 
-/** The two-hourly summary a substation's branch receives (DOMAIN.md "Reminders"). */
+/** The two-hourly summary a substation's branch receives (docs/domain.md "Reminders"). */
 export interface Digest {
   substationId: string;
   name: string;
@@ -126,7 +126,7 @@ export class ReminderScheduler {
     private readonly log: Logger,
   ) {}
 
-  /** Production wiring: wall-clock cron (DESIGN.md decision 8: node-cron drives wall-clock schedules). */
+  /** Production wiring: wall-clock cron (docs/architecture.md decision 8). */
   start(): void {
     const r = this.rules().reminders;
     if (this.task || !r.enabled) return;

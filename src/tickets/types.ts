@@ -116,7 +116,7 @@ export const NEUTRAL_SETPOINT: SetpointInForce = {
   buildingValves: {},
 };
 
-/** The retained QoS 1 payload on heat/substations/{id}/setpoint (DESIGN.md + heatwatch additions). */
+/** The retained QoS 1 payload on heat/substations/{id}/setpoint (docs/architecture.md "The contract"). */
 export interface SetpointPayload {
   ticketId: string;
   supplyOffset: number;

@@ -36,7 +36,7 @@ function bigRegistry(): RegistryIndex {
   return new RegistryIndex({ substations, buildings, sensors });
 }
 
-/** DOMAIN/issue: filter and search stay fast with thousands of buildings. */
+/** Filter and search stay fast with thousands of buildings (a city-wide dispatch view). */
 describe.runIf(haveChromium)('overview with 3000 buildings', { timeout: 90_000 }, () => {
   let h: Harness;
   let browser: Browser;

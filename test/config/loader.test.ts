@@ -36,7 +36,7 @@ describe('the shipped demo config', () => {
     }
   });
 
-  it('samples every building by the 40 % rule of DOMAIN.md', () => {
+  it('samples every building by the 40 % rule of docs/domain.md', () => {
     const cfg = loadConfig('config', {});
     for (const [id, sensors] of cfg.registry.sensorsByBuilding) {
       const cov = samplingCoverage(sensors);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { curveSupplyC, positionClasses, RegistryIndex, samplingCoverage } from '../../src/core/registry.ts';
 
-describe('position classes (DESIGN.md: floor 1 ground, top floor top, first/last column gable)', () => {
+describe('position classes (docs/domain.md: floor 1 ground, top floor top, first/last column gable)', () => {
   it('marks a top corner unit as top and gable', () => {
     expect(positionClasses(6, 1, 6, 4)).toEqual(['top', 'gable']);
   });
@@ -19,7 +19,7 @@ describe('position classes (DESIGN.md: floor 1 ground, top floor top, first/last
 
 describe('heating curve', () => {
   const curve = { refOutdoorC: 5, refSupplyC: 45, slope: 0.75, minSupplyC: 35, maxSupplyC: 75 };
-  it('follows DOMAIN.md example: 45 °C at +5, 60 °C at -15', () => {
+  it('follows docs/domain.md example: 45 °C at +5, 60 °C at -15', () => {
     expect(curveSupplyC(curve, 5)).toBe(45);
     expect(curveSupplyC(curve, -15)).toBe(60);
   });
@@ -33,7 +33,7 @@ describe('heating curve', () => {
   });
 });
 
-describe('sampling coverage (DOMAIN.md 40 % rule)', () => {
+describe('sampling coverage (docs/domain.md 40 % rule)', () => {
   const index = new RegistryIndex({
     substations: [
       {

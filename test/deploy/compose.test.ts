@@ -189,7 +189,7 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
   it('runs Mosquitto authenticated, persistent and with queues sized for heatwatch', () => {
     expect(mosq.get('allow_anonymous')).toEqual(['false']);
     expect(mosq.get('persistence')).toEqual(['true']);
-    // DESIGN.md: Mosquitto's defaults (1000 queued, 20 in flight) lost QoS 1 messages.
+    // docs/architecture.md: Mosquitto's defaults (1000 queued, 20 in flight) lost QoS 1 messages.
     expect(Number(mosq.get('max_queued_messages')?.[0])).toBeGreaterThan(1000);
     expect(Number(mosq.get('max_inflight_messages')?.[0])).toBeGreaterThanOrEqual(
       config.service.mqtt.receiveMaximum,

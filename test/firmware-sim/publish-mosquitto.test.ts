@@ -37,7 +37,7 @@ class OwnMosquitto {
         'allow_anonymous true',
         'persistence true',
         `persistence_location ${this.dir}/`,
-        // DESIGN.md: the defaults drop QoS 1 messages queued for a slow or absent subscriber.
+        // docs/architecture.md: the defaults drop QoS 1 messages queued for a slow or absent subscriber.
         'max_queued_messages 100000',
         'max_inflight_messages 0',
         'log_dest none',

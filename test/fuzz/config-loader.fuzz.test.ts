@@ -195,7 +195,7 @@ describe('config loader fuzzing', () => {
             outcomes.loaded++;
           } catch (err) {
             if (!(err instanceof ConfigError)) throw err;
-            // Every issue names a file, as engineers are promised (STYLE.md convention 6).
+            // Every issue names a file, as engineers are promised (CONTRIBUTING.md convention 6).
             for (const issue of err.issues) expect(issue.file).toBeTruthy();
             outcomes.refused++;
           }

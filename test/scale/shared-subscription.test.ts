@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config/loader.ts';
 import { portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
 
 /**
- * Scale-out (DESIGN.md decision 1, docs/deploy.md): two ingestion instances, each its own process with
- * its own data directory and store, share one MQTT 5 shared subscription on the machine's Mosquitto.
+ * Scale-out (docs/architecture.md decision 1, docs/deploy.md): two ingestion instances, each its own
+ * process with its own data directory and store, share one MQTT 5 shared subscription on the machine's Mosquitto.
  * One is SIGKILLed mid-stream and restarted with the same client id, as a supervisor
  * (docker-compose `restart: unless-stopped`, systemd) does.
  *
@@ -21,8 +21,8 @@ import { portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
  * (expiry 0) they would be lost. Hence: stable client ids, persistent sessions, and a restart policy.
  *
  * The machine's Mosquitto runs with its defaults (max_queued_messages 1000, max_inflight_messages 20),
- * which drop messages for a session that falls more than 1000 behind (DESIGN.md "Measured facts"). So
- * the publisher is paced (400 msg/s), and while the killed member is down at most DOWN_BUDGET messages
+ * which drop messages for a session that falls more than 1000 behind (docs/architecture.md "Measured
+ * facts"). So the publisher is paced (400 msg/s), and while the killed member is down at most DOWN_BUDGET messages
  * are published (about half of them queue for it) before the publisher waits for its restart; a slow
  * restart on a busy machine then cannot push its queue past the limit. Production uses
  * deploy/mosquitto/mosquitto.conf, whose limits are sized for backlogs.

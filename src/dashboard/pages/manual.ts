@@ -2,7 +2,7 @@ import { ApiError, api, fmtC, h, session } from '../core.ts';
 import type { BuildingDetail, BuildingSummary, PageHandle } from '../types.ts';
 
 /**
- * Manual in-home measurement (DOMAIN.md): two staff, a calibrated thermometer, room by room. The
+ * Manual in-home measurement (docs/domain.md): two staff, a calibrated thermometer, room by room. The
  * unit's reading is the mean of its rooms and outweighs the sensor. Operators only.
  */
 export function manualPage(root: HTMLElement): PageHandle {

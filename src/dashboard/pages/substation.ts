@@ -3,7 +3,7 @@ import { timeChart } from '../chart.ts';
 import { api, fmtC, h, STATE_LABEL, session } from '../core.ts';
 import type { PageHandle, SubstationDetail, SubstationHistory } from '../types.ts';
 
-/** Supply temperature the curve asks for at an outdoor temperature (DOMAIN.md heating curve). */
+/** Supply temperature the curve asks for at an outdoor temperature (docs/domain.md "Who heats what"). */
 function curveAt(c: SubstationDetail['curve'], outdoorC: number): number {
   const raw = c.refSupplyC + c.slope * (c.refOutdoorC - outdoorC);
   return Math.min(c.maxSupplyC, Math.max(c.minSupplyC, raw));

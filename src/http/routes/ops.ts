@@ -169,7 +169,7 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
           );
         const now = deps.clock.now();
         if (body.ts > now + 5 * 60_000) throw Errors.badRequest('body.ts: lies in the future', 'body.ts');
-        // The unit's value is the mean of its rooms (room-by-room in-home measurement, DOMAIN.md).
+        // The unit's value is the mean of its rooms (room-by-room in-home measurement, docs/domain.md).
         const tempC =
           Math.round((body.rooms.reduce((s, r) => s + r.tempC, 0) / body.rooms.length) * 100) / 100;
         const reading: RoomReading = {
