@@ -4,6 +4,7 @@ import { pictureEvidence } from './view.ts';
 /** A building whose class-weighted mean is far above the line: heat wasted, supply can come down. */
 export const buildingOverTemp: RuleNode = {
   id: 'building-over-temp',
+  meaning: { buildingState: 'overheated' },
   enabled: (cfg) => cfg.buildingHot.enabled,
   minDurationS: (cfg) => cfg.buildingHot.minDurationS,
   evaluate(view, ctx) {

@@ -8,6 +8,7 @@ import { pictureEvidence, round2 } from './view.ts';
  */
 export const buildingUnderTemp: RuleNode = {
   id: 'building-under-temp',
+  meaning: { buildingState: 'cold', unhealthyBuilding: true },
   enabled: (cfg) => cfg.buildingCold.enabled,
   minDurationS: (cfg) => cfg.buildingCold.minDurationS,
   evaluate(view, ctx) {

@@ -10,6 +10,7 @@ import { round2 } from './view.ts';
  */
 export const coverage: RuleNode = {
   id: 'coverage',
+  meaning: { buildingState: 'stale', resolves: 'coverage' },
   enabled: (cfg) => cfg.coverage.enabled,
   minDurationS: (cfg) => cfg.coverage.minDurationS,
   evaluate(view, ctx) {

@@ -7,6 +7,7 @@ import { pictureEvidence, round2 } from './view.ts';
  */
 export const imbalanceBetween: RuleNode = {
   id: 'imbalance-between',
+  meaning: { buildingState: 'unbalanced', unhealthyBuilding: true },
   enabled: (cfg) => cfg.imbalanceBetween.enabled,
   minDurationS: (cfg) => cfg.imbalanceBetween.minDurationS,
   evaluate(view, ctx) {

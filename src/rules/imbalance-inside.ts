@@ -8,6 +8,7 @@ import { pictureEvidence, round2 } from './view.ts';
  */
 export const imbalanceInside: RuleNode = {
   id: 'imbalance-inside',
+  meaning: { buildingState: 'unbalanced', unhealthyBuilding: true, resolves: 'exposed_cold' },
   enabled: (cfg) => cfg.imbalanceInside.enabled,
   minDurationS: (cfg) => cfg.imbalanceInside.minDurationS,
   evaluate(view, ctx) {

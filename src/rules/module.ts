@@ -10,9 +10,13 @@ import { notifiersFor, ReminderScheduler } from '../tickets/reminders.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
 import type { SetpointPayload, SetpointPublisher } from '../tickets/types.ts';
 import { type ApplyRulesResult, type EngineSnapshot, RulesEngine } from './engine.ts';
+import { responseMigrations, SqliteResponseStore } from './response-store.ts';
 import { type LiveView, partitionView } from './view.ts';
 
-/** The rules engine's checkpoint: one row, so a restart keeps minimum durations, flapping and samples. */
+/**
+ * The rules engine's checkpoint (one row, so a restart keeps minimum durations, flapping and samples)
+ * and the responses it learnt. Applied after `ticketMigrations`.
+ */
 export const rulesMigrations: readonly Migration[] = [
   {
     id: 'rules-001',
@@ -22,6 +26,7 @@ export const rulesMigrations: readonly Migration[] = [
       ts   INTEGER NOT NULL
     );`,
   },
+  ...responseMigrations,
 ];
 
 export interface RulesModuleDeps {
@@ -73,7 +78,9 @@ export class RulesModule {
       log.child({ module: 'tickets' }),
     );
     const live = partitionView(deps.live, deps.partition ?? []);
-    this.engine = new RulesEngine(deps.clock, live, this.tickets, deps.rules, log, deps.bus);
+    this.engine = new RulesEngine(deps.clock, live, this.tickets, deps.rules, log, deps.bus, {
+      responses: new SqliteResponseStore(deps.opsDb, () => deps.clock.now()),
+    });
     this.rechecks = new RecheckScheduler(
       deps.clock,
       this.tickets,

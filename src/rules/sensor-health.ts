@@ -9,6 +9,12 @@ import { round2 } from './view.ts';
  */
 export const sensorHealth: RuleNode = {
   id: 'sensor-health',
+  meaning: {
+    resolves: 'sensor_fault',
+    // An open window is left out for its hold time; a stuck sensor for as long as it stays stuck.
+    excludeSensorUntil: (o, now, cfg) =>
+      o.evidence.kind === 'open-window' ? now + cfg.sensorHealth.openWindowHoldS * 1000 : now + 1,
+  },
   enabled: (cfg) => cfg.sensorHealth.enabled,
   minDurationS: (cfg) => cfg.sensorHealth.minDurationS,
   evaluate(view, ctx) {

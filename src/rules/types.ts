@@ -1,5 +1,7 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
+import type { BuildingState } from '../core/events.ts';
 import type { SensorLive } from '../state/live-state.ts';
+import type { Problem } from '../tickets/types.ts';
 import type { BuildingPicture, LiveView } from './view.ts';
 
 /** What a proposal or a ticket is about. */
@@ -57,10 +59,27 @@ export const coldLineC = (cfg: RulesConfig): number => cfg.requiredTempC - cfg.t
  */
 export interface RuleNode {
   readonly id: string;
+  /** What the rule's findings mean to the rest of the engine (no other file names rule ids). */
+  readonly meaning?: RuleMeaning;
   enabled(cfg: RulesConfig): boolean;
   minDurationS(cfg: RulesConfig): number;
   evaluate(view: LiveView, ctx: RuleContext): Observation[];
 }
+
+/** What a rule's findings mean beyond the rule itself. */
+export interface RuleMeaning {
+  /** The dashboard colour of a building this rule has a finding on (`BUILDING_STATE_ORDER` ranks them). */
+  buildingState?: BuildingState;
+  /** Its raised targets are sensors left out of the temperature rules until the time returned. */
+  excludeSensorUntil?(o: Observation, now: number, cfg: RulesConfig): number;
+  /** A building with this finding is not healthy: it does not count when the normal gap is measured. */
+  unhealthyBuilding?: boolean;
+  /** A ticket of this problem is resolved at its re-check once this rule is no longer active on it. */
+  resolves?: Problem;
+}
+
+/** The most severe colour wins when several rules speak of one building. */
+export const BUILDING_STATE_ORDER: readonly BuildingState[] = ['cold', 'unbalanced', 'stale', 'overheated'];
 
 /** A condition that passed its minimum duration (or is flapping), as the diagnosis sees it. */
 export interface Finding extends Observation {

@@ -1,0 +1,189 @@
+import type { Building } from '../core/registry.ts';
+import { buildingOverTemp } from './building-over-temp.ts';
+import { buildingUnderTemp } from './building-under-temp.ts';
+import { wholeEstate } from './diagnose-supply.ts';
+import { anyFlap, type Diagnosed, type Estate, field, prediction } from './estate.ts';
+import { imbalanceBetween } from './imbalance-between.ts';
+import { pictureEvidence, round1, round2 } from './view.ts';
+
+const valveOf = (e: Estate, b: string): number => e.sp.buildingValves[b] ?? e.cfg.limits.nominalValvePct;
+
+/**
+ * Single buildings cold (or behind their neighbours) while the estate is fine: a flow-share problem.
+ * Open the building's own entry valve; when it is open already, throttle over-heated neighbours;
+ * failing both, a field task on the building branch (strainer, low flow).
+ */
+export function buildingFlowShare(e: Estate): Diagnosed[] {
+  if (wholeEstate(e, e.trulyCold.length) && e.subMeasure !== undefined) return [];
+  const flowCold = new Set<string>([
+    ...e.trulyCold.map((b) => b.id),
+    ...e.judged.filter((b) => e.f.behind.has(b.id) && !e.exposedOnly(b.id)).map((b) => b.id),
+  ]);
+  const out: Diagnosed[] = [];
+  for (const bid of flowCold) {
+    const d = openOwnValve(e, bid) ?? throttleNeighbours(e, bid, flowCold) ?? branchTask(e, bid);
+    out.push(d);
+  }
+  return out;
+}
+
+function flowEvidence(e: Estate, bid: string) {
+  const { cfg } = e;
+  const p = e.inp.picture(bid);
+  const bResp = e.inp.response(bid);
+  const deficitC = Math.max(
+    e.targetC - p.weightedMeanC!,
+    (e.f.behind.get(bid)?.valueC ?? 0) - cfg.imbalanceBetween.clearBelowC,
+    0.3,
+  );
+  const v = valveOf(e, bid);
+  const rules = [
+    e.f.cold.has(bid) ? buildingUnderTemp.id : '',
+    e.f.behind.has(bid) ? imbalanceBetween.id : '',
+  ].filter(Boolean);
+  const evidence = {
+    ...pictureEvidence(p, e.lineC),
+    neighbours: e.judged
+      .filter((b) => b.id !== bid)
+      .map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
+    entryValvePct: v,
+    thresholds: { coldLineC: e.lineC, targetC: e.targetC, behindRaiseC: cfg.imbalanceBetween.raiseBelowC },
+    valveGainCPerPct: round2(bResp.valveGainCPerPct),
+  };
+  const flapping = anyFlap([e.f.cold.get(bid), e.f.behind.get(bid)]);
+  return { meanC: p.weightedMeanC!, bResp, deficitC, v, rules, evidence, flapping };
+}
+
+function openOwnValve(e: Estate, bid: string): Diagnosed | undefined {
+  const { cfg } = e;
+  const x = flowEvidence(e, bid);
+  const ownStep = Math.min(
+    x.deficitC / x.bResp.valveGainCPerPct,
+    cfg.limits.maxValveStepPct,
+    cfg.limits.maxValvePct - x.v,
+  );
+  if (ownStep < 2) return undefined;
+  const to = Math.round(x.v + ownStep);
+  return {
+    flapping: x.flapping,
+    proposal: {
+      problem: 'building_cold',
+      targetKind: 'building',
+      targetId: bid,
+      substationId: e.sid,
+      rules: x.rules,
+      summary: `${bid} cold (${round1(x.meanC)} °C) while its neighbours are fine: open its entry valve ${x.v} → ${to} %`,
+      evidence: x.evidence,
+      action: { kind: 'valves', valves: { [bid]: to }, previous: { [bid]: x.v } },
+      predicted: prediction(
+        x.meanC,
+        (to - x.v) * x.bResp.valveGainCPerPct,
+        x.bResp.lagH,
+        `entry valve +${to - x.v} %`,
+      ),
+      baseline: e.baselineOf(x.meanC),
+      autoApprovable: to - x.v <= cfg.autoApprove.maxValveStepPct,
+    },
+  };
+}
+
+/** Own valve fully open: give it flow by throttling over-heated neighbours, if there are any. */
+function throttleNeighbours(e: Estate, bid: string, flowCold: Set<string>): Diagnosed | undefined {
+  const { cfg } = e;
+  const x = flowEvidence(e, bid);
+  const warm = e.judged.filter(
+    (b) => b.id !== bid && !flowCold.has(b.id) && e.meanOf(b.id) >= cfg.diagnosis.throttleNeighboursAboveC,
+  );
+  const valves: Record<string, number> = {};
+  const previous: Record<string, number> = {};
+  for (const w of warm) {
+    const wv = valveOf(e, w.id);
+    const slackC = e.meanOf(w.id) - (e.targetC + 0.5);
+    const step = Math.min(
+      slackC / x.bResp.valveGainCPerPct,
+      cfg.limits.maxValveStepPct,
+      wv - cfg.limits.minValvePct,
+    );
+    if (step < 2) continue;
+    valves[w.id] = Math.round(wv - step);
+    previous[w.id] = wv;
+  }
+  if (Object.keys(valves).length === 0) return undefined;
+  const list = Object.entries(valves)
+    .map(([k, to]) => `${k} → ${to} %`)
+    .join(', ');
+  return {
+    flapping: x.flapping,
+    proposal: {
+      problem: 'building_cold',
+      targetKind: 'building',
+      targetId: bid,
+      substationId: e.sid,
+      rules: x.rules,
+      summary: `${bid} cold with its entry valve open: throttle warm neighbours ${list}`,
+      evidence: x.evidence,
+      action: { kind: 'valves', valves, previous },
+      predicted: prediction(x.meanC, 0.5, x.bResp.lagH, 'more flow share from throttled neighbours'),
+      baseline: e.baselineOf(x.meanC),
+      // Throttling takes heat from residents who did not ask: an operator decides.
+      autoApprovable: false,
+    },
+  };
+}
+
+function branchTask(e: Estate, bid: string): Diagnosed {
+  const x = flowEvidence(e, bid);
+  return field(
+    e,
+    { kind: 'building', id: bid },
+    'building_cold',
+    x.rules,
+    x.evidence,
+    e.baselineOf(x.meanC),
+    `${bid} stays cold with its entry valve at ${x.v} %: check its strainer/filter and the building branch (low flow).`,
+    x.flapping,
+  );
+}
+
+/** A few buildings over-heated while the rest of the estate is not: throttle each one's entry valve. */
+export function buildingOverheat(e: Estate): Diagnosed[] {
+  const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
+  if (e.trulyCold.length > 0 || hotB.length === 0 || e.subMeasure === undefined) return [];
+  if (wholeEstate(e, hotB.length)) return [];
+  return hotB.map((b) => throttleHot(e, b)).filter((d): d is Diagnosed => d !== undefined);
+}
+
+function throttleHot(e: Estate, b: Building): Diagnosed | undefined {
+  const { cfg } = e;
+  const bResp = e.inp.response(b.id);
+  const v = valveOf(e, b.id);
+  const meanC = e.meanOf(b.id);
+  const step = Math.min(
+    (meanC - (e.targetC + 1)) / bResp.valveGainCPerPct,
+    cfg.limits.maxValveStepPct,
+    v - cfg.limits.minValvePct,
+  );
+  if (step < 2) return undefined;
+  const to = Math.round(v - step);
+  return {
+    flapping: anyFlap([e.f.hot.get(b.id)]),
+    proposal: {
+      problem: 'building_overheat',
+      targetKind: 'building',
+      targetId: b.id,
+      substationId: e.sid,
+      rules: [buildingOverTemp.id],
+      summary: `${b.id} over-heated (${round1(meanC)} °C): throttle its entry valve ${v} → ${to} %`,
+      evidence: { ...pictureEvidence(e.inp.picture(b.id), e.lineC), entryValvePct: v },
+      action: { kind: 'valves', valves: { [b.id]: to }, previous: { [b.id]: v } },
+      predicted: prediction(
+        meanC,
+        -(v - to) * bResp.valveGainCPerPct,
+        bResp.lagH,
+        `entry valve −${v - to} %`,
+      ),
+      baseline: e.baselineOf(meanC),
+      autoApprovable: v - to <= cfg.autoApprove.maxValveStepPct,
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import type { Action, Problem } from '../tickets/types.ts';
+import { buildingOverTemp } from './building-over-temp.ts';
+import { buildingUnderTemp } from './building-under-temp.ts';
+import { anyFlap, type Diagnosed, type Estate, field, prediction } from './estate.ts';
+import { round1, round2 } from './view.ts';
+
+/** Whether enough of the estate's judged buildings are in `list` to call it the whole estate. */
+export const wholeEstate = (e: Estate, count: number): boolean =>
+  e.judged.length > 0 && count >= Math.max(1, e.cfg.diagnosis.wholeSubstationShare * e.judged.length);
+
+/**
+ * The whole substation cold: its heating curve is too low (level → supply offset) or too flat (cold
+ * only on cold days → slope). Sized deficit ÷ learnt gain, within the step limits and the supply
+ * headroom; at the limit it is a field task on the substation itself.
+ */
+export function substationCold(e: Estate): Diagnosed[] {
+  const { cfg, sid, sp, resp } = e;
+  if (!wholeEstate(e, e.trulyCold.length) || e.subMeasure === undefined) return [];
+  const deficitC = Math.max(e.targetC - e.subMeasure, 0.3);
+  const fit = e.inp.slopeFit(sid);
+  const coldDaysOnly =
+    fit !== undefined &&
+    fit.samples >= cfg.diagnosis.minSamplesForSlope &&
+    fit.spanC >= cfg.diagnosis.minOutdoorSpanC &&
+    fit.slope >= cfg.diagnosis.slopeSensitivity &&
+    e.sub.curve.refOutdoorC - e.outdoorC > 2;
+  const evidence = {
+    coldBuildings: e.trulyCold.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
+    judgedBuildings: e.judged.length,
+    substationMedianC: round2(e.subMeasure),
+    outdoorC: e.inp.outdoorC,
+    roomPerOutdoorC: fit && round2(fit.slope),
+    setpointInForce: sp,
+    thresholds: {
+      wholeSubstationShare: cfg.diagnosis.wholeSubstationShare,
+      coldLineC: e.lineC,
+      targetC: e.targetC,
+    },
+    gainCPerC: round2(resp.gainCPerC),
+  };
+  const { action, problem, supplyRiseC } = sizeRaise(e, deficitC, coldDaysOnly);
+  const flapping = anyFlap(e.trulyCold.map((b) => e.f.cold.get(b.id)));
+  const rules = [buildingUnderTemp.id];
+  if (supplyRiseC < 0.2)
+    return [
+      field(
+        e,
+        { kind: 'substation', id: sid },
+        problem,
+        rules,
+        evidence,
+        e.baselineOf(e.subMeasure),
+        `Supply of ${sid} is at its limit (max supply ${cfg.limits.maxSupplyTempC} °C / offset ${cfg.limits.maxOffsetC} °C) and the estate is still cold: check the substation (exchanger, pumps, primary side).`,
+        flapping,
+      ),
+    ];
+  const small =
+    action.kind === 'slope'
+      ? action.delta <= cfg.autoApprove.maxSlopeStep
+      : action.kind === 'supply-offset' && action.deltaC <= cfg.autoApprove.maxOffsetStepC;
+  const cold = `${sid}: ${e.trulyCold.length}/${e.judged.length} buildings cold`;
+  return [
+    {
+      flapping,
+      proposal: {
+        problem,
+        targetKind: 'substation',
+        targetId: sid,
+        substationId: sid,
+        rules,
+        summary:
+          action.kind === 'slope'
+            ? `${cold}, colder on colder days: raise the curve slope by ${action.delta}`
+            : `${cold}: raise the supply offset by ${supplyRiseC} °C`,
+        evidence,
+        action,
+        predicted: prediction(
+          e.subMeasure,
+          supplyRiseC * resp.gainCPerC,
+          resp.lagH,
+          `supply +${round1(supplyRiseC)} °C`,
+        ),
+        baseline: e.baselineOf(e.subMeasure),
+        autoApprovable: small,
+      },
+    },
+  ];
+}
+
+/** Most of the estate over-heated (and none of it cold): lower the supply offset for all of it. */
+export function substationOverheat(e: Estate): Diagnosed[] {
+  const { cfg, sid, sp, resp } = e;
+  const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
+  if (e.trulyCold.length > 0 || hotB.length === 0 || e.subMeasure === undefined) return [];
+  if (!wholeEstate(e, hotB.length)) return [];
+  const excessC = e.subMeasure - (e.targetC + 1);
+  let deltaC = -Math.min(Math.max(excessC, 0.3) / resp.gainCPerC, cfg.limits.maxOffsetStepC);
+  deltaC = Math.max(deltaC, cfg.limits.minOffsetC - sp.supplyOffsetC);
+  if (deltaC > -0.2) return [];
+  return [
+    {
+      flapping: anyFlap(hotB.map((b) => e.f.hot.get(b.id))),
+      proposal: {
+        problem: 'overheat',
+        targetKind: 'substation',
+        targetId: sid,
+        substationId: sid,
+        rules: [buildingOverTemp.id],
+        summary: `${sid}: ${hotB.length}/${e.judged.length} buildings over-heated: lower the supply offset by ${round1(-deltaC)} °C`,
+        evidence: {
+          hotBuildings: hotB.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
+          substationMedianC: round2(e.subMeasure),
+          thresholds: {
+            raiseAboveC: cfg.buildingHot.raiseAboveC,
+            clearBelowC: cfg.buildingHot.clearBelowC,
+          },
+        },
+        action: { kind: 'supply-offset', deltaC: round1(deltaC) },
+        predicted: prediction(
+          e.subMeasure,
+          deltaC * resp.gainCPerC,
+          resp.lagH,
+          `supply ${round1(deltaC)} °C`,
+        ),
+        baseline: e.baselineOf(e.subMeasure),
+        autoApprovable: -deltaC <= cfg.autoApprove.maxOffsetStepC,
+      },
+    },
+  ];
+}
+
+/** The raise for a cold estate: a slope step on cold-days-only, else an offset step, within the limits. */
+function sizeRaise(
+  e: Estate,
+  deficitC: number,
+  coldDaysOnly: boolean,
+): { action: Action; problem: Problem; supplyRiseC: number } {
+  const { cfg, sp, resp } = e;
+  if (coldDaysOnly) {
+    const perSlope = e.sub.curve.refOutdoorC - e.outdoorC;
+    const delta = Math.min(
+      deficitC / resp.gainCPerC / perSlope,
+      cfg.limits.maxSlopeStep,
+      cfg.limits.maxSlopeDelta - sp.slopeDelta,
+      Math.max(0, e.supplyHeadroomC) / perSlope,
+    );
+    return {
+      problem: 'curve_slope',
+      action: { kind: 'slope', delta: round2(delta) },
+      supplyRiseC: delta * perSlope,
+    };
+  }
+  const deltaC = Math.min(
+    deficitC / resp.gainCPerC,
+    cfg.limits.maxOffsetStepC,
+    cfg.limits.maxOffsetC - sp.supplyOffsetC,
+    Math.max(0, e.supplyHeadroomC),
+  );
+  // Rounded down, so the rounding can never step over a limit.
+  const stepC = Math.floor(deltaC * 10) / 10;
+  return { problem: 'substation_cold', action: { kind: 'supply-offset', deltaC: stepC }, supplyRiseC: stepC };
+}

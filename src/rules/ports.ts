@@ -1,0 +1,40 @@
+import type { Problem, Proposal, SetpointInForce, Ticket, TicketFilter } from '../tickets/types.ts';
+
+/** What a proposal handed to the ticket store became. */
+export interface ProposeOutcome {
+  outcome: 'created' | 'updated' | 'suppressed' | 'flapping';
+  ticket: Ticket;
+}
+
+/**
+ * The narrow part of the ticket service the rules engine uses (docs/architecture.md: rules see
+ * ports, never adapters). `TicketService` satisfies it structurally; a rules test can hand in an
+ * in-memory fake and needs no SQLite.
+ */
+export interface TicketPort {
+  list(filter?: TicketFilter): Ticket[];
+  openFor(targetId: string, problem: Problem): Ticket | undefined;
+  /** Open tickets whose adjustment is settling (applied, waiting for its re-check). */
+  settling(): Ticket[];
+  setpointOf(substationId: string): SetpointInForce;
+  propose(p: Proposal, opts?: { flapping?: boolean }): ProposeOutcome;
+  noteSuppressed(targetId: string, problem: Problem, reason: string): void;
+  supersede(id: string, actor: string, reason: string): void;
+  /** Applies auto-approved tickets whose time has come; returns their ids. */
+  applyDue(): Promise<string[]>;
+}
+
+/** What the engine has learnt of one target's response (absent fields: not learnt yet). */
+export interface LearntResponse {
+  gainCPerC?: number;
+  valveGainCPerPct?: number;
+  lagH?: number;
+  /** How many observations went into it. */
+  samples: number;
+}
+
+/** Where the response learner keeps what it learnt, so a restart keeps it. */
+export interface ResponseStore {
+  get(targetId: string): LearntResponse;
+  save(targetId: string, v: Omit<LearntResponse, 'samples'>): void;
+}

@@ -1,0 +1,109 @@
+import type { RulesConfig } from '../config/rules-schema.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import type { Problem, RecheckOutcome, SetpointInForce, Ticket } from '../tickets/types.ts';
+import { substationMeasure } from './estate.ts';
+import type { ResponseLearner } from './response-learner.ts';
+import { coldLineC, type RuleNode } from './types.ts';
+import { type BuildingPicture, round2 } from './view.ts';
+
+/** What the re-check of each problem measures on its target. */
+const MEASURED: Record<Problem, 'substation' | 'exposed' | 'building' | 'rule'> = {
+  substation_cold: 'substation',
+  curve_slope: 'substation',
+  overheat: 'substation',
+  cold_spell: 'substation',
+  building_cold: 'building',
+  building_overheat: 'building',
+  exposed_cold: 'exposed',
+  coverage: 'rule',
+  sensor_fault: 'rule',
+};
+const HOT_PROBLEMS: readonly Problem[] = ['overheat', 'building_overheat'];
+
+export interface RecheckInput {
+  cfg: RulesConfig;
+  now: number;
+  index: RegistryIndex;
+  picture(buildingId: string): BuildingPicture;
+  outdoorNowC?: number;
+  learner: ResponseLearner;
+  nodes: readonly RuleNode[];
+  isActive(rule: string, targetId: string): boolean;
+  setpointOf(substationId: string): SetpointInForce;
+}
+
+function measure(inp: RecheckInput, t: Ticket): number | undefined {
+  switch (MEASURED[t.problem]) {
+    case 'substation':
+      return substationMeasure(inp.index, t.substationId, inp.picture);
+    case 'exposed':
+      return inp.picture(t.targetId).exposedMeanC;
+    case 'rule':
+      return 0;
+    case 'building':
+      return inp.picture(t.targetId).weightedMeanC;
+  }
+}
+
+/** Whether the target is back in band, and why. */
+function verdict(inp: RecheckInput, t: Ticket, m: number | undefined): { resolved: boolean; why: string } {
+  const { cfg } = inp;
+  if (m === undefined) return { resolved: false, why: 'no fresh readings of the target at the re-check' };
+  if (HOT_PROBLEMS.includes(t.problem)) {
+    const resolved = m <= cfg.recheck.hotBandC;
+    return { resolved, why: `${round2(m)} °C ${resolved ? '≤' : '>'} ${cfg.recheck.hotBandC} °C` };
+  }
+  const rule = inp.nodes.find((n) => n.meaning?.resolves === t.problem);
+  if (rule) {
+    const resolved = !inp.isActive(rule.id, t.targetId);
+    return { resolved, why: resolved ? `${rule.id} no longer active` : `${rule.id} still active` };
+  }
+  const band = coldLineC(cfg) + cfg.recheck.bandOffsetC;
+  const resolved = m >= band;
+  return { resolved, why: `${round2(m)} °C ${resolved ? '≥' : '<'} ${round2(band)} °C` };
+}
+
+/** The supply change an action made, °C (slope changes at the baseline's outdoor temperature). */
+function supplyDeltaOf(inp: RecheckInput, t: Ticket): number | undefined {
+  const a = t.action;
+  if (a.kind === 'supply-offset') return a.deltaC;
+  if (a.kind === 'slope')
+    return (
+      a.delta * (inp.index.substations.get(t.substationId)!.curve.refOutdoorC - (t.baseline.outdoorC ?? 0))
+    );
+  return undefined;
+}
+
+/**
+ * Judges an applied ticket at its re-check: the target's value now against the baseline and the
+ * prediction, corrected for the outdoor temperature change; the learner learns gain and lag from it.
+ */
+export function judgeRecheck(
+  inp: RecheckInput,
+  t: Ticket,
+): { outcome: RecheckOutcome; revert?: SetpointInForce } {
+  const m = measure(inp, t);
+  const base = t.baseline;
+  const outdoorShiftC =
+    inp.outdoorNowC !== undefined && base.outdoorC !== undefined ? inp.outdoorNowC - base.outdoorC : 0;
+  const resp = inp.learner.response(t.targetKind === 'substation' ? t.substationId : t.targetId);
+  const correctedDeltaC = m === undefined ? 0 : m - base.valueC - resp.outdoorGainCPerC * outdoorShiftC;
+  const { resolved, why } = verdict(inp, t, m);
+  const observedGain =
+    m === undefined ? undefined : inp.learner.learnFromRecheck(t, m, correctedDeltaC, supplyDeltaOf(inp, t));
+  const outcome: RecheckOutcome = {
+    ts: inp.now,
+    resolved,
+    measuredC: round2(m ?? Number.NaN),
+    baselineC: base.valueC,
+    correctedDeltaC: round2(correctedDeltaC),
+    predictedDeltaC: t.predicted.deltaC,
+    outdoorNowC: inp.outdoorNowC,
+    observedGain: observedGain === undefined ? undefined : round2(observedGain),
+    text: `${resolved ? 'back in band' : 'not in band'}: ${why}; change ${round2(correctedDeltaC)} °C (outdoor-corrected by ${round2(outdoorShiftC)} °C outdoor), predicted ${t.predicted.deltaC} °C`,
+  };
+  // Pre-heating ends with its re-check: the extra offset comes off whatever the outcome.
+  const revert =
+    t.action.kind === 'preheat' ? { ...inp.setpointOf(t.substationId), preheatOffsetC: 0 } : undefined;
+  return { outcome, revert };
+}
