@@ -20,6 +20,7 @@ import { httpMigrations } from './http/audit.ts';
 import { createHttpModule } from './http/module.ts';
 import { healthProvider, type IngestHealth } from './ingest/health.ts';
 import { Ingestor, type IngestSettings } from './ingest/ingestor.ts';
+import { UplinkSources } from './ingest/sources.ts';
 import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
 import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
@@ -234,7 +235,10 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         keepaliveS: svc.mqtt.keepaliveS,
         reconnectPeriodMs: svc.mqtt.reconnectPeriodMs,
         connectTimeoutMs: svc.ingest.brokerConnectTimeoutMs,
-        filters: topics.ingestFilters(svc.mqtt.sharedGroup),
+        filters: [
+          ...topics.ingestFilters(svc.mqtt.sharedGroup),
+          ...new UplinkSources(svc.ingest.sources).filters(svc.mqtt.sharedGroup),
+        ],
       },
       (topic, payload, done) => ingestor.handle(topic, payload, done),
       log.child({ module: 'mqtt-client' }),
@@ -393,6 +397,7 @@ export function ingestSettings(svc: ServiceConfig): IngestSettings {
       futureToleranceMs: svc.ingest.futureToleranceMs,
       maxReadingAgeMs: svc.ingest.maxReadingAgeH * 3_600_000,
     },
+    sources: new UplinkSources(svc.ingest.sources),
     batchSize: svc.ingest.batchSize,
     flushIntervalMs: svc.ingest.flushIntervalMs,
     replayInitialBackoffMs: svc.spool.replayInitialBackoffMs,

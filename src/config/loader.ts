@@ -275,4 +275,6 @@ export const RESTART_ONLY_KEYS = [
   'clock',
   'sim',
   'partition',
+  // Subscriptions are made once, when the MQTT client connects.
+  'ingest.sources',
 ] as const;

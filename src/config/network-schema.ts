@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Registry } from '../core/registry.ts';
+import { SENSOR_MODELS } from '../ingest/vendor/models.ts';
 
 const id = z
   .string()
@@ -25,6 +26,13 @@ const sensorSchema = z
     column: z.number().int().min(1),
     intervalS: z.number().int().min(10).max(86_400).optional(),
     passwordHash: z.string().startsWith('scrypt$').optional(),
+    /** LoRaWAN DevEUI (16 hex digits): uplinks from ChirpStack or The Things Stack name it. */
+    devEui: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{16}$/, 'a DevEUI is 16 hex digits')
+      .optional(),
+    /** Device model, for decoding raw uplink bytes when the network server has no codec. */
+    model: z.enum(SENSOR_MODELS).optional(),
   })
   .strict();
 
@@ -68,6 +76,7 @@ export const networkSchema = z
     });
     const buildings = new Set<string>();
     const sensors = new Set<string>();
+    const devEuis = new Set<string>();
     net.buildings.forEach((b, i) => {
       if (buildings.has(b.id))
         ctx.addIssue({
@@ -103,6 +112,14 @@ export const networkSchema = z
             message: `duplicate sensor id '${sid}'`,
           });
         sensors.add(sid);
+        const eui = s.devEui?.toLowerCase();
+        if (eui && devEuis.has(eui))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['buildings', i, 'sensors', j, 'devEui'],
+            message: `duplicate devEui '${eui}': one device cannot report for two units`,
+          });
+        if (eui) devEuis.add(eui);
       });
     });
   });
@@ -127,6 +144,8 @@ export function toRegistry(net: NetworkConfig): Registry {
         column: s.column,
         intervalS: s.intervalS ?? net.defaults.sensorIntervalS,
         ...(s.passwordHash ? { passwordHash: s.passwordHash } : {}),
+        ...(s.devEui ? { devEui: s.devEui.toLowerCase() } : {}),
+        ...(s.model ? { model: s.model } : {}),
       })),
     ),
   };

@@ -132,6 +132,25 @@ export const serviceSchema = z
         brokerConnectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
         /** /api/health waits this long for the reading store's ping before calling it unreachable. */
         storePingTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
+        /**
+         * Network-server uplinks (docs/ingest.md): extra subscriptions, each with the format its
+         * messages are in. The contract topics under mqtt.topicRoot are always subscribed too.
+         */
+        sources: z
+          .array(
+            z
+              .object({
+                filter: z
+                  .string()
+                  .min(1)
+                  .max(256)
+                  .refine(validFilter, 'an MQTT topic filter: `+` a whole level, `#` only as the last'),
+                format: z.enum(['chirpstack', 'tts']),
+              })
+              .strict(),
+          )
+          .max(64)
+          .default([]),
       })
       .strict()
       .prefault({}),
@@ -312,3 +331,12 @@ export const serviceSchema = z
   .strict();
 
 export type ServiceConfig = z.infer<typeof serviceSchema>;
+
+/** MQTT topic filter syntax (MQTT 3.1.1 §4.7.1): wildcards fill a whole level, `#` is the last one. */
+function validFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  return levels.every((l, i) => {
+    if (l === '#') return i === levels.length - 1;
+    return l === '+' || (!l.includes('+') && !l.includes('#') && !l.includes('\0'));
+  });
+}

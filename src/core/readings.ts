@@ -99,7 +99,11 @@ export type RejectReason =
   | 'unknown_substation'
   | 'value_out_of_range'
   | 'too_many_readings'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** An uplink's raw bytes the sensor model's vendor decoder refused (truncated, unknown type). */
+  | 'bad_payload'
+  /** An uplink with raw bytes only, from a sensor with no `model` to decode them by. */
+  | 'no_decoder';
 
 export type DecodeResult =
   | { ok: true; value: Accepted }

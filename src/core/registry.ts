@@ -44,6 +44,10 @@ export interface Sensor {
   intervalS: number;
   /** A per-device password hash (scrypt, see src/mqtt/auth.ts); absent: derived from the group key. */
   passwordHash?: string;
+  /** LoRaWAN DevEUI, lower-case hex: how a network server's uplink names this sensor. */
+  devEui?: string;
+  /** Device model: picks the vendor payload decoder when the network server sends raw bytes only. */
+  model?: string;
 }
 
 export interface Registry {
@@ -87,6 +91,8 @@ export class RegistryIndex {
   readonly substations = new Map<string, Substation>();
   readonly buildings = new Map<string, Building>();
   readonly sensors = new Map<string, SensorInfo>();
+  /** By lower-case DevEUI, for uplinks from a LoRaWAN network server. */
+  readonly sensorsByDevEui = new Map<string, SensorInfo>();
   readonly buildingsBySubstation = new Map<string, Building[]>();
   readonly sensorsByBuilding = new Map<string, SensorInfo[]>();
 
@@ -111,6 +117,7 @@ export class RegistryIndex {
         classes: positionClasses(sensor.floor, sensor.column, building.floors, building.unitsPerFloor),
       };
       this.sensors.set(sensor.id, info);
+      if (sensor.devEui) this.sensorsByDevEui.set(sensor.devEui, info);
       this.sensorsByBuilding.get(building.id)?.push(info);
     }
   }

@@ -98,8 +98,8 @@ const forecastSchema = z.object({
   points: z.array(z.unknown()),
 });
 
-type Refusal = { ok: false; reason: RejectReason; detail: string };
-const refuse = (reason: RejectReason, detail: string): Refusal => ({ ok: false, reason, detail });
+export type Refusal = { ok: false; reason: RejectReason; detail: string };
+export const refuse = (reason: RejectReason, detail: string): Refusal => ({ ok: false, reason, detail });
 
 /** A time field the schema refused: missing, or neither epoch ms nor ISO 8601. */
 const tsRefusal = (field: string, value: unknown): Refusal =>
@@ -169,7 +169,7 @@ export function decode(topic: string, payload: Buffer, ctx: DecodeContext): Deco
 export const toDecodeResult = (o: DecodeOutput): DecodeResult =>
   o.ok ? { ok: true, value: o.value } : { ok: false, reason: o.reason, detail: o.detail };
 
-type ItemResult<T> = { ok: true; value: T } | Refusal;
+export type ItemResult<T> = { ok: true; value: T } | Refusal;
 
 function decodeMany<T>(
   json: unknown,
@@ -197,7 +197,8 @@ function decodeMany<T>(
   return { ok: true, value: wrap(values), rejected };
 }
 
-function roomItem(item: unknown, sensorId: string, ctx: DecodeContext): ItemResult<RoomReading> {
+/** One room reading in the native shape `{ts, temp, humidity?, battery?, seq?}`: the adapters' too. */
+export function roomItem(item: unknown, sensorId: string, ctx: DecodeContext): ItemResult<RoomReading> {
   if (!isPlainObject(item)) return refuse('bad_shape', 'a reading must be a JSON object');
   const r = roomSchema.safeParse(item);
   if (!r.success) {
@@ -325,7 +326,7 @@ function checkTs(raw: number | string, ctx: DecodeContext): ItemResult<number> {
   return { ok: true, value: ts };
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -352,7 +353,7 @@ function describe(err: z.ZodError): string {
  * UTF-8 check, then a nesting-depth scan before JSON.parse ever sees the text: a payload of
  * thousands of `[` would otherwise cost a deep recursion and build structures nobody reads.
  */
-function parseJson(payload: Buffer, maxDepth: number): ItemResult<unknown> {
+export function parseJson(payload: Buffer, maxDepth: number): ItemResult<unknown> {
   if (!isUtf8(payload)) return refuse('not_utf8', 'payload is not valid UTF-8');
   const text = payload.toString('utf8');
   const depth = jsonDepth(text, maxDepth);

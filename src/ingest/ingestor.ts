@@ -17,10 +17,13 @@ import type { LiveState } from '../state/live-state.ts';
 import type { DeadLetters } from '../storage/dead-letters.ts';
 import type { Journal, JournalRow } from '../storage/journal.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
-import { type DecodeLimits, decode, parseTs, ROOM_TEMP_MAX_C, ROOM_TEMP_MIN_C } from './decode.ts';
+import { type DecodeLimits, type decode, parseTs, ROOM_TEMP_MAX_C, ROOM_TEMP_MIN_C } from './decode.ts';
+import { decodeMessage, type UplinkSources } from './sources.ts';
 
 export interface IngestSettings {
   limits: DecodeLimits;
+  /** `ingest.sources`: which non-contract topics carry network-server uplinks. */
+  sources: UplinkSources;
   batchSize: number;
   flushIntervalMs: number;
   replayInitialBackoffMs: number;
@@ -227,12 +230,13 @@ export class Ingestor {
   private process(msg: Held): void {
     let result: ReturnType<typeof decode>;
     try {
-      result = decode(msg.topic, msg.payload, {
+      const ctx = {
         registry: this.d.registry(),
         topics: this.d.topics,
         nowMs: this.d.clock.now(),
         limits: this.d.settings.limits,
-      });
+      };
+      result = decodeMessage(msg.topic, msg.payload, ctx, this.d.settings.sources);
     } catch (err) {
       // decode is written not to throw; if it ever does, the message is kept as a dead letter.
       this.d.log.error({ err, topic: msg.topic }, 'decoder failed');

@@ -4,6 +4,7 @@ import { networkSchema, toRegistry } from '../../src/config/network-schema.ts';
 import type { RejectReason } from '../../src/core/readings.ts';
 import { RegistryIndex } from '../../src/core/registry.ts';
 import { type DecodeContext, decode } from '../../src/ingest/decode.ts';
+import { decodeMessage, UplinkSources } from '../../src/ingest/sources.ts';
 import { Topics } from '../../src/mqtt/topics.ts';
 
 /**
@@ -32,6 +33,8 @@ const REASONS: ReadonlySet<RejectReason> = new Set<RejectReason>([
   'value_out_of_range',
   'too_many_readings',
   'rate_limited',
+  'bad_payload',
+  'no_decoder',
 ]);
 
 const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -41,7 +44,18 @@ const registry = new RegistryIndex(
     networkSchema.parse({
       substations: [{ id: 'ss-a', curve }],
       buildings: [
-        { id: 'b1', substation: 'ss-a', floors: 4, unitsPerFloor: 3, sensors: [{ floor: 1, column: 1 }] },
+        {
+          id: 'b1',
+          substation: 'ss-a',
+          floors: 4,
+          unitsPerFloor: 3,
+          sensors: [
+            { floor: 1, column: 1 },
+            { floor: 1, column: 2, devEui: 'A84041000181C061', model: 'elsys-ers' },
+            { floor: 1, column: 3, devEui: '24E124136B502217', model: 'milesight-em300-th' },
+            { floor: 2, column: 1, devEui: '0004A30B001C0530' },
+          ],
+        },
       ],
     }),
   ),
@@ -208,6 +222,116 @@ describe('decode fuzzing', () => {
       // The generator reaches acceptance and the main refusals, or the property proves little.
       expect(accepted).toBeGreaterThan(0);
       for (const reason of ['not_json', 'too_deep', 'too_large', 'bad_topic', 'temp_not_number'])
+        expect(reasons.get(reason) ?? 0, reason).toBeGreaterThan(0);
+    },
+    long ? 3_600_000 : 120_000,
+  );
+});
+
+/** Issue 17: uplinks of ChirpStack and The Things Stack, with codec objects or raw vendor bytes. */
+const sources = new UplinkSources([
+  { filter: 'application/+/device/+/event/up', format: 'chirpstack' },
+  { filter: 'v3/+/devices/+/up', format: 'tts' },
+]);
+const EUIS = ['a84041000181c061', '24E124136B502217', '0004a30b001c0530', '0102030405060708', 'xyz', ''];
+/** Vendor-looking bytes: real records with random values, cut anywhere, or plain noise. */
+const vendorBytes = fc.oneof(
+  fc
+    .array(
+      fc.oneof(
+        fc.tuple(fc.constantFrom(0x01, 0x0c, 0x19), fc.uint8Array({ minLength: 2, maxLength: 2 })),
+        fc.tuple(fc.constantFrom(0x02, 0x05, 0x11), fc.uint8Array({ minLength: 1, maxLength: 1 })),
+        fc.tuple(fc.constant(0x13), fc.uint8Array({ minLength: 0, maxLength: 70 })),
+        fc.tuple(fc.constantFrom(0x03, 0x04, 0xff, 0x20), fc.uint8Array({ minLength: 1, maxLength: 4 })),
+      ),
+      { maxLength: 6 },
+    )
+    .chain((recs) => {
+      const all = Buffer.concat(recs.map(([t, v]) => Buffer.concat([Buffer.from([t]), v])));
+      return fc.nat(all.length).map((n) => all.subarray(0, n));
+    }),
+  fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)),
+);
+const codecObject = fc.oneof(
+  fc.record(
+    { temperature: fc.oneof(fc.double(), fc.integer({ min: -60, max: 90 }), fc.string(), fc.constant(null)) },
+    { requiredKeys: [] },
+  ),
+  fc.jsonValue(),
+);
+const uplinkTime = fc.oneof(
+  fc
+    .integer({ min: NOW_MS - 100 * 3_600_000, max: NOW_MS + 3_600_000 })
+    .map((t) => new Date(t).toISOString()),
+  fc.constantFrom('2026-01-15T11:59:00.123456789+00:00', 'now', '', 17),
+);
+const uplink = fc
+  .record(
+    {
+      format: fc.constantFrom('chirpstack', 'tts'),
+      eui: fc.constantFrom(...EUIS),
+      time: uplinkTime,
+      fCnt: fc.oneof(fc.nat(), fc.integer({ min: -5, max: 5 }), fc.constant('7')),
+      object: codecObject,
+      bytes: fc.oneof(
+        vendorBytes.map((b) => b.toString('base64')),
+        fc.constantFrom('!!', 'AQ', 7),
+      ),
+    },
+    { requiredKeys: ['format'] },
+  )
+  .map((u) => {
+    const body =
+      u.format === 'chirpstack'
+        ? { deviceInfo: { devEui: u.eui }, time: u.time, fCnt: u.fCnt, object: u.object, data: u.bytes }
+        : {
+            end_device_ids: { dev_eui: u.eui },
+            received_at: u.time,
+            uplink_message: { f_cnt: u.fCnt, decoded_payload: u.object, frm_payload: u.bytes },
+          };
+    const topic = u.format === 'chirpstack' ? 'application/1/device/x/event/up' : 'v3/a@t/devices/d/up';
+    return { topic, payload: Buffer.from(JSON.stringify(body)) };
+  });
+
+describe('uplink decode fuzzing', () => {
+  it(
+    `answers every network-server uplink with a reading or a reason (${RUNS} cases)`,
+    () => {
+      const reasons = new Map<string, number>();
+      let accepted = 0;
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            { weight: 4, arbitrary: uplink },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                topic: fc.constantFrom('application/1/device/x/event/up', 'v3/a@t/devices/d/up'),
+                payload: payload,
+              }),
+            },
+          ),
+          ({ topic: t, payload: p }) => {
+            const r = decodeMessage(t, p, ctx, sources);
+            if (r.ok) {
+              accepted++;
+              expect(r.value.kind).toBe('room');
+              if (r.value.kind !== 'room') return;
+              for (const x of r.value.readings) {
+                expect(['b1-1-2', 'b1-1-3', 'b1-2-1']).toContain(x.sensorId);
+                expect(Number.isFinite(x.tempC) && x.tempC >= -40 && x.tempC <= 60).toBe(true);
+                expect(Number.isInteger(x.seq) && (x.seq ?? -1) >= 0).toBe(true);
+              }
+            } else {
+              expect(REASONS.has(r.reason)).toBe(true);
+              reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+            }
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      expect(accepted).toBeGreaterThan(0);
+      for (const reason of ['bad_payload', 'no_decoder', 'unknown_sensor', 'bad_shape', 'temp_out_of_range'])
         expect(reasons.get(reason) ?? 0, reason).toBeGreaterThan(0);
     },
     long ? 3_600_000 : 120_000,
