@@ -163,7 +163,11 @@ function readText(dir: string, spec: FileSpec<z.ZodType>, issues: ConfigIssue[])
   }
 }
 
-function parseYaml(file: string, text: string, issues: ConfigIssue[]): Record<string, unknown> | undefined {
+export function parseYaml(
+  file: string,
+  text: string,
+  issues: ConfigIssue[],
+): Record<string, unknown> | undefined {
   // uniqueKeys: a key given twice is an editing mistake, not a silent override.
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
@@ -194,7 +198,7 @@ function parseYaml(file: string, text: string, issues: ConfigIssue[]): Record<st
   return value as Record<string, unknown>;
 }
 
-const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.reduce<string>(
     (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
     '',

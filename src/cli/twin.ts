@@ -1,0 +1,49 @@
+/**
+ * `twin --scenario FILE [--days N] [--seed S] [--strategy NAME|all] [--json]`: heatwatch's rules,
+ * tickets and re-checks run direct-coupled on the digital twin (firmware-sim/twin/), beside the
+ * strategies they are judged against; prints a table, or one JSON object per strategy.
+ */
+import { basename } from 'node:path';
+import { jsonOf, TABLE_HEAD, TABLE_RULE, tableRow } from '../../firmware-sim/twin/report.ts';
+import { runTwin } from '../../firmware-sim/twin/run.ts';
+import { loadScenario, ScenarioError } from '../../firmware-sim/twin/scenario.ts';
+import { STRATEGIES, type StrategyName } from '../../firmware-sim/twin/strategies.ts';
+
+const USAGE =
+  'usage: heatwatch twin --scenario FILE [--days N] [--seed S] [--strategy acting|watching|raise-all|coldest-flat|all] [--json]\n';
+
+export async function run(args: string[]): Promise<number> {
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const file = opt('--scenario');
+  const strategyArg = opt('--strategy') ?? 'all';
+  const seed = Number(opt('--seed') ?? 1);
+  const days = opt('--days') === undefined ? undefined : Number(opt('--days'));
+  const bad =
+    !file ||
+    !Number.isInteger(seed) ||
+    (days !== undefined && !(Number.isInteger(days) && days > 0)) ||
+    (strategyArg !== 'all' && !STRATEGIES.includes(strategyArg as StrategyName));
+  if (bad) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let scenario: ReturnType<typeof loadScenario>;
+  try {
+    scenario = loadScenario(file);
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err;
+    for (const line of err.message.split('\n').slice(1)) process.stderr.write(`${line.trim()}\n`);
+    return 1;
+  }
+  const names = strategyArg === 'all' ? [...STRATEGIES] : [strategyArg as StrategyName];
+  const json = args.includes('--json');
+  if (!json) process.stdout.write(`${scenario.description}\n\n${TABLE_HEAD}\n${TABLE_RULE}\n`);
+  for (const strategy of names) {
+    const r = await runTwin(scenario, { scenarioName: basename(file, '.yaml'), seed, days, strategy });
+    process.stdout.write(json ? `${JSON.stringify(jsonOf(r))}\n` : `${tableRow(r)}\n`);
+  }
+  return 0;
+}
