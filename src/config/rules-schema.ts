@@ -257,6 +257,33 @@ const recheckSchema = z
   })
   .strict();
 
+const setpointSchema = z
+  .object({
+    /**
+     * A command the broker did not acknowledge is tried again after this, ms of wall-clock time (a
+     * broker outage is real time, whatever the heating clock's speed); doubled per failed attempt.
+     */
+    retryBaseMs: z.number().int().min(10).max(600_000).default(1000),
+    /** The longest wait between two attempts, ms of wall-clock time. */
+    retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
+    /**
+     * A published command the substation's controller does not report as in force within this many
+     * minutes (heating time) is `not confirmed`: an alert and a ticket event. Controllers report every
+     * minute or so and apply at once; a few report cycles plus broker delays fit well inside.
+     */
+    confirmAfterMin: z
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    /** The reported offset counts as the command's when within this, °C (controllers round). */
+    confirmToleranceC: z.number().min(0).max(2).default(0.05),
+    /** How often the controllers' reports are compared with the commands, seconds of heating time. */
+    confirmPollS: z.number().int().min(1).max(3600).default(60),
+  })
+  .strict()
+  .refine((c) => c.retryBaseMs <= c.retryMaxMs, 'retryBaseMs must not exceed retryMaxMs');
+
 const remindersSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -317,6 +344,7 @@ export const rulesSchema = z
     response: responseSchema.prefault({}),
     autoApprove: autoApproveSchema.prefault({}),
     recheck: recheckSchema.prefault({}),
+    setpoint: setpointSchema.prefault({}),
     reminders: remindersSchema.prefault({}),
     compliance: complianceSchema.prefault({}),
   })

@@ -75,7 +75,13 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
       metrics: a.metrics,
       health: a.health,
       manual: a.manual,
-      tickets: a.tickets ? new TicketServiceAdapter(a.tickets, () => a.live.index) : undefined,
+      tickets: a.tickets
+        ? new TicketServiceAdapter(
+            a.tickets,
+            () => a.live.index,
+            (sid) => a.live.substation(sid)?.latest,
+          )
+        : undefined,
       compliance: a.compliance,
       engineer: a.engineer ?? {
         dryRun: a.rulesFindings

@@ -69,7 +69,24 @@ export interface TicketView {
   recheckDueTs?: number;
   /** Actions the ticket's status allows now (the role is checked separately). */
   actions: TicketAction[];
+  /** The setpoint command an applied ticket sent, and whether the substation confirmed it. */
+  setpoint?: SetpointView;
   events: TicketEventView[];
+}
+
+/** What heatwatch sent and what the substation reports in force (they differ until confirmed). */
+export interface SetpointView {
+  commandId: string;
+  delivery: 'pending' | 'published';
+  attempts: number;
+  lastError?: string;
+  publishedTs?: number;
+  sent: { supplyOffsetC: number; slopeDelta?: number; buildingValves?: Record<string, number> };
+  reported?: { supplyOffsetC?: number; setpointId?: string; ts: number };
+  confirmation: 'awaiting' | 'confirmed' | 'not-confirmed' | 'superseded';
+  confirmedAfterS?: number;
+  /** e.g. `confirmed after 3 min`, `not confirmed after 15 minutes`. */
+  text: string;
 }
 
 /** Ticket queue port. Actions throw `HwError` (404 unknown ticket, 409 wrong status). */

@@ -201,6 +201,26 @@ export const ticketSchema = z.object({
   updatedTs: z.number(),
   recheckDueTs: z.number().optional(),
   actions: z.array(ticketActionSchema),
+  setpoint: z
+    .object({
+      commandId: z.string(),
+      delivery: z.enum(['pending', 'published']),
+      attempts: z.number(),
+      lastError: z.string().optional(),
+      publishedTs: z.number().optional(),
+      sent: z.object({
+        supplyOffsetC: z.number(),
+        slopeDelta: z.number().optional(),
+        buildingValves: z.record(z.string(), z.number()).optional(),
+      }),
+      reported: z
+        .object({ supplyOffsetC: z.number().optional(), setpointId: z.string().optional(), ts: z.number() })
+        .optional(),
+      confirmation: z.enum(['awaiting', 'confirmed', 'not-confirmed', 'superseded']),
+      confirmedAfterS: z.number().optional(),
+      text: z.string(),
+    })
+    .optional(),
   events: z.array(
     z.object({
       ts: z.number(),

@@ -1,4 +1,6 @@
+import type { SubstationReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
+import { operatorActions } from '../tickets/lifecycle.ts';
 import type { TicketAction, TicketsPort, TicketView } from './ports.ts';
 
 /**
@@ -39,16 +41,10 @@ export interface TicketServiceLike {
   approve(id: string, actor: string, reason?: string): unknown;
   reject(id: string, actor: string, reason?: string): unknown;
   close(id: string, actor: string, reason?: string): unknown;
-  apply(id: string, actor: string, reason?: string): Promise<unknown>;
+  apply(id: string, actor: string, reason?: string): unknown;
+  /** The ticket's latest setpoint command and its confirmation, beside what the substation reports. */
+  setpointStatus?(ticketId: string, reported?: SubstationReading): TicketView['setpoint'];
 }
-
-/** Which operator actions each status allows (mirrors the ticket module's own check, which decides). */
-const ALLOWED: Record<TicketAction, readonly string[]> = {
-  approve: ['proposed'],
-  apply: ['proposed', 'approved'],
-  reject: ['proposed', 'approved'],
-  close: ['applied', 'rechecking'],
-};
 
 const sign = (v: number, digits = 1) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
 
@@ -95,6 +91,8 @@ export class TicketServiceAdapter implements TicketsPort {
   constructor(
     private readonly service: TicketServiceLike,
     private readonly registry: () => RegistryIndex,
+    /** The substation's latest telemetry: the setpoint in force is what it reports. */
+    private readonly reported: (substationId: string) => SubstationReading | undefined = () => undefined,
   ) {}
 
   private view(t: TicketRecord, events: TicketEventRecord[]): TicketView {
@@ -120,7 +118,9 @@ export class TicketServiceAdapter implements TicketsPort {
       createdTs: t.createdTs,
       updatedTs: t.updatedTs,
       recheckDueTs: t.recheckDueTs,
-      actions: (Object.keys(ALLOWED) as TicketAction[]).filter((a) => ALLOWED[a].includes(t.status)),
+      // The ticket module's transition table decides; the API offers what it allows.
+      actions: operatorActions(t.status),
+      setpoint: this.service.setpointStatus?.(t.id, this.reported(t.substationId)),
       events: events.map((e) => ({
         ts: e.ts,
         actor: e.actor,
@@ -144,8 +144,7 @@ export class TicketServiceAdapter implements TicketsPort {
 
   async act(id: string, action: TicketAction, actor: string, note?: string): Promise<TicketView> {
     // The service throws coded HwErrors (404 unknown, 409 wrong status); they pass through as is.
-    if (action === 'apply') await this.service.apply(id, actor, note);
-    else this.service[action](id, actor, note);
+    this.service[action](id, actor, note);
     const got = this.service.get(id)!;
     return this.view(got.ticket, got.events);
   }

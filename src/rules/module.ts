@@ -5,6 +5,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 import type { Db, Migration } from '../storage/sqlite.ts';
+import { ConfirmationWatcher } from '../tickets/confirmation.ts';
 import { RecheckScheduler } from '../tickets/recheck-scheduler.ts';
 import { notifiersFor, ReminderScheduler } from '../tickets/reminders.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
@@ -55,6 +56,7 @@ export class RulesModule {
   readonly engine: RulesEngine;
   readonly rechecks: RecheckScheduler;
   readonly reminders: ReminderScheduler;
+  readonly confirmations: ConfirmationWatcher;
 
   private readonly db: Db;
   private readonly clock: Clock;
@@ -89,6 +91,15 @@ export class RulesModule {
       log.child({ module: 'recheck' }),
       (sid) => live.index.substations.has(sid),
     );
+    this.confirmations = new ConfirmationWatcher(
+      deps.clock,
+      this.tickets.outbox,
+      (sid) => deps.live.substation(sid)?.latest,
+      rules,
+      deps.bus,
+      (id, kind, actor, reason) => this.tickets.note(id, kind, actor, reason),
+      log.child({ module: 'setpoint' }),
+    );
     this.reminders = new ReminderScheduler(
       deps.clock,
       live,
@@ -115,6 +126,9 @@ export class RulesModule {
       this.engine.rules.tick.checkpointS * 1000,
     );
     this.engine.start();
+    // Commands left in the outbox by a crash go out first; then their confirmation is watched.
+    this.tickets.outbox.start();
+    this.confirmations.start();
     await this.rechecks.start();
     this.reminders.start();
   }
@@ -122,6 +136,8 @@ export class RulesModule {
   async stop(): Promise<void> {
     this.reminders.stop();
     this.rechecks.stop();
+    this.confirmations.stop();
+    this.tickets.outbox.stop();
     this.engine.stop();
     this.checkpointTimer?.cancel();
     this.checkpointTimer = undefined;

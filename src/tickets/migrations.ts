@@ -62,4 +62,27 @@ export const ticketMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The setpoint outbox (docs/rules.md "Setpoint commands"): a command row commits with the ticket
+    // change that causes it; published_ts stays NULL until the broker acknowledged it.
+    id: 'tickets-002',
+    sql: `
+      CREATE TABLE setpoint_outbox (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        command_id    TEXT NOT NULL UNIQUE,
+        ticket_id     TEXT NOT NULL REFERENCES tickets (id),
+        substation_id TEXT NOT NULL,
+        payload       TEXT NOT NULL,
+        created_ts    INTEGER NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        published_ts  INTEGER,
+        confirm_state TEXT NOT NULL DEFAULT 'awaiting',
+        confirm_ts    INTEGER,
+        reported      TEXT
+      );
+      CREATE INDEX setpoint_outbox_pending ON setpoint_outbox (published_ts, seq);
+      CREATE INDEX setpoint_outbox_ticket ON setpoint_outbox (ticket_id, seq);
+    `,
+  },
 ];

@@ -70,13 +70,7 @@ export class RecheckScheduler {
         if (!this.tickets.recordRecheck(ticketId, outcome, revert)) continue;
         done.push(ticketId);
         this.log.info({ ticketId, resolved: outcome.resolved, text: outcome.text }, 're-check recorded');
-        if (revert) {
-          try {
-            await this.tickets.republish(t.substationId, ticketId);
-          } catch (err) {
-            this.log.warn({ err, ticketId }, 'setpoint revert not published; the row keeps it in force');
-          }
-        }
+        // A revert's command went into the outbox with the re-check; the outbox publishes it.
         if (!outcome.resolved) await this.evaluator.proposeNext();
       }
     } finally {

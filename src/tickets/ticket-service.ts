@@ -1,13 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Clock } from '../core/clock.ts';
-import { Errors, HwError } from '../core/errors.ts';
+import { Errors } from '../core/errors.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
+import type { SubstationReading } from '../core/readings.ts';
 import type { Db } from '../storage/sqlite.ts';
+import { type SetpointStatus, setpointStatus } from './confirmation.ts';
+import { nextStatus, startsFrom, type TicketAction } from './lifecycle.ts';
+import { type SetpointCommand, SetpointOutbox } from './outbox.ts';
+import { commandIdOf, nextSetpoint, toPayload } from './setpoints.ts';
 import {
-  type Action,
   NEUTRAL_SETPOINT,
   OPEN_STATUSES,
   type Problem,
@@ -15,7 +19,6 @@ import {
   type RecheckOutcome,
   SETTLING_STATUSES,
   type SetpointInForce,
-  type SetpointPayload,
   type SetpointPublisher,
   type Ticket,
   type TicketEvent,
@@ -24,14 +27,6 @@ import {
 } from './types.ts';
 
 const HOUR_MS = 3_600_000;
-
-/** Which statuses each operator action may start from (anything else is a 409). */
-const ALLOWED: Record<'approve' | 'apply' | 'reject' | 'close', readonly TicketStatus[]> = {
-  approve: ['proposed'],
-  apply: ['proposed', 'approved'],
-  reject: ['proposed', 'approved'],
-  close: ['applied', 'rechecking'],
-};
 
 interface Row {
   id: string;
@@ -48,25 +43,34 @@ export type ProposeResult =
   | { outcome: 'created' | 'updated'; ticket: Ticket }
   | { outcome: 'suppressed' | 'flapping'; ticket: Ticket };
 
-/**
- * Adjustment tickets: lifecycle, evidence, the setpoints in force, and the re-check schedule, all in
- * the operational SQLite database. Every transition writes an event row (actor, time, reason) in the
- * same transaction and is announced as `ticketChanged` once committed.
- */
 const OPEN_SQL = OPEN_STATUSES.map((x) => `'${x}'`).join(', ');
 const SETTLING_SQL = SETTLING_STATUSES.map((x) => `'${x}'`).join(', ');
 
+/**
+ * Adjustment tickets: lifecycle, evidence, the setpoints in force, and the re-check schedule, all in
+ * the operational SQLite database. Every transition is checked against the one transition table
+ * (lifecycle.ts) and writes an event row (actor, time, reason) in the same transaction, and is
+ * announced as `ticketChanged` once committed. Each operator action is a single synchronous
+ * transaction (check, transition, setpoint command), so two requests on one ticket are served one
+ * after the other: the second sees the first's result and gets a 409.
+ */
 export class TicketService {
   private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  /** The setpoint commands, published by one drainer (`outbox.start()`, `outbox.drainOnce()`). */
+  readonly outbox: SetpointOutbox;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly bus: EventBus<HeatEvents>,
-    private readonly publisher: SetpointPublisher,
+    publisher: SetpointPublisher,
     private readonly rules: () => RulesConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.outbox = new SetpointOutbox(db, clock, publisher, rules, log, (id, kind, actor, reason) =>
+      this.note(id, kind, actor, reason),
+    );
+  }
 
   // ---- reading -------------------------------------------------------------------------------
 
@@ -203,7 +207,7 @@ export class TicketService {
     const id = this.create(p, now);
     const cfg = this.rules().autoApprove;
     if (cfg.enabled && p.autoApprovable) {
-      this.transition(id, 'approved', 'auto', 'small, safe action: auto-approve policy (rules.autoApprove)', {
+      this.transition(id, 'approve', 'auto', 'small, safe action: auto-approve policy (rules.autoApprove)', {
         autoApply: true,
       });
     }
@@ -224,80 +228,67 @@ export class TicketService {
 
   supersede(id: string, actor: string, reason: string): void {
     const t = this.get(id)?.ticket;
-    if (!t || !['proposed', 'approved'].includes(t.status)) return;
-    this.transition(id, 'superseded', actor, reason);
+    if (!t || !nextStatus(t.status, 'supersede')) return;
+    this.transition(id, 'supersede', actor, reason);
   }
 
   // ---- operator actions (HTTP) ---------------------------------------------------------------
 
   approve(id: string, actor: string, reason = 'approved'): Ticket {
-    this.check(id, 'approve');
-    this.transition(id, 'approved', actor, reason);
+    this.db.transaction(() => this.transition(this.check(id, 'approve').id, 'approve', actor, reason))();
     return this.get(id)!.ticket;
   }
 
   reject(id: string, actor: string, reason = 'rejected'): Ticket {
-    this.check(id, 'reject');
-    this.transition(id, 'rejected', actor, reason);
+    this.db.transaction(() => this.transition(this.check(id, 'reject').id, 'reject', actor, reason))();
     return this.get(id)!.ticket;
   }
 
   /** Closes a settling ticket by hand (an operator confirms it is solved before its re-check). */
   close(id: string, actor: string, reason = 'closed by operator'): Ticket {
-    this.check(id, 'close');
     this.db.transaction(() => {
+      this.check(id, 'close');
       this.stmt(
         'UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL',
       ).run(this.clock.now(), JSON.stringify({ closedBy: actor, reason }), id);
-      this.transition(id, 'resolved', actor, reason);
+      this.transition(id, 'close', actor, reason);
     })();
     return this.get(id)!.ticket;
   }
 
   /**
-   * Applies a ticket: computes the setpoint in force after its action, publishes it (retained, QoS 1)
-   * and only then records `applied` and schedules the re-check row. A failed publish leaves the ticket
-   * where it was and says so.
+   * Applies an approved ticket in one transaction: the transition to `applied`, the setpoint in
+   * force after its action, the re-check row and the setpoint command in the outbox commit together
+   * or not at all. Nothing is published before that commit; the outbox publishes it afterwards and
+   * retries until the broker acknowledges (the ticket's history records both).
    */
-  async apply(id: string, actor: string, reason = 'applied'): Promise<Ticket> {
-    const t = this.check(id, 'apply');
-    const now = this.clock.now();
-    const before = this.setpointOf(t.substationId);
-    const after = nextSetpoint(before, t.action, this.rules());
-    const publishes = t.action.kind !== 'field';
-    if (publishes) {
-      try {
-        await this.publisher.publish(t.substationId, toPayload(t.id, after, now));
-      } catch (err) {
-        this.event(id, 'apply-failed', actor, t.status, t.status, (err as Error).message);
-        throw new HwError(
-          'HW_ERR_SETPOINT_PUBLISH',
-          502,
-          `The setpoint for ${t.substationId} could not be published: ${(err as Error).message}`,
-        );
-      }
-    }
-    const cur = this.get(id)!.ticket;
-    if (!ALLOWED.apply.includes(cur.status)) throw Errors.conflict(`Ticket ${id} is ${cur.status} now.`);
-    const recheckH = this.rules().recheckAfterH;
-    const untilTs = t.action.kind === 'preheat' ? t.action.untilTs : 0;
-    const dueTs = Math.max(now + recheckH * HOUR_MS, untilTs);
+  apply(id: string, actor: string, reason = 'applied'): Ticket {
     this.db.transaction(() => {
-      if (publishes) this.saveSetpoint(t.substationId, after, id, now);
+      const t = this.check(id, 'apply');
+      const now = this.clock.now();
+      const before = this.setpointOf(t.substationId);
+      const after = nextSetpoint(before, t.action, this.rules());
+      const untilTs = t.action.kind === 'preheat' ? t.action.untilTs : 0;
+      const dueTs = Math.max(now + this.rules().recheckAfterH * HOUR_MS, untilTs);
+      if (t.action.kind !== 'field') {
+        this.saveSetpoint(t.substationId, after, id, now);
+        this.outbox.enqueue(id, t.substationId, toPayload(commandIdOf(id, 'apply'), id, after, now));
+      }
       this.stmt(
         'INSERT OR REPLACE INTO ticket_rechecks (ticket_id, due_ts, done_ts, outcome) VALUES (?, ?, NULL, NULL)',
       ).run(id, dueTs);
       this.stmt('UPDATE tickets SET applied_ts = ? WHERE id = ?').run(now, id);
       this.saveBody(id, {
-        ...cur,
+        ...t,
         appliedTs: now,
         recheckDueTs: dueTs,
         setpointBefore: before,
         setpointAfter: after,
-        baseline: { ...cur.baseline, ts: now },
+        baseline: { ...t.baseline, ts: now },
       });
-      this.transition(id, 'applied', actor, `${reason}; re-check due ${new Date(dueTs).toISOString()}`);
+      this.transition(id, 'apply', actor, `${reason}; re-check due ${new Date(dueTs).toISOString()}`);
     })();
+    this.outbox.kick();
     return this.get(id)!.ticket;
   }
 
@@ -310,7 +301,7 @@ export class TicketService {
     const done: string[] = [];
     for (const { id } of rows) {
       try {
-        await this.apply(id, 'auto', 'auto-approved action applied');
+        this.apply(id, 'auto', 'auto-approved action applied');
         done.push(id);
       } catch (err) {
         this.log.warn({ err, ticketId: id }, 'auto-apply failed; retried on the next tick');
@@ -343,7 +334,8 @@ export class TicketService {
   /**
    * Records a re-check once: the row is claimed with `done_ts IS NULL` in the same transaction that
    * moves the ticket applied → rechecking → resolved | escalated, so a second run changes nothing.
-   * Returns false when it had already run. `revert` is the setpoint to restore (pre-heating ends).
+   * Returns false when it had already run. `revert` is the setpoint to restore (pre-heating ends):
+   * its command goes into the outbox in the same transaction.
    */
   recordRecheck(ticketId: string, outcome: RecheckOutcome, revert?: SetpointInForce): boolean {
     const now = this.clock.now();
@@ -356,20 +348,36 @@ export class TicketService {
       claimed = true;
       const t = this.get(ticketId)!.ticket;
       if (!SETTLING_STATUSES.includes(t.status)) return; // closed by hand meanwhile: row done, no judgement
-      if (t.status === 'applied') this.transition(ticketId, 'rechecking', 'recheck', 're-check due');
+      if (t.status === 'applied') this.transition(ticketId, 'start-recheck', 'recheck', 're-check due');
       this.saveBody(ticketId, { ...this.get(ticketId)!.ticket, outcome });
-      if (revert) this.saveSetpoint(t.substationId, revert, ticketId, now);
-      this.transition(ticketId, outcome.resolved ? 'resolved' : 'escalated', 'recheck', outcome.text);
+      if (revert) {
+        this.saveSetpoint(t.substationId, revert, ticketId, now);
+        const payload = toPayload(commandIdOf(ticketId, 'revert'), ticketId, revert, now);
+        this.outbox.enqueue(ticketId, t.substationId, payload);
+      }
+      this.transition(ticketId, outcome.resolved ? 'resolve' : 'escalate', 'recheck', outcome.text);
     })();
+    if (claimed && revert) this.outbox.kick();
     return claimed;
   }
 
-  /** Publishes the setpoint in force again (after a revert, or when the controller lost it). */
-  async republish(substationId: string, ticketId: string): Promise<void> {
-    await this.publisher.publish(
-      substationId,
-      toPayload(ticketId, this.setpointOf(substationId), this.clock.now()),
-    );
+  /** The setpoint commands a ticket caused (its apply, and the revert at its re-check), oldest first. */
+  commandsOf(ticketId: string): SetpointCommand[] {
+    return this.outbox.commandsOf(ticketId);
+  }
+
+  /** The ticket's latest setpoint command, delivery and confirmation, beside what the substation reports. */
+  setpointStatus(ticketId: string, reported?: SubstationReading): SetpointStatus | undefined {
+    const last = this.outbox.commandsOf(ticketId).at(-1);
+    return last && setpointStatus(last, reported, this.rules(), this.clock.now());
+  }
+
+  /** Writes an event on a ticket's history without changing its status (setpoint delivery, confirmation). */
+  note(ticketId: string, kind: string, actor: string, reason: string): void {
+    const row = this.stmt('SELECT status FROM tickets WHERE id = ?').get(ticketId) as
+      | { status: TicketStatus }
+      | undefined;
+    if (row) this.event(ticketId, kind, actor, row.status, row.status, reason);
   }
 
   // ---- response estimates --------------------------------------------------------------------
@@ -423,12 +431,13 @@ export class TicketService {
     return st;
   }
 
-  private check(id: string, action: keyof typeof ALLOWED): Ticket {
+  /** The ticket, if `action` is allowed from its status now; else a coded 404 / 409. */
+  private check(id: string, action: TicketAction): Ticket {
     const got = this.get(id);
     if (!got) throw Errors.notFound(`No ticket ${id}.`);
-    if (!ALLOWED[action].includes(got.ticket.status))
+    if (!nextStatus(got.ticket.status, action))
       throw Errors.conflict(
-        `Ticket ${id} is ${got.ticket.status}; ${action} needs it to be ${ALLOWED[action].join(' or ')}.`,
+        `Ticket ${id} is ${got.ticket.status}; ${action} needs it to be ${startsFrom(action).join(' or ')}.`,
       );
     return got.ticket;
   }
@@ -471,9 +480,13 @@ export class TicketService {
     return id;
   }
 
+  /**
+   * Moves a ticket by `action` as the transition table allows, compare-and-set on the status it was
+   * read in, so a status changed in between can never be overwritten (a 409 instead).
+   */
   private transition(
     id: string,
-    to: TicketStatus,
+    action: TicketAction,
     actor: string,
     reason: string,
     extra: { autoApply?: boolean } = {},
@@ -481,13 +494,23 @@ export class TicketService {
     const now = this.clock.now();
     const row = this.stmt('SELECT status FROM tickets WHERE id = ?').get(id) as { status: TicketStatus };
     const from = row.status;
-    this.stmt(
-      'UPDATE tickets SET status = ?, updated_ts = ?, auto_apply = COALESCE(?, auto_apply) WHERE id = ?',
-    ).run(to, now, extra.autoApply === undefined ? null : extra.autoApply ? 1 : 0, id);
-    this.event(id, to, actor, from, to, reason);
-    // Announce after the surrounding transaction commits; a listener can never see a rolled-back change.
-    if (this.db.inTransaction) queueMicrotask(() => this.emit(id, to, from, actor));
-    else this.emit(id, to, from, actor);
+    const to = nextStatus(from, action);
+    if (!to) throw Errors.conflict(`Ticket ${id} is ${from}; ${action} is not allowed from there.`);
+    const changed = this.stmt(
+      'UPDATE tickets SET status = ?, updated_ts = ?, auto_apply = COALESCE(?, auto_apply) WHERE id = ? AND status = ?',
+    ).run(to, now, extra.autoApply === undefined ? null : extra.autoApply ? 1 : 0, id, from);
+    if (changed.changes !== 1) throw Errors.conflict(`Ticket ${id} changed meanwhile; ${action} not done.`);
+    const eventId = this.event(id, to, actor, from, to, reason);
+    if (!this.db.inTransaction) {
+      this.emit(id, to, from, actor);
+      return;
+    }
+    // Announce after the surrounding transaction commits, and only if it did (its event row is there):
+    // a listener never sees a rolled-back change, nor misses one the same task changed again.
+    queueMicrotask(() => {
+      if (this.stmt('SELECT 1 FROM ticket_events WHERE id = ? AND ticket_id = ?').get(eventId, id))
+        this.emit(id, to, from, actor);
+    });
   }
 
   private event(
@@ -497,15 +520,17 @@ export class TicketService {
     from?: TicketStatus,
     to?: TicketStatus,
     reason?: string,
-  ) {
-    this.stmt(
-      'INSERT INTO ticket_events (ticket_id, ts, actor, kind, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(id, this.clock.now(), actor, kind, from ?? null, to ?? null, reason ?? null);
+  ): number {
+    return Number(
+      this.stmt(
+        'INSERT INTO ticket_events (ticket_id, ts, actor, kind, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, this.clock.now(), actor, kind, from ?? null, to ?? null, reason ?? null).lastInsertRowid,
+    );
   }
 
   private emit(id: string, status: TicketStatus, previous: TicketStatus | undefined, actor: string): void {
     const t = this.get(id)?.ticket;
-    if (!t || t.status !== status) return;
+    if (!t) return;
     this.bus.emit('ticketChanged', {
       ticketId: id,
       status,
@@ -542,41 +567,4 @@ export class TicketService {
       notBeforeTs: r.not_before_ts ?? undefined,
     };
   }
-}
-
-/** The setpoint in force after an action, clamped to the configured limits. */
-export function nextSetpoint(before: SetpointInForce, action: Action, cfg: RulesConfig): SetpointInForce {
-  const l = cfg.limits;
-  const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
-  const after: SetpointInForce = structuredClone(before);
-  switch (action.kind) {
-    case 'supply-offset':
-      after.supplyOffsetC = clamp(before.supplyOffsetC + action.deltaC, l.minOffsetC, l.maxOffsetC);
-      break;
-    case 'slope':
-      after.slopeDelta = clamp(before.slopeDelta + action.delta, -l.maxSlopeDelta, l.maxSlopeDelta);
-      break;
-    case 'valves':
-      for (const [b, pct] of Object.entries(action.valves))
-        after.buildingValves[b] = clamp(pct, l.minValvePct, l.maxValvePct);
-      break;
-    case 'preheat':
-      after.preheatOffsetC = clamp(action.offsetC, 0, l.maxOffsetC);
-      break;
-    case 'field':
-      break;
-  }
-  return after;
-}
-
-export function toPayload(ticketId: string, sp: SetpointInForce, ts: number): SetpointPayload {
-  const payload: SetpointPayload = {
-    ticketId,
-    supplyOffset: Math.round((sp.supplyOffsetC + sp.preheatOffsetC) * 100) / 100,
-    // Absolute semantics: the slope change in force is always sent, so a return to 0 reaches the controller.
-    slopeDelta: Math.round(sp.slopeDelta * 1000) / 1000,
-    ts,
-  };
-  if (Object.keys(sp.buildingValves).length > 0) payload.buildingValves = { ...sp.buildingValves };
-  return payload;
 }

@@ -118,6 +118,11 @@ export const NEUTRAL_SETPOINT: SetpointInForce = {
 
 /** The retained QoS 1 payload on heat/substations/{id}/setpoint (docs/architecture.md "The contract"). */
 export interface SetpointPayload {
+  /**
+   * The command's id, the same on every attempt: a controller reports it back once the setpoint is
+   * in force (confirmation) and can tell a repeated delivery from a new command.
+   */
+  setpointId: string;
   ticketId: string;
   supplyOffset: number;
   slopeDelta?: number;

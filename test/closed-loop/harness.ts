@@ -11,6 +11,7 @@ import type { RoomReading } from '../../src/core/readings.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
+import { ConfirmationWatcher } from '../../src/tickets/confirmation.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { RecheckScheduler } from '../../src/tickets/recheck-scheduler.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -57,7 +58,8 @@ export async function runLoop(
   const publisher = {
     async publish(substationId: string, payload: SetpointPayload) {
       published.push({ substationId, payload, ts: clock.now() });
-      sim.applySetpoint(substationId, payload);
+      // The controller as the simulator models it (config `controller`: it may ignore or delay it).
+      sim.receiveSetpoint(substationId, payload);
     },
   };
   const log = silentLogger();
@@ -66,8 +68,18 @@ export async function runLoop(
   const engine: RulesEngine = new RulesEngine(clock, live, tickets, rules, log);
   current = engine.rules;
   const scheduler = new RecheckScheduler(clock, tickets, engine, () => engine.rules, log);
+  const confirmations = new ConfirmationWatcher(
+    clock,
+    tickets.outbox,
+    (sid) => live.substation(sid)?.latest,
+    () => engine.rules,
+    bus,
+    (id, kind, actor, reason) => tickets.note(id, kind, actor, reason),
+    log,
+  );
   engine.start();
   await scheduler.start();
+  confirmations.start();
 
   // The simulator's own seeded generator, so both runs see the same sensor noise.
   const rng = new Rng(opts.seed ?? 42);
@@ -116,9 +128,12 @@ export async function runLoop(
           }
     }
     await clock.advanceAsync(reportMs);
+    // No broker here: every command the step committed is delivered before the next step.
+    await tickets.outbox.drainOnce();
   }
   engine.stop();
   scheduler.stop();
+  confirmations.stop();
   const spell = scenario.weather.coldSpells[0]!;
   const result: LoopResult = {
     mode,

@@ -60,7 +60,7 @@ describe('tickets API over the real TicketService', () => {
       buildingId: 'n03',
       proposal: { description: 'Supply temperature offset +2.5 °C', supplyOffsetC: 2.5 },
       predictedEffect: 'about +0.9 °C within 12 h',
-      actions: ['approve', 'apply', 'reject'],
+      actions: ['approve', 'reject'],
     });
     expect(t.evidence).toContainEqual({ label: 'mean C', value: '16.84' });
     const one = await h.http.app.inject({ url: `/api/tickets/${id}`, headers: as('viewer') });

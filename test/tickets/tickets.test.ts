@@ -67,15 +67,31 @@ describe('ticket lifecycle', () => {
       expect.objectContaining({ code: 'HW_ERR_CONFLICT', statusCode: 409 }),
     );
     expect(() => h.tickets.approve('T-99999', 'ops')).toThrow(HwError);
+    // Apply needs an approved ticket: the approval step cannot be skipped (issue #13 item 3).
+    expect(() => h.tickets.apply(id, 'alice')).toThrow(
+      expect.objectContaining({ code: 'HW_ERR_CONFLICT', statusCode: 409 }),
+    );
     h.tickets.approve(id, 'alice', 'looks right');
+    // A broker that refuses: the ticket is applied with its command in the outbox, retried until acknowledged.
     h.setFailPublish(true);
-    await expect(h.tickets.apply(id, 'alice')).rejects.toMatchObject({ code: 'HW_ERR_SETPOINT_PUBLISH' });
-    expect(h.tickets.get(id)!.ticket.status).toBe('approved');
+    h.tickets.apply(id, 'alice', 'valve opened');
+    expect(h.tickets.get(id)!.ticket.status).toBe('applied');
+    await h.tickets.outbox.drainOnce();
+    expect(h.tickets.setpointStatus(id)).toMatchObject({ delivery: 'pending', attempts: 2 });
+    expect(h.published).toHaveLength(0);
     h.setFailPublish(false);
-    await h.tickets.apply(id, 'alice', 'valve opened');
+    expect(await h.tickets.outbox.drainOnce()).toBe(1);
+    expect(h.published).toHaveLength(1);
+    expect(await h.tickets.outbox.drainOnce()).toBe(0);
     expect(() => h.tickets.reject(id, 'bob')).toThrow(expect.objectContaining({ statusCode: 409 }));
     const ev = h.tickets.get(id)!.events;
-    expect(ev.map((e) => e.kind)).toEqual(['created', 'approved', 'apply-failed', 'applied']);
+    expect(ev.map((e) => e.kind)).toEqual([
+      'created',
+      'approved',
+      'applied',
+      'setpoint-retry',
+      'setpoint-published',
+    ]);
     expect(ev[1]).toMatchObject({
       actor: 'alice',
       reason: 'looks right',
@@ -209,8 +225,10 @@ describe('HTTP contract', () => {
     expect(v).toMatchObject({
       problem: 'building_cold',
       targetId: 'b2',
-      actions: ['approve', 'apply', 'reject'],
+      actions: ['approve', 'reject'],
     });
+    await expect(api.act(v!.id, 'apply', 'carol')).rejects.toMatchObject({ statusCode: 409 });
+    await api.act(v!.id, 'approve', 'carol', 'checked');
     const applied = await api.act(v!.id, 'apply', 'carol', 'on site');
     expect(applied.status).toBe('applied');
     expect(applied.recheckDueTs).toBeGreaterThan(h.clock.now());
