@@ -79,6 +79,8 @@ export class EngineStrategy implements Strategy {
     // The run loop has stepped the twin and fed the readings; now heatwatch's timers fire up to now.
     await this.clock.advanceAsync(view.now - this.clock.now());
     if (this.name === 'acting') await this.operate();
+    // Setpoint commands wait in the ticket outbox; deliver this step's before the twin steps on.
+    await this.tickets.outbox.drainOnce();
   }
 
   /** The operator: approves and applies what waited for a person, once it has waited the delay. */
