@@ -249,6 +249,23 @@ export const serviceSchema = z
         loginAttemptsPerMin: z.number().int().min(1).max(1000).default(10),
         /** Most buckets one history query may return (range / every). */
         historyMaxPoints: z.number().int().min(10).max(100_000).default(5000),
+        /** Longest range one history query may cover. */
+        historyMaxRangeDays: z.number().int().min(1).max(3660).default(400),
+        /** Widest bucket (`every`) one history query may ask for. */
+        historyMaxEveryDays: z.number().int().min(1).max(366).default(31),
+        /** How far past the heating clock's now a query's `to` may lie (clock skew of clients). */
+        queryMaxFutureMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(366 * 86_400_000)
+          .default(86_400_000),
+        /** A client must send its request headers within this time, or gets 408 and is disconnected. */
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** ... and its whole request (headers and body) within this time. */
+        requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        /** How often the server looks for connections past those timeouts (their resolution). */
+        timeoutCheckIntervalMs: z.number().int().min(10).max(60_000).default(1000),
         /** Longest range one compliance report may cover. */
         complianceMaxRangeDays: z.number().int().min(1).max(3660).default(400),
         /** Rows one audit-log page returns at most. */
@@ -286,12 +303,22 @@ export const serviceSchema = z
             /** Events kept for Last-Event-ID resumption. */
             replayEvents: z.number().int().min(0).max(1_000_000).default(2000),
             maxClients: z.number().int().min(1).max(100_000).default(1000),
+            /** Live streams one user (token) may hold at once. */
+            maxClientsPerUser: z.number().int().min(1).max(100_000).default(20),
+            /** Live streams one client address may hold at once (a NAT may hide several screens). */
+            maxClientsPerAddress: z.number().int().min(1).max(100_000).default(50),
+            /** A client whose socket accepts nothing for this long (it stopped reading) is dropped. */
+            writeTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
             heartbeatMs: z.number().int().min(1000).max(600_000).default(15_000),
           })
           .strict()
           .prefault({}),
       })
       .strict()
+      .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, {
+        message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+        path: ['headersTimeoutMs'],
+      })
       .prefault({}),
     sim: z
       .object({

@@ -8,7 +8,7 @@ import { AuditLog } from './audit.ts';
 import { bootstrapAdmin, TokenAuth } from './auth.ts';
 import { BuildingStates } from './building-state.ts';
 import { buildDashboard, DASHBOARD_DIST, registerDashboard } from './dashboard-assets.ts';
-import { registerErrorHandling } from './errors.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.ts';
 import { LiveHub } from './live-hub.ts';
 import type { HttpDeps } from './ports.ts';
 import { openApiDocument, type RouteDef, registerRoutes } from './route-table.ts';
@@ -54,7 +54,18 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     // The token may ride in /api/live's query string; security.ts logs requests without the query.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    // Slow clients (issue #13 item 10): headers and the whole request each have a deadline.
+    requestTimeout: o.http.requestTimeoutMs,
+    http: {
+      headersTimeout: o.http.headersTimeoutMs,
+      requestTimeout: o.http.requestTimeoutMs,
+      connectionsCheckingInterval: o.http.timeoutCheckIntervalMs,
+    },
+    frameworkErrors,
+    clientErrorHandler,
   });
+  // Writes take JSON only: a cross-site HTML form can send text/plain without a CORS preflight.
+  app.removeContentTypeParser('text/plain');
   const audit = new AuditLog(o.db);
   const extra = bootstrapAdmin(o.db, {
     users: o.users,
@@ -68,7 +79,8 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
             `It is shown only this once; store it now (only its hash is kept):\n\n  ${t}\n\n`,
         )),
   });
-  const auth = new TokenAuth(deps.clock, o.users, extra);
+  // Expiry dates are calendar dates people set: judged on the wall clock, never the demo's fast one.
+  const auth = new TokenAuth(deps.wallClock, o.users, extra);
   const states = new BuildingStates(
     deps.live,
     {
@@ -85,7 +97,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   );
   const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, { audit, now: () => deps.clock.now() });
   registerSecurity(app, {
     auth,
     audit,

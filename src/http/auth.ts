@@ -130,26 +130,44 @@ export class WindowCounter {
   }
 }
 
-/** Reads the token: `Authorization: Bearer`, else the `hw_token` cookie, else `?token=` where allowed. */
+/** The `hw_token` cookie's value; a value that is not valid percent-encoding is `''` (a failed login). */
+function cookieToken(cookie: string): string | undefined {
+  for (const part of cookie.split(';')) {
+    const i = part.indexOf('=');
+    if (i <= 0 || part.slice(0, i).trim() !== 'hw_token') continue;
+    let v = part.slice(i + 1).trim();
+    if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1);
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return '';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads the token: `Authorization: Bearer` always; on the live stream only (`streamRoute`), else
+ * the `hw_token` cookie, else `?token=`. A browser sends cookies on cross-site requests too, so a
+ * cookie must never authenticate a write (issue #13 item 5): the live stream is read-only.
+ */
 export function extractToken(
   headers: Record<string, string | string[] | undefined>,
   query: unknown,
-  allowQuery: boolean,
+  streamRoute: boolean,
 ): string | undefined {
   const auth = headers.authorization;
   if (typeof auth === 'string') {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     return m ? m[1] : '';
   }
+  if (!streamRoute) return undefined;
   const cookie = headers.cookie;
   if (typeof cookie === 'string') {
-    for (const part of cookie.split(';')) {
-      const i = part.indexOf('=');
-      if (i > 0 && part.slice(0, i).trim() === 'hw_token')
-        return decodeURIComponent(part.slice(i + 1).trim());
-    }
+    const t = cookieToken(cookie);
+    if (t !== undefined) return t;
   }
-  if (allowQuery && query && typeof query === 'object') {
+  if (query && typeof query === 'object') {
     const t = (query as Record<string, unknown>).token;
     if (typeof t === 'string') return t;
   }

@@ -10,6 +10,9 @@ export interface SseConfig {
   maxBufferedBytes: number;
   replayEvents: number;
   maxClients: number;
+  maxClientsPerUser: number;
+  maxClientsPerAddress: number;
+  writeTimeoutMs: number;
   heartbeatMs: number;
 }
 
@@ -34,6 +37,10 @@ interface Client {
   /** Newest reading per sensor since the last push: coalescing bounds this by the sensor count. */
   pending: Map<string, LiveReading>;
   closed: boolean;
+  user: string;
+  address: string;
+  /** Wall time since which bytes have waited for the socket to drain; undefined while it keeps up. */
+  blockedSinceMs?: number;
 }
 
 export interface LiveHubStats {
@@ -56,7 +63,11 @@ const frame = (event: string, data: unknown, id?: number): string =>
  * - Readings are coalesced per client (newest per sensor) and pushed at most `maxPushesPerS` times a
  *   second, so a wall screen is not flooded by a city's sensors.
  * - A client whose unsent bytes pass `maxBufferedBytes` is dropped: the server's memory per client is
- *   bounded, and one frozen browser cannot grow the process.
+ *   bounded, and one frozen browser cannot grow the process. One whose socket has accepted nothing
+ *   for `writeTimeoutMs` (it stopped reading and the kernel's buffers are full) is dropped too, so it
+ *   does not keep its slot. Slots are capped in all, per user and per client address.
+ *   (A client that stops reading while only heartbeats flow stays until the kernel's buffers fill:
+ *   the process cannot see unread bytes below that.)
  * Timers run on the wall clock: heartbeats and push pacing are about sockets, not heating time.
  */
 export class LiveHub {
@@ -124,21 +135,54 @@ export class LiveHub {
     for (const c of this.clients) this.write(c, f);
   }
 
-  /** Takes over a hijacked response. Returns false (and answers 503) when the hub is full. */
+  /** Why a new client cannot have a slot, or undefined when it can. */
+  private refusal(
+    user: string,
+    address: string,
+  ): { statusCode: number; code: string; message: string } | undefined {
+    if (this.clients.size >= this.cfg.maxClients)
+      return { statusCode: 503, code: 'HW_ERR_LIVE_FULL', message: 'Too many live clients; retry shortly.' };
+    let byUser = 0;
+    let byAddress = 0;
+    for (const c of this.clients) {
+      if (c.user === user) byUser++;
+      if (c.address === address) byAddress++;
+    }
+    if (byUser >= this.cfg.maxClientsPerUser)
+      return {
+        statusCode: 429,
+        code: 'HW_ERR_LIVE_LIMIT',
+        message: `This user already holds ${byUser} live streams; close one (another tab or screen) first.`,
+      };
+    if (byAddress >= this.cfg.maxClientsPerAddress)
+      return {
+        statusCode: 429,
+        code: 'HW_ERR_LIVE_LIMIT',
+        message: `This address already holds ${byAddress} live streams; close one first.`,
+      };
+    return undefined;
+  }
+
+  /** Takes over a hijacked response. Returns false (and answers 503/429) when there is no slot. */
   attach(
     res: ServerResponse,
-    opts: { lastEventId?: string; buildings?: string[]; headers: Record<string, string> },
+    opts: {
+      lastEventId?: string;
+      buildings?: string[];
+      headers: Record<string, string>;
+      user: string;
+      address: string;
+    },
   ): boolean {
-    if (this.clients.size >= this.cfg.maxClients) {
+    const refused = this.refusal(opts.user, opts.address);
+    if (refused) {
       this.refused++;
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5', ...opts.headers });
-      res.end(
-        JSON.stringify({
-          statusCode: 503,
-          code: 'HW_ERR_LIVE_FULL',
-          message: 'Too many live clients; retry shortly.',
-        }),
-      );
+      res.writeHead(refused.statusCode, {
+        ...opts.headers,
+        'content-type': 'application/json; charset=utf-8',
+        'retry-after': '5',
+      });
+      res.end(JSON.stringify(refused));
       return false;
     }
     const client: Client = {
@@ -146,6 +190,8 @@ export class LiveHub {
       buildings: opts.buildings ? new Set(opts.buildings) : undefined,
       pending: new Map(),
       closed: false,
+      user: opts.user,
+      address: opts.address,
     };
     res.writeHead(200, {
       ...opts.headers,
@@ -158,6 +204,9 @@ export class LiveHub {
     res.socket?.setNoDelay(true);
     this.clients.add(client);
     res.on('close', () => this.remove(client));
+    res.on('drain', () => {
+      client.blockedSinceMs = undefined;
+    });
     // Reconnection delay the browser uses after a drop.
     this.write(client, `retry: 3000\n: heatwatch live ${this.lastId}\n\n`);
     this.replay(client, opts.lastEventId);
@@ -199,7 +248,12 @@ export class LiveHub {
   }
 
   private flushReadings(): void {
+    const now = this.wallClock.now();
     for (const c of this.clients) {
+      if (c.blockedSinceMs !== undefined && now - c.blockedSinceMs >= this.cfg.writeTimeoutMs) {
+        this.drop(c, 'live client accepted nothing within writeTimeoutMs; dropped');
+        continue;
+      }
       // A client still draining keeps coalescing instead of queueing more frames.
       if (c.pending.size === 0 || c.res.writableNeedDrain) continue;
       const readings = [...c.pending.values()];
@@ -214,14 +268,17 @@ export class LiveHub {
 
   private write(c: Client, f: string): void {
     if (c.closed) return;
-    c.res.write(f);
+    const flushed = c.res.write(f);
     this.eventsSent++;
-    if (c.res.writableLength > this.cfg.maxBufferedBytes) {
-      this.dropped++;
-      this.log.warn({ bufferedBytes: c.res.writableLength }, 'live client too slow; dropped');
-      this.remove(c);
-      c.res.destroy();
-    }
+    if (!flushed) c.blockedSinceMs ??= this.wallClock.now();
+    if (c.res.writableLength > this.cfg.maxBufferedBytes) this.drop(c, 'live client too slow; dropped');
+  }
+
+  private drop(c: Client, why: string): void {
+    this.dropped++;
+    this.log.warn({ bufferedBytes: c.res.writableLength, user: c.user }, why);
+    this.remove(c);
+    c.res.destroy();
   }
 
   private remove(c: Client): void {

@@ -32,7 +32,10 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown, R = unknown> {
   produces?: string;
   /** Audit action for writes, e.g. `ticket.approve`. Every POST has one. */
   audit?: string;
-  /** Lets `?token=` authenticate (only /api/live: EventSource cannot set headers). */
+  /**
+   * Lets `?token=` and the `hw_token` cookie authenticate: only /api/live, which EventSource opens
+   * without headers and which writes nothing (a cookie rides along on cross-site requests too).
+   */
   tokenInQuery?: boolean;
   handler(ctx: RouteContext<P, Q, B>): Promise<R> | R;
 }
@@ -60,7 +63,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteDef[], env: Ro
     app.route({
       method: def.method,
       url: def.url,
-      config: { access: def.access, tokenInQuery: def.tokenInQuery === true },
+      config: { access: def.access, tokenInQuery: def.tokenInQuery === true, audit: def.audit },
       handler: async (req, reply) => {
         const principal = req.principal;
         let target: string | undefined;
@@ -103,6 +106,7 @@ function auditWrite(
   status: number,
   err?: unknown,
 ): void {
+  req.audited = true;
   env.audit.record({
     ts: env.now(),
     actor: req.principal?.name ?? 'anonymous',

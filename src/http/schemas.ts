@@ -19,11 +19,18 @@ export const idParams = z.object({ id: z.string().min(1).max(128) });
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** An instant as epoch ms or ISO 8601. */
+/** Largest instant a JavaScript Date can hold (ECMA-262 time values), in ms either side of 1970. */
+const DATE_MAX_MS = 8.64e15;
+
+/** An instant as epoch ms or ISO 8601, from 1970 on; routes bound it further (routes/ranges.ts). */
 export const instant = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
   if (!Number.isFinite(n)) {
     ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 instant' });
+    return z.NEVER;
+  }
+  if (n < 0 || n > DATE_MAX_MS) {
+    ctx.addIssue({ code: 'custom', message: 'expected an instant after 1970-01-01' });
     return z.NEVER;
   }
   return n;
@@ -31,14 +38,15 @@ export const instant = z.union([z.string(), z.number()]).transform((v, ctx) => {
 
 /** A bucket width as ms or `15m`, `1h`, `1d`. */
 export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  // Upper bounds are the route's (historyMaxEveryDays); here only what is a number at all.
   if (typeof v === 'number' || /^\d+$/.test(v)) {
     const n = Number(v);
-    if (n >= 1000) return n;
+    if (n >= 1000 && Number.isSafeInteger(n)) return n;
   } else {
     const m = DURATION.exec(v);
     if (m) {
       const n = Number(m[1]) * UNIT_MS[m[2]!]!;
-      if (n >= 1000) return n;
+      if (n >= 1000 && Number.isSafeInteger(n)) return n;
     }
   }
   ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1 s: ms, or like 15m, 1h, 1d' });
@@ -249,6 +257,21 @@ export const ticketActionBody = z
   .optional();
 
 const personName = z.string().trim().min(1).max(80);
+
+/**
+ * The form under which two signatures count as the same person: compatibility forms folded (NFKC:
+ * full-width letters, no-break spaces), invisible format characters dropped, white space trimmed
+ * and collapsed, case folded (upper then lower folds ß to ss as full case folding does).
+ */
+export const personKey = (name: string): string =>
+  name
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim()
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKC');
 export const manualBody = z
   .object({
     buildingId: z.string().min(1).max(128),
@@ -260,7 +283,17 @@ export const manualBody = z
       .min(1)
       .max(20),
     /** docs/domain.md: two staff measure and both sides sign the record. */
-    measuredBy: z.array(personName).min(2).max(4),
+    measuredBy: z
+      .array(personName)
+      .min(2)
+      .max(4)
+      .refine(
+        (names) => {
+          const keys = names.map(personKey);
+          return keys.every((k) => k.length > 0) && new Set(keys).size === keys.length;
+        },
+        { message: 'two different people must sign a measurement; these names are one person (or blank)' },
+      ),
     note: z.string().max(2000).optional(),
   })
   .strict();

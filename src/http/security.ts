@@ -5,6 +5,7 @@ import type { AuditLog } from './audit.ts';
 import { extractToken, type Principal, type TokenAuth, WindowCounter } from './auth.ts';
 import { ROLE_RANK } from './ports.ts';
 import type { Access } from './route-table.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,21 +16,6 @@ declare module 'fastify' {
     tokenInQuery?: boolean;
   }
 }
-
-/**
- * Headers every response carries. The dashboard loads only its own scripts and styles, talks only to
- * its own origin, and may not be framed (clickjacking of the approve button).
- */
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-};
 
 export interface SecurityOptions {
   auth: TokenAuth;

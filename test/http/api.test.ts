@@ -124,7 +124,7 @@ describe('HTTP API through inject', () => {
     }> = [
       { method: 'GET', url: '/api/buildings/n01/history?every=5x', field: 'query.every' },
       { method: 'GET', url: '/api/buildings/n01/history?from=yesterday', field: 'query.from' },
-      { method: 'GET', url: '/api/buildings/n01/history?every=1s&from=0', field: 'query.every' },
+      { method: 'GET', url: '/api/buildings/n01/history?every=1s&from=2026-01-01', field: 'query.every' },
       { method: 'GET', url: '/api/buildings/n01/history?bogus=1', field: 'query' },
       { method: 'GET', url: '/api/tickets?status=DROP%20TABLE', field: 'query.status' },
       { method: 'POST', url: '/api/tickets/t-read/explode', payload: {}, field: 'params.action' },

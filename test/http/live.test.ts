@@ -103,7 +103,8 @@ describe('GET /api/live (server-sent events)', () => {
   };
 
   it('200 concurrent clients each get every building status change, in order, with ids', async () => {
-    const { h, port } = await start();
+    // One test process is one user at one address: lift the per-user and per-address caps.
+    const { h, port } = await start({ sse: { maxClientsPerUser: 1000, maxClientsPerAddress: 1000 } });
     const cs = Array.from({ length: 200 }, () => open(port, 'buildings=none'));
     await until(() => h.http.hub.stats().clients === 200, 10_000, '200 clients attached');
     const N = 40;

@@ -3,6 +3,7 @@ import { Errors, HwError } from '../../core/errors.ts';
 import type { BuildingState } from '../../core/events.ts';
 import { curveSupplyC, POSITION_CLASSES, type PositionClass } from '../../core/registry.ts';
 import type { HistoryPoint } from '../../storage/reading-store.ts';
+import { historyRange } from '../ranges.ts';
 import { defineRoute, type RouteDef } from '../route-table.ts';
 import {
   buildingDetailSchema,
@@ -88,25 +89,6 @@ function substationSummary(
   };
 }
 
-/** Range and bucket of a history query, refused when it would return too many points. */
-function range(
-  deps: RouteDeps,
-  q: z.infer<typeof historyQuery>,
-  now: number,
-): { fromMs: number; toMs: number; everyMs: number } {
-  const toMs = q.to ?? now;
-  const fromMs = q.from ?? toMs - 48 * 3_600_000;
-  if (fromMs >= toMs) throw Errors.badRequest('query.from: must be before to', 'query.from');
-  // Default bucket: about 200 points over the range, at least a minute.
-  const everyMs = q.every ?? Math.max(60_000, Math.ceil((toMs - fromMs) / 200 / 60_000) * 60_000);
-  if ((toMs - fromMs) / everyMs > deps.http.historyMaxPoints)
-    throw Errors.badRequest(
-      `query.every: the range holds more than ${deps.http.historyMaxPoints} buckets; choose a wider bucket`,
-      'query.every',
-    );
-  return { fromMs, toMs, everyMs };
-}
-
 /** Store failures become 503 with an actionable message; our own coded errors pass through. */
 async function fromStore<T>(p: Promise<T>): Promise<T> {
   try {
@@ -181,7 +163,7 @@ export function networkRoutes(deps: RouteDeps): RouteDef[] {
       handler: async ({ params, query }) => {
         known(params.id, deps.live.index.buildings, 'building');
         const history = need(deps.history, 'The reading store');
-        const r = range(deps, query, deps.clock.now());
+        const r = historyRange(query, deps.clock.now(), deps.http);
         const b = deps.live.index.buildings.get(params.id)!;
         const [all, supply, ...perClass] = await fromStore(
           Promise.all([
@@ -254,7 +236,7 @@ export function networkRoutes(deps: RouteDeps): RouteDef[] {
       handler: async ({ params, query }) => {
         known(params.id, deps.live.index.substations, 'substation');
         const history = need(deps.history, 'The reading store');
-        const r = range(deps, query, deps.clock.now());
+        const r = historyRange(query, deps.clock.now(), deps.http);
         const sub = deps.live.index.substations.get(params.id)!;
         const pts = await fromStore(history.substationHistory({ ...r, substationId: params.id }));
         return {

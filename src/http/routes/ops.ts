@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Errors, HwError } from '../../core/errors.ts';
 import type { RoomReading } from '../../core/readings.ts';
 import { complianceCsv, HistoryCompliance } from '../compliance.ts';
+import { complianceRange } from '../ranges.ts';
 import { defineRoute, type RouteDef } from '../route-table.ts';
 import {
   auditQuery,
@@ -47,20 +48,8 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
         )
       : undefined);
 
-  const complianceRange = (q: z.infer<typeof complianceQuery>) => {
-    const toMs = q.to ?? deps.clock.now();
-    const fromMs = q.from ?? toMs - 7 * 86_400_000;
-    if (fromMs >= toMs) throw Errors.badRequest('query.from: must be before to', 'query.from');
-    if (toMs - fromMs > deps.http.complianceMaxRangeDays * 86_400_000)
-      throw Errors.badRequest(
-        `query.from: at most ${deps.http.complianceMaxRangeDays} days per report`,
-        'query.from',
-      );
-    return { fromMs, toMs };
-  };
-
   const runCompliance = async (q: z.infer<typeof complianceQuery>) => {
-    const { fromMs, toMs } = complianceRange(q);
+    const { fromMs, toMs } = complianceRange(q, deps.clock.now(), deps.http);
     try {
       return await need(compliance, 'Compliance figures').report(fromMs, toMs);
     } catch (err) {
@@ -125,7 +114,12 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
       query: liveQuery,
       produces: 'text/event-stream',
       tokenInQuery: true,
-      handler: ({ query, req, reply }) => {
+      handler: ({ query, req, reply, principal }) => {
+        // HEAD (fastify answers it through this GET route): the stream's headers, no stream.
+        if (req.method === 'HEAD') {
+          reply.type('text/event-stream; charset=utf-8');
+          return '';
+        }
         const header = req.headers['last-event-id'];
         const lastEventId = (typeof header === 'string' ? header : undefined) ?? query.lastEventId;
         reply.hijack();
@@ -133,6 +127,8 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
           lastEventId,
           buildings: query.buildings === 'none' ? [] : query.buildings?.split(','),
           headers: reply.getHeaders() as Record<string, string>,
+          user: principal!.name,
+          address: req.ip,
         });
         return undefined;
       },
