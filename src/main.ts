@@ -402,6 +402,7 @@ export function ingestSettings(svc: ServiceConfig): IngestSettings {
     flushIntervalMs: svc.ingest.flushIntervalMs,
     replayInitialBackoffMs: svc.spool.replayInitialBackoffMs,
     replayMaxBackoffMs: svc.spool.replayMaxBackoffMs,
+    replayBatchSize: svc.spool.replayBatchSize,
   };
 }
 

@@ -224,6 +224,11 @@ export const serviceSchema = z
         syncIntervalMs: z.number().int().min(10).max(60_000).default(1000),
         replayInitialBackoffMs: z.number().int().min(10).max(600_000).default(500),
         replayMaxBackoffMs: z.number().int().min(100).max(3_600_000).default(60_000),
+        /**
+         * Readings per store write while a backlog at least this large is replayed (after a store
+         * outage); live traffic keeps `ingest.batchSize`.
+         */
+        replayBatchSize: z.number().int().min(1).max(100_000).default(2000),
       })
       .strict()
       .prefault({}),

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
@@ -10,15 +9,16 @@ import {
   type MetricsRegistry,
   STORE_WRITE_BUCKETS_S,
 } from '../core/metrics.ts';
-import type { RejectReason, RoomReading, SubstationReading } from '../core/readings.ts';
+import type { RejectReason, RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import type { LiveState } from '../state/live-state.ts';
 import type { DeadLetters } from '../storage/dead-letters.ts';
-import type { Journal, JournalRow } from '../storage/journal.ts';
+import type { Journal } from '../storage/journal.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 import { type DecodeLimits, type decode, parseTs, ROOM_TEMP_MAX_C, ROOM_TEMP_MIN_C } from './decode.ts';
 import { decodeMessage, type UplinkSources } from './sources.ts';
+import { SpoolDrain } from './spool-drain.ts';
 
 export interface IngestSettings {
   limits: DecodeLimits;
@@ -28,6 +28,8 @@ export interface IngestSettings {
   flushIntervalMs: number;
   replayInitialBackoffMs: number;
   replayMaxBackoffMs: number;
+  /** Readings per store write while a backlog at least this large is replayed (spool-drain.ts). */
+  replayBatchSize: number;
 }
 
 export interface IngestorDeps {
@@ -70,13 +72,10 @@ export type ManualResult = { ok: true } | { ok: false; reason: string };
  */
 export class Ingestor {
   private timer: TimerHandle | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly drainer: SpoolDrain;
   private drainQueued = false;
   private held: Held | undefined;
   private holdAlerted = false;
-  private backoffMs = 0;
-  private retryAtMs = 0;
-  private storeHealthy = true;
   private started = false;
   private c!: {
     received: Counter;
@@ -88,7 +87,14 @@ export class Ingestor {
     writeSeconds: Histogram;
   };
 
-  constructor(private readonly d: IngestorDeps) {}
+  constructor(private readonly d: IngestorDeps) {
+    this.drainer = new SpoolDrain({
+      ...d,
+      counters: () => this.c,
+      settings: () => this.d.settings,
+      afterBatch: () => this.releaseHeld(),
+    });
+  }
 
   start(): void {
     if (this.started) return;
@@ -145,8 +151,8 @@ export class Ingestor {
     this.started = false;
     this.timer?.cancel();
     this.timer = undefined;
-    await this.flushing;
-    if (this.storeHealthy) await this.drain(true);
+    await this.drainer.running;
+    if (this.drainer.storeUp) await this.drainer.drain(true);
     // A held message was never acknowledged: the broker redelivers it to the next session.
     this.held = undefined;
   }
@@ -162,7 +168,7 @@ export class Ingestor {
   }
 
   get storeUp(): boolean {
-    return this.storeHealthy;
+    return this.drainer.storeUp;
   }
 
   get holding(): boolean {
@@ -223,8 +229,8 @@ export class Ingestor {
 
   /** Moves everything journalled into the store now (tests, shutdown). */
   async flush(): Promise<void> {
-    await this.flushing;
-    await this.drain(true);
+    await this.drainer.running;
+    await this.drainer.drain(true);
   }
 
   private process(msg: Held): void {
@@ -338,84 +344,12 @@ export class Ingestor {
   }
 
   private scheduleDrain(): void {
-    if (this.drainQueued || this.flushing || !this.started) return;
+    if (this.drainQueued || this.drainer.running || !this.started) return;
     this.drainQueued = true;
     setImmediate(() => {
       this.drainQueued = false;
       if (this.held) this.releaseHeld();
-      void this.drain(false);
+      void this.drainer.drain(false);
     });
-  }
-
-  /**
-   * Writes journalled rows to the store, batch by batch, oldest first. `force` ignores the backoff.
-   * One drain at a time; a failure stops it and sets the next retry time.
-   */
-  private drain(force: boolean): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (!force && this.d.wallClock.now() < this.retryAtMs) return Promise.resolve();
-    const run = async () => {
-      for (;;) {
-        const rows = this.d.journal.peek(this.d.settings.batchSize);
-        if (rows.length === 0) return;
-        if (!(await this.writeBatch(rows))) return;
-        this.releaseHeld();
-        // Let the MQTT socket progress between batches: acknowledging is the hot path.
-        await new Promise((r) => setImmediate(r));
-      }
-    };
-    this.flushing = run().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async writeBatch(rows: JournalRow[]): Promise<boolean> {
-    const room: RoomReading[] = [];
-    const sub: SubstationReading[] = [];
-    for (const r of rows) {
-      if (r.kind === 'room') room.push(...(r.readings as RoomReading[]));
-      else sub.push(...(r.readings as SubstationReading[]));
-    }
-    const t0 = performance.now();
-    try {
-      if (room.length > 0) await this.d.store.writeRoom(room);
-      if (sub.length > 0) await this.d.store.writeSubstation(sub);
-    } catch (err) {
-      this.c.storeFailures.inc();
-      const s = this.d.settings;
-      this.backoffMs =
-        this.backoffMs === 0 ? s.replayInitialBackoffMs : Math.min(s.replayMaxBackoffMs, this.backoffMs * 2);
-      this.retryAtMs = this.d.wallClock.now() + this.backoffMs;
-      if (this.storeHealthy) {
-        this.storeHealthy = false;
-        this.d.log.warn({ err, backoffMs: this.backoffMs }, 'reading store write failed; spooling');
-        this.d.bus.emit('alert', {
-          key: 'store-down',
-          severity: 'warning',
-          message: `reading store (${this.d.store.kind}) refuses writes; readings are spooled`,
-          active: true,
-          ts: this.d.clock.now(),
-        });
-      }
-      return false;
-    }
-    this.c.writeSeconds.observe((performance.now() - t0) / 1000);
-    this.d.journal.remove(rows);
-    this.c.stored.inc(undefined, room.length + sub.length);
-    if (!this.storeHealthy) {
-      this.storeHealthy = true;
-      this.d.log.info('reading store accepts writes again; spool replayed');
-      this.d.bus.emit('alert', {
-        key: 'store-down',
-        severity: 'warning',
-        message: `reading store (${this.d.store.kind}) accepts writes again`,
-        active: false,
-        ts: this.d.clock.now(),
-      });
-    }
-    this.backoffMs = 0;
-    this.retryAtMs = 0;
-    return true;
   }
 }
