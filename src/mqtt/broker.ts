@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { ServiceConfig } from '../config/service-schema.ts';
@@ -284,11 +285,18 @@ export class EmbeddedBroker {
       if (this.principals.get(c)?.kind === 'service') services.push(c);
       else c.close();
     }
-    const stepMs = 10;
+    // Wall time, not the injected clock: this waits for sockets, and a frozen test clock must not
+    // turn the bound into an endless wait.
+    const deadlineMs = performance.now() + this.opts.limits.drainTimeoutMs;
+    let countMs = 0;
     let pending = await this.pendingDeliveries(aedes, services);
-    for (let waited = 0; pending > 0 && waited < this.opts.limits.drainTimeoutMs; waited += stepMs) {
-      await new Promise((resolve) => setTimeout(resolve, stepMs));
+    while (pending > 0 && performance.now() < deadlineMs) {
+      // Counting walks every queued message: with tens of thousands queued, counting every 10 ms
+      // starved the very deliveries it waits for. Pause ten times as long as the last count took.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(10, 10 * countMs)));
+      const t0 = performance.now();
       pending = await this.pendingDeliveries(aedes, services);
+      countMs = performance.now() - t0;
     }
     if (pending > 0)
       this.opts.log.warn({ pending }, 'broker stopped with messages not yet delivered to heatwatch');

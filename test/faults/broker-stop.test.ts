@@ -29,6 +29,10 @@ describe('graceful stop of the embedded broker under load', () => {
         clean: false,
         reconnectPeriod: 0,
       });
+      // A lost connection is a result to report, not an unhandled error.
+      const serviceEvents: string[] = [];
+      service.on('error', (err) => serviceEvents.push(`error: ${err.message}`));
+      service.on('close', () => serviceEvents.push(`close after ${received.size}`));
       service.handleMessage = (packet, done) => {
         received.add(String(packet.payload));
         setTimeout(done, 0);
@@ -49,7 +53,7 @@ describe('graceful stop of the embedded broker under load', () => {
         `broker-stop: ${COUNT} acknowledged to the device, ${backlog} still queued for the slow subscriber ` +
           `when the last PUBACK arrived; quiesce delivered them in ${quiesceMs} ms ` +
           `(${Math.round(backlog / Math.max(quiesceMs / 1000, 0.001))}/s); ${received.size} delivered; ` +
-          `${((Date.now() - t0) / 1000).toFixed(1)} s`,
+          `${((Date.now() - t0) / 1000).toFixed(1)} s; subscriber: ${serviceEvents.join(', ') || 'connected throughout'}`,
       );
       // Everything acknowledged has reached heatwatch before it lets go of its subscriber.
       expect(received.size).toBe(COUNT);

@@ -93,6 +93,17 @@ describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO}
          * so the device sends it again once it is connected again (a duplicate, if it did arrive, is
          * absorbed by the store's key). Every publish is handled here: no rejection goes unobserved.
          */
+        // One shared wait per outage, not one 'connect' listener per waiting publish.
+        let waiting: Promise<void> | undefined;
+        const reconnected = (): Promise<void> => {
+          waiting ??= new Promise<void>((r) =>
+            device.once('connect', () => {
+              waiting = undefined;
+              r();
+            }),
+          );
+          return waiting;
+        };
         const publishUntilAcked = async (ts: number): Promise<void> => {
           const body = JSON.stringify({ ts, temp: 21 });
           for (let attempt = 1; ; attempt++) {
@@ -104,7 +115,7 @@ describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO}
               // A restart costs one failed attempt; many in a row is a broken device, not a restart.
               if (attempt > RESTARTS + 2) throw err;
               resent++;
-              if (!device.connected) await new Promise((r) => device.once('connect', r));
+              if (!device.connected) await reconnected();
             }
           }
         };

@@ -1,6 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { EventBus } from '../../src/core/event-bus.ts';
+import type { HeatEvents } from '../../src/core/events.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { Counter, Histogram } from '../../src/core/metrics.ts';
 import type { RoomReading, SubstationReading } from '../../src/core/readings.ts';
 import type { PositionClass } from '../../src/core/registry.ts';
+import { SpoolDrain, STORE_REFUSED } from '../../src/ingest/spool-drain.ts';
+import { Topics } from '../../src/mqtt/topics.ts';
+import { DeadLetters } from '../../src/storage/dead-letters.ts';
+import { Journal } from '../../src/storage/journal.ts';
+import { openOpsDb } from '../../src/storage/ops-db.ts';
 import type { HistoryPoint, HistoryQuery, ReadingStore } from '../../src/storage/reading-store.ts';
 
 /** One backend under test: a fresh, started, empty store per test, and how to dispose of it. */
@@ -312,6 +325,79 @@ export function readingStoreSuite(name: string, open: () => Promise<StoreHarness
           everyMs: MIN,
         }),
       ).rejects.toMatchObject(bad);
+    });
+
+    it('refuses a reading it cannot hold as not retriable; the spool dead-letters only that reading and moves on', async () => {
+      // No finite value at all: SQLite's NOT NULL columns and line protocol (a point needs a field)
+      // both refuse it, and replaying it unchanged would fail forever.
+      const bad = (u: Unit, ts: number): RoomReading =>
+        reading(u, ts, Number.NaN, { floor: Number.NaN, column: Number.NaN });
+      await expect(store.writeRoom([bad(UNITS[0]!, T0)])).rejects.toMatchObject({ retriable: false });
+
+      const dir = mkdtempSync(join(tmpdir(), 'hw-refused-'));
+      const clock = new ManualClock(T0);
+      const journal = new Journal(
+        { file: join(dir, 'journal.db'), synchronous: 'NORMAL', syncIntervalMs: 60_000, maxBytes: 1e9 },
+        clock,
+      );
+      const ops = openOpsDb(join(dir, 'ops.db'));
+      try {
+        journal.start();
+        const deadLetters = new DeadLetters(ops, { payloadBytes: 4096, retentionDays: 30 }, clock);
+        // 72 good readings, one per message, and 3 refused ones among them (one a message of its own,
+        // two inside a message with a good reading), then a substation message.
+        const good = series(T0, 2 * HOUR, 10 * MIN);
+        const badOnes = [bad(UNITS[1]!, T0 + 1), bad(UNITS[2]!, T0 + 2), bad(UNITS[3]!, T0 + 3)];
+        good.forEach((r, i) => {
+          if (i === 7) journal.append('room', [badOnes[0]!], T0);
+          if (i === 40) journal.append('room', [badOnes[1]!, r, badOnes[2]!], T0);
+          else journal.append('room', [r], T0);
+        });
+        journal.append('substation', [sub('ss1', T0, 70)], T0);
+        const counters = {
+          stored: new Counter('stored', ''),
+          rejected: new Counter('rejected', ''),
+          storeFailures: new Counter('failures', ''),
+          writeSeconds: new Histogram('seconds', '', [1]),
+        };
+        const drain = new SpoolDrain({
+          journal,
+          store,
+          deadLetters,
+          topics: new Topics('heat'),
+          bus: new EventBus<HeatEvents>(),
+          clock,
+          wallClock: clock,
+          log: silentLogger(),
+          counters: () => counters,
+          settings: () => ({
+            batchSize: 1000,
+            replayBatchSize: 1000,
+            replayInitialBackoffMs: 1000,
+            replayMaxBackoffMs: 1000,
+          }),
+          afterBatch: () => {},
+        });
+        await drain.drain(true);
+
+        expect(journal.pendingReadings).toBe(0);
+        expect(drain.storeUp).toBe(true);
+        expect(counters.storeFailures.get()).toBe(0);
+        expect(counters.stored.get()).toBe(good.length + 1);
+        expect(counters.rejected.get({ reason: STORE_REFUSED })).toBe(3);
+        const letters = deadLetters.recent(10, STORE_REFUSED);
+        expect(letters.map((l) => l.topic).sort()).toEqual(
+          badOnes.map((r) => `heat/sensors/${r.sensorId}/telemetry`).sort(),
+        );
+        expect(letters.map((l) => JSON.parse(String(l.payload)).ts).sort()).toEqual([T0 + 1, T0 + 2, T0 + 3]);
+        const q = { substationId: 'ss1', fromMs: T0, toMs: T0 + 2 * HOUR, everyMs: HOUR };
+        expectSameHistory(await store.roomHistory(q), expectedHistory(good, q));
+        expect(await store.substationHistory(q)).toHaveLength(1);
+      } finally {
+        journal.stop();
+        ops.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('accepts empty batches and answers ping', async () => {
