@@ -16,6 +16,7 @@ import { EventBus } from './core/event-bus.ts';
 import type { HeatEvents } from './core/events.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { MetricsRegistry } from './core/metrics.ts';
+import { HouseholdsModule, householdsMigrations } from './households/module.ts';
 import { httpMigrations } from './http/audit.ts';
 import { createHttpModule } from './http/module.ts';
 import { healthProvider, type IngestHealth } from './ingest/health.ts';
@@ -118,7 +119,12 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
   try {
     // ── Operational database (dead letters, checkpoints; tickets and audit add theirs) ───────────
-    const opsMigrations: Migration[] = [...httpMigrations, ...ticketMigrations, ...rulesMigrations];
+    const opsMigrations: Migration[] = [
+      ...httpMigrations,
+      ...ticketMigrations,
+      ...rulesMigrations,
+      ...householdsMigrations,
+    ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     stops.push({ name: 'ops-db', stop: () => void opsDb.close() });
     // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
@@ -334,6 +340,26 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       rulesMod = mod;
     }
 
+    // ── Households: cold flats, complaints, measurement tasks, work orders (docs/households.md) ──
+    let households: HouseholdsModule | undefined;
+    if (!opts.ingestOnly && svc.households.enabled) {
+      const hh = new HouseholdsModule({
+        db: opsDb,
+        clock,
+        wallClock,
+        bus,
+        cfg: () => watcher.config.service.households,
+        requiredTempC: () => watcher.config.rules.requiredTempC,
+        index: () => live.index,
+        sensorTempC: (id) => live.sensor(id)?.tempC,
+        webhookSecret: config.secrets.webhookSecret,
+        log,
+      });
+      await hh.start();
+      stops.push({ name: 'households', stop: () => hh.stop() });
+      households = hh;
+    }
+
     // ── HTTP API and dashboard: live state, history from the store, the ingestor as the sink of
     //    manual readings; the ticket queue once the rules block above provides it ────────────────
     let httpPort: number | undefined;
@@ -352,6 +378,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         manual: ingestor,
         tickets: rulesMod?.tickets,
         rulesFindings: rulesMod ? () => rulesMod!.engine.status().findings : undefined,
+        households,
       });
       httpPort = await http.start();
       stops.push({ name: 'http', stop: () => http.stop() });

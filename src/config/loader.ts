@@ -32,6 +32,8 @@ export interface Secrets {
   deviceKey?: string;
   mqttPassword?: string;
   influxToken?: string;
+  /** Signs households webhook deliveries (HMAC-SHA256 over the body). */
+  webhookSecret?: string;
 }
 
 export interface HeatwatchConfig {
@@ -128,6 +130,7 @@ export function loadConfig(dir: string, env: Env = process.env): HeatwatchConfig
       deviceKey: env.HEATWATCH_DEVICE_KEY || undefined,
       mqttPassword: env.HEATWATCH_MQTT_PASSWORD || service.mqtt.password || undefined,
       influxToken: env.HEATWATCH_INFLUX_TOKEN || service.store.influxdb.token || undefined,
+      webhookSecret: env.HEATWATCH_WEBHOOK_SECRET || undefined,
     },
     version: hash.digest('hex').slice(0, 12),
   };

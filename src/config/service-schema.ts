@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { householdsSchema } from './households-schema.ts';
 
 /**
  * config/heatwatch.yaml: how the service runs. Every limit has a name and a default here, so an
@@ -359,6 +360,8 @@ export const serviceSchema = z
       })
       .strict()
       .prefault({}),
+    /** The dispatcher's day: cases, complaints, tasks, work orders, digests, bulletin (docs/households.md). */
+    households: householdsSchema.prefault({}),
   })
   .strict();
 

@@ -8,7 +8,8 @@ export const usersSchema = z
         z
           .object({
             name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/),
-            role: z.enum(['viewer', 'operator', 'engineer']),
+            /** `field`: the repair crew's app; it may only answer its work orders (narrowest role). */
+            role: z.enum(['field', 'viewer', 'operator', 'engineer']),
             /** `sha256$<hex>` of the bearer token; tokens are long random strings, so a fast hash is enough. */
             tokenHash: z.string().regex(/^sha256\$[0-9a-f]{64}$/, 'expected sha256$<64 hex digits>'),
             expires: z.string().datetime({ offset: true }).optional(),

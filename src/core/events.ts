@@ -20,6 +20,21 @@ export interface TicketChange {
   ts: number;
 }
 
+/** The engine's single-cold-flat finding, consumed by households (one flat never raises supply). */
+export interface UnitFinding {
+  kind: 'cold' | 'cleared';
+  sensorId: string;
+  buildingId: string;
+  substationId: string;
+  floor: number;
+  column: number;
+  tempC: number;
+  /** When the condition became active (cold) or when it cleared. */
+  sinceTs: number;
+  ts: number;
+  rule: string;
+}
+
 /** Every event that crosses module boundaries, with its payload (zigbee2mqtt's eventBus shape). */
 export interface HeatEvents {
   /** Readings accepted and durable (in the store or the spool). */
@@ -31,6 +46,8 @@ export interface HeatEvents {
   /** A building changed colour on the dashboard. */
   buildingStatus: { buildingId: string; state: BuildingState; previous?: BuildingState; ts: number };
   ticketChanged: TicketChange;
+  /** A single flat's unit-under-temp condition became active (after its minimum duration) or cleared. */
+  unitFinding: UnitFinding;
   configReloaded: { version: string; changed: string[]; restartNeeded: string[] };
   configRejected: { issues: string[] };
   /** Something an operator must know about the service itself (spool over budget, store down…). */

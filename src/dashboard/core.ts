@@ -1,7 +1,7 @@
 /** Shared bits of the dashboard: token, API calls, the live stream, DOM helpers, colours. */
 
-export type Role = 'viewer' | 'operator' | 'engineer';
-export const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, engineer: 2 };
+export type Role = 'field' | 'viewer' | 'operator' | 'engineer';
+export const ROLE_RANK: Record<Role, number> = { field: -1, viewer: 0, operator: 1, engineer: 2 };
 
 const TOKEN_KEY = 'heatwatch.token';
 export const session = {

@@ -13,6 +13,7 @@ import { LiveHub } from './live-hub.ts';
 import type { HttpDeps } from './ports.ts';
 import { openApiDocument, type RouteDef, registerRoutes } from './route-table.ts';
 import type { RouteDeps } from './routes/context.ts';
+import { householdRoutes } from './routes/households.ts';
 import { networkRoutes } from './routes/network.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { ticketRoutes } from './routes/tickets.ts';
@@ -120,6 +121,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   const routes: RouteDef[] = [
     ...networkRoutes(routeDeps),
     ...ticketRoutes(routeDeps),
+    ...(deps.households ? householdRoutes({ ...routeDeps, households: deps.households }) : []),
     ...opsRoutes(routeDeps, () => doc),
   ];
   doc = openApiDocument(routes, { title: 'heatwatch API', version: o.version ?? '0.1.0' });

@@ -13,6 +13,7 @@ import type {
   EngineerPort,
   HealthPort,
   HistoryPort,
+  HouseholdsPort,
   LiveView,
   ManualReadingSink,
   MetricsPort,
@@ -37,6 +38,7 @@ export interface HttpModuleArgs {
   tickets?: TicketServiceLike;
   compliance?: CompliancePort;
   engineer?: EngineerPort;
+  households?: HouseholdsPort;
   /** The rules engine's current findings (e.g. `() => rules.engine.status().findings`): the dry run. */
   rulesFindings?: () => ReadonlyArray<object>;
   /** Receives the first-start admin token (default: printed to stderr once). */
@@ -83,6 +85,7 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
           )
         : undefined,
       compliance: a.compliance,
+      households: a.households,
       engineer: a.engineer ?? {
         dryRun: a.rulesFindings
           ? async () => ({ findings: a.rulesFindings!().map((f) => ({ ...f }) as Record<string, unknown>) })

@@ -7,11 +7,13 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { BuildingState, HeatEvents } from '../core/events.ts';
 import type { RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
+import type { HouseholdsPort } from '../households/http-port.ts';
 import type { BuildingStats, SensorLive, SubstationLive } from '../state/live-state.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 
-export type Role = 'viewer' | 'operator' | 'engineer';
-export const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, engineer: 2 };
+/** `field` ranks below viewer: the crew's app reaches its work-order routes and nothing else. */
+export type Role = 'field' | 'viewer' | 'operator' | 'engineer';
+export const ROLE_RANK: Record<Role, number> = { field: -1, viewer: 0, operator: 1, engineer: 2 };
 
 /** The live picture, read-only. `LiveState` satisfies it as is. */
 export interface LiveView {
@@ -170,6 +172,8 @@ export interface EngineerPort {
   dryRun?(): Promise<{ findings: Array<Record<string, unknown>> }>;
 }
 
+export type { HouseholdsPort };
+
 /** Everything the HTTP app is built from. Optional ports switch their routes to 503 when absent. */
 export interface HttpDeps {
   clock: Clock;
@@ -185,4 +189,6 @@ export interface HttpDeps {
   manual?: ManualReadingSink;
   compliance?: CompliancePort;
   engineer?: EngineerPort;
+  /** Cases, complaints, measurements, work orders (docs/households.md); absent: no such routes. */
+  households?: HouseholdsPort;
 }

@@ -348,7 +348,7 @@ export const complianceSchema = z.object({
 
 export const meSchema = z.object({
   name: z.string(),
-  role: z.enum(['viewer', 'operator', 'engineer']),
+  role: z.enum(['field', 'viewer', 'operator', 'engineer']),
   /** The service's heating time (epoch ms), which runs ahead of the wall in an accelerated demo. */
   now: z.number(),
 });

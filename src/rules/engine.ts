@@ -27,6 +27,7 @@ import {
 import { MemoryResponseStore } from './response-store.ts';
 import type { Entry as TrackerEntry } from './tracker.ts';
 import type { Finding, RuleContext, RuleNode } from './types.ts';
+import { UnitFindingAnnouncer } from './unit-findings.ts';
 import { type BuildingPicture, buildingPicture, type LiveView, round2 } from './view.ts';
 
 export interface TickReport {
@@ -74,6 +75,8 @@ export class RulesEngine {
   private lastReport: TickReport | undefined;
   private ticking = false;
   readonly compliance: ComplianceAccumulator;
+  /** Single cold flats go to households as `unitFinding` (docs/households.md); never a supply change. */
+  private readonly unitFindings: UnitFindingAnnouncer;
 
   constructor(
     private readonly clock: Clock,
@@ -92,6 +95,7 @@ export class RulesEngine {
     this.policy = new ProposalPolicy(tickets, () => this.cfg);
     this.position = new PositionEffect(this.nodes, rules.imbalanceInside.priorGapC);
     this.states = new BuildingStates(this.nodes, bus);
+    this.unitFindings = new UnitFindingAnnouncer(bus);
     this.compliance = new ComplianceAccumulator(
       () => this.live.index,
       () => this.cfg,
@@ -196,6 +200,7 @@ export class RulesEngine {
       });
       const findings = this.evaluator.run(ctx);
       report.findings = findings;
+      this.unitFindings.update(findings, now);
       this.position.learn(cfg, this.live.index, findings, ctx.picture);
       this.recordSamples(now, ctx);
       this.sampleCompliance(now, ctx);

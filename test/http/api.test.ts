@@ -40,7 +40,7 @@ const SAMPLES: Record<string, { url: string; body?: unknown }> = {
 };
 
 const ROLES = ['viewer', 'operator', 'engineer'] as const;
-const RANK = { public: -1, viewer: 0, operator: 1, engineer: 2 } as const;
+const RANK = { public: -1, field: -1, viewer: 0, operator: 1, engineer: 2 } as const;
 
 describe('HTTP API through inject', () => {
   let h: Harness;

@@ -192,6 +192,8 @@ export async function makeHarness(
     tickets?: (bus: EventBus<HeatEvents>, clock: ManualClock, live: LiveState) => TicketsPort;
     /** Replaces the demo network (e.g. thousands of generated buildings). */
     registry?: RegistryIndex;
+    /** Adds the households routes over this port (built on the harness's clock, bus and live state). */
+    households?: (bus: EventBus<HeatEvents>, clock: ManualClock, live: LiveState) => HttpDeps['households'];
   } = {},
 ): Promise<Harness> {
   const cfg = loadConfig('config', {});
@@ -212,6 +214,7 @@ export async function makeHarness(
     tickets: o.tickets ? o.tickets(bus, clock, live) : tickets,
     history,
     manual,
+    households: o.households?.(bus, clock, live),
     metrics: {
       render: () => '# TYPE heatwatch_messages_received_total counter\nheatwatch_messages_received_total 3\n',
     },

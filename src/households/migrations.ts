@@ -1,0 +1,98 @@
+import type { Migration } from '../storage/sqlite.ts';
+
+/**
+ * The households tables in the ops database (FULL sync: a complaint taken on the phone must survive a
+ * power cut). Each row keeps its record as JSON plus the columns queries filter on. The partial
+ * unique index makes "one open case per unit" a database fact, like tickets' one open ticket.
+ */
+export const householdsMigrations: readonly Migration[] = [
+  {
+    id: 'households-001',
+    sql: `
+      CREATE TABLE hh_cases (
+        id            TEXT PRIMARY KEY,
+        unit_key      TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        substation_id TEXT NOT NULL,
+        building_id   TEXT NOT NULL,
+        opened_ts     INTEGER NOT NULL,
+        updated_ts    INTEGER NOT NULL,
+        due_ts        INTEGER NOT NULL,
+        closed_ts     INTEGER,
+        body          TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX hh_cases_one_open ON hh_cases (unit_key) WHERE state <> 'closed';
+      CREATE INDEX hh_cases_state ON hh_cases (state, substation_id);
+      CREATE INDEX hh_cases_opened ON hh_cases (opened_ts);
+      CREATE TABLE hh_case_events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id    TEXT NOT NULL REFERENCES hh_cases (id),
+        ts         INTEGER NOT NULL,
+        actor      TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        from_state TEXT,
+        to_state   TEXT,
+        note       TEXT
+      );
+      CREATE INDEX hh_case_events_case ON hh_case_events (case_id, id);
+      CREATE TABLE hh_complaints (
+        id            TEXT PRIMARY KEY,
+        case_id       TEXT,
+        unit_key      TEXT NOT NULL,
+        building_id   TEXT NOT NULL,
+        substation_id TEXT NOT NULL,
+        received_ts   INTEGER NOT NULL,
+        body          TEXT NOT NULL
+      );
+      CREATE INDEX hh_complaints_received ON hh_complaints (received_ts);
+      CREATE INDEX hh_complaints_case ON hh_complaints (case_id);
+      CREATE TABLE hh_tasks (
+        id      TEXT PRIMARY KEY,
+        case_id TEXT NOT NULL REFERENCES hh_cases (id),
+        state   TEXT NOT NULL,
+        due_ts  INTEGER NOT NULL,
+        body    TEXT NOT NULL
+      );
+      CREATE INDEX hh_tasks_state ON hh_tasks (state, due_ts);
+      CREATE INDEX hh_tasks_case ON hh_tasks (case_id);
+      CREATE TABLE hh_measurements (
+        id        TEXT PRIMARY KEY,
+        unit_key  TEXT NOT NULL,
+        sensor_id TEXT,
+        case_id   TEXT,
+        ts        INTEGER NOT NULL,
+        body      TEXT NOT NULL
+      );
+      CREATE INDEX hh_measurements_unit ON hh_measurements (unit_key, ts);
+      CREATE INDEX hh_measurements_sensor ON hh_measurements (sensor_id, ts);
+      CREATE TABLE hh_work_orders (
+        id         TEXT PRIMARY KEY,
+        case_id    TEXT,
+        state      TEXT NOT NULL,
+        created_ts INTEGER NOT NULL,
+        body       TEXT NOT NULL
+      );
+      CREATE INDEX hh_work_orders_case ON hh_work_orders (case_id);
+      CREATE INDEX hh_work_orders_created ON hh_work_orders (created_ts);
+      CREATE TABLE hh_outbox (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        created_ts   INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_ts      INTEGER NOT NULL,
+        delivered_ts INTEGER,
+        dead_ts      INTEGER,
+        last_error   TEXT
+      );
+      CREATE INDEX hh_outbox_pending ON hh_outbox (delivered_ts, dead_ts, next_ts);
+      CREATE TABLE hh_bulletins (
+        id      TEXT PRIMARY KEY,
+        kind    TEXT NOT NULL,
+        ts      INTEGER NOT NULL,
+        body    TEXT NOT NULL
+      );
+      CREATE INDEX hh_bulletins_ts ON hh_bulletins (kind, ts);
+    `,
+  },
+];

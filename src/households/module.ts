@@ -1,0 +1,79 @@
+import type { HouseholdsConfig } from '../config/households-schema.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { HeatEvents } from '../core/events.ts';
+import type { Logger } from '../core/log.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import type { Db } from '../storage/sqlite.ts';
+import { OutboxDeliverer } from './outbox.ts';
+import { HouseholdService } from './service.ts';
+import { SqliteHouseholdsStore } from './sqlite-store.ts';
+import type { HouseholdsStore } from './store.ts';
+
+export { householdsMigrations } from './migrations.ts';
+
+export interface HouseholdsModuleDeps {
+  /** The ops database, opened with `householdsMigrations`. */
+  db: Db;
+  clock: Clock;
+  /** Transport timers (outbox polling, retry backoff) run in wall time. */
+  wallClock: Clock;
+  bus: EventBus<HeatEvents>;
+  cfg: () => HouseholdsConfig;
+  requiredTempC: () => number;
+  index: () => RegistryIndex;
+  sensorTempC?: (sensorId: string) => number | undefined;
+  webhookSecret?: string;
+  log: Logger;
+  fetchFn?: typeof fetch;
+}
+
+/**
+ * The households module as main.ts starts it: the service on the ops database, its bus listeners
+ * (cold flats, readings, tickets), the periodic due check and the webhook outbox.
+ */
+export class HouseholdsModule {
+  readonly store: HouseholdsStore;
+  readonly service: HouseholdService;
+  readonly outbox: OutboxDeliverer;
+  private readonly offs: Array<() => void> = [];
+  private timer: TimerHandle | undefined;
+
+  constructor(private readonly d: HouseholdsModuleDeps) {
+    this.store = new SqliteHouseholdsStore(d.db);
+    const log = d.log.child({ module: 'households' });
+    this.service = new HouseholdService({ ...d, store: this.store, log });
+    this.outbox = new OutboxDeliverer(
+      this.store,
+      () => d.cfg().outbox,
+      d.webhookSecret,
+      d.wallClock,
+      log,
+      d.fetchFn,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.service.start();
+    const log = this.d.log.child({ module: 'households' });
+    const guard = (what: string, p: Promise<unknown> | undefined) =>
+      void p?.catch((err: unknown) => log.error({ err }, `households: ${what} failed`));
+    this.offs.push(
+      this.d.bus.on('unitFinding', 'households', (f) => guard('cold flat', this.service.onUnitFinding(f))),
+      this.d.bus.on('roomReadings', 'households', (r) => guard('readings', this.service.onRoomReadings(r))),
+      this.d.bus.on('ticketChanged', 'households', (t) => guard('ticket link', this.service.onTicket(t))),
+    );
+    this.timer = this.d.clock.setInterval(
+      () => guard('due check', this.service.checkDue()),
+      this.d.cfg().cases.checkIntervalMs,
+    );
+    this.outbox.start();
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    this.outbox.stop();
+    for (const off of this.offs.splice(0)) off();
+    await this.service.idle();
+  }
+}

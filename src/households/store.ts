@@ -1,0 +1,64 @@
+import type {
+  CaseEvent,
+  CaseState,
+  Changes,
+  Complaint,
+  HouseholdCase,
+  Measurement,
+  MeasurementTask,
+  TaskState,
+  WorkOrder,
+} from './types.ts';
+
+/** A message waiting in the outbox; `id` is the delivery id receivers dedupe by. */
+export interface OutboxItem {
+  id: string;
+  kind: string;
+  body: unknown;
+  createdTs: number;
+  attempts: number;
+  nextTs: number;
+  deliveredTs?: number;
+  deadTs?: number;
+  lastError?: string;
+}
+
+export interface StoredReport {
+  id: string;
+  kind: 'bulletin' | 'digest';
+  ts: number;
+  body: unknown;
+}
+
+/**
+ * The households persistence port. The SQLite store in the ops database implements it today; a
+ * PostgreSQL store can implement the same methods (#16). Every write goes through `commit`, which
+ * applies one decision of the domain functions atomically.
+ */
+export interface HouseholdsStore {
+  openCaseByUnit(unitKey: string): Promise<HouseholdCase | undefined>;
+  getCase(id: string): Promise<HouseholdCase | undefined>;
+  listCases(f: {
+    states?: readonly CaseState[];
+    openedFromTs?: number;
+    closedFromTs?: number;
+  }): Promise<HouseholdCase[]>;
+  caseEvents(caseId: string): Promise<CaseEvent[]>;
+  complaints(f: { caseId?: string; fromTs?: number; toTs?: number }): Promise<Complaint[]>;
+  tasks(f: { caseId?: string; states?: readonly TaskState[] }): Promise<MeasurementTask[]>;
+  getTask(id: string): Promise<MeasurementTask | undefined>;
+  measurements(f: { unitKey?: string; sensorId?: string; caseId?: string }): Promise<Measurement[]>;
+  workOrders(f: { caseId?: string; fromTs?: number }): Promise<WorkOrder[]>;
+  getWorkOrder(id: string): Promise<WorkOrder | undefined>;
+  /** Applies the changes and enqueues their outbox messages in one transaction. */
+  commit(c: Changes, now: number): Promise<void>;
+
+  outboxDue(now: number, limit: number): Promise<OutboxItem[]>;
+  outboxDelivered(id: string, ts: number): Promise<void>;
+  outboxFailed(id: string, attempts: number, nextTs: number, error: string, dead: boolean): Promise<void>;
+  outboxItems(f: { state?: 'pending' | 'delivered' | 'dead'; limit: number }): Promise<OutboxItem[]>;
+
+  saveReport(r: StoredReport, keep: number): Promise<void>;
+  reports(kind: StoredReport['kind'], limit: number): Promise<StoredReport[]>;
+  getReport(id: string): Promise<StoredReport | undefined>;
+}

@@ -1,0 +1,38 @@
+import { type HouseholdsConfig, householdsSchema } from '../../src/config/households-schema.ts';
+import type { ManualClock } from '../../src/core/clock.ts';
+import type { EventBus } from '../../src/core/event-bus.ts';
+import type { HeatEvents } from '../../src/core/events.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import type { RegistryIndex } from '../../src/core/registry.ts';
+import { HouseholdsModule, householdsMigrations } from '../../src/households/module.ts';
+import { type Db, openDb } from '../../src/storage/sqlite.ts';
+
+export const HOUR = 3_600_000;
+
+/** A households module on a fresh (or given) ops database, driven by the test's ManualClock. */
+export function households(o: {
+  clock: ManualClock;
+  bus: EventBus<HeatEvents>;
+  index: RegistryIndex;
+  db?: Db;
+  file?: string;
+  cfg?: Record<string, unknown>;
+  sensorTempC?: (id: string) => number | undefined;
+  webhookSecret?: string;
+}) {
+  const db = o.db ?? openDb(o.file ?? ':memory:', { synchronous: 'FULL', migrations: householdsMigrations });
+  const cfg: HouseholdsConfig = householdsSchema.parse(o.cfg ?? {});
+  const mod = new HouseholdsModule({
+    db,
+    clock: o.clock,
+    wallClock: o.clock,
+    bus: o.bus,
+    cfg: () => cfg,
+    requiredTempC: () => 18,
+    index: () => o.index,
+    sensorTempC: o.sensorTempC,
+    webhookSecret: o.webhookSecret,
+    log: silentLogger(),
+  });
+  return { mod, db, cfg, svc: mod.service, store: mod.store };
+}
