@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone, LOCALES } from '../i18n/index.ts';
 import { householdsSchema } from './households-schema.ts';
 
 /**
@@ -292,6 +293,18 @@ export const serviceSchema = z
             judgeIntervalMs: z.number().int().min(100).max(600_000).default(1000),
             /** Every building is judged this often, so readings going stale show (wall time). */
             fullJudgeIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+          })
+          .strict()
+          .prefault({}),
+        /** How the dashboard, bulletins and CSV exports speak to people (users.yaml may choose per user). */
+        locale: z
+          .object({
+            default: z.enum(LOCALES).default('en'),
+            /** The site's IANA time zone: every time shown to a person is in it, whatever the browser's. */
+            timeZone: z
+              .string()
+              .refine(isTimeZone, 'expected an IANA time zone such as Asia/Shanghai')
+              .default('UTC'),
           })
           .strict()
           .prefault({}),

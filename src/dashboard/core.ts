@@ -1,3 +1,5 @@
+import { tr } from './i18n.ts';
+
 /** Shared bits of the dashboard: token, API calls, the live stream, DOM helpers, colours. */
 
 export type Role = 'field' | 'viewer' | 'operator' | 'engineer';
@@ -121,23 +123,15 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** Compact temperature for cells and tiles ("21.3°"); text for people uses tr().tempC ("21.3 °C"). */
 export const fmtC = (v: number | undefined, digits = 1): string =>
-  v === undefined ? '—' : `${v.toFixed(digits)}°`;
+  v === undefined ? '—' : `${tr().num(v, digits)}°`;
 
-export const fmtTime = (ts: number | undefined): string =>
-  ts === undefined ? '—' : new Date(ts).toISOString().slice(0, 16).replace('T', ' ');
+/** A time in the site's time zone, in the page's language. */
+export const fmtTime = (ts: number | undefined): string => tr().dateTime(ts);
 
-export function fmtDuration(ms: number): string {
-  const neg = ms < 0;
-  let s = Math.abs(Math.round(ms / 1000));
-  const d = Math.floor(s / 86400);
-  s -= d * 86400;
-  const hh = Math.floor(s / 3600);
-  s -= hh * 3600;
-  const mm = Math.floor(s / 60);
-  const txt = d > 0 ? `${d} d ${hh} h` : hh > 0 ? `${hh} h ${mm} min` : `${mm} min`;
-  return neg ? `${txt} overdue` : txt;
-}
+/** Time until something is due ("in 1 d 18 h" / "1天18小时后"), or how long it is overdue. */
+export const fmtDuration = (ms: number): string => tr().relative(ms);
 
 /** Room temperature colour: blue below the 18 °C line, green in band, orange to red above. */
 export function tempColour(t: number | undefined): string {
@@ -163,10 +157,9 @@ export function tempColour(t: number | undefined): string {
   return `rgb(${stops[stops.length - 1]![1].join(',')})`;
 }
 
-export const STATE_LABEL: Record<string, string> = {
-  ok: 'ok',
-  cold: 'cold',
-  unbalanced: 'unbalanced',
-  overheated: 'over-heated',
-  stale: 'stale',
-};
+/** A building state's name for people (the API keeps the machine code). */
+export const stateLabel = (state: string): string => tr().tOr(`state.${state}`, state);
+
+/** A position class's name, and its one-letter mark on the façade. */
+export const classLabel = (c: string): string => tr().tOr(`class.${c}`, c);
+export const classMark = (c: string): string => tr().tOr(`classMark.${c}`, c.slice(0, 1).toUpperCase());

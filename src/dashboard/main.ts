@@ -1,4 +1,6 @@
+import { isLocale, type Locale, pickLocale } from '../i18n/index.ts';
 import { ApiError, api, h, type Role, session } from './core.ts';
+import { chooseLocale, chosenLocale, setLocale, t } from './i18n.ts';
 import { buildingPage } from './pages/building.ts';
 import { compliancePage } from './pages/compliance.ts';
 import { manualPage } from './pages/manual.ts';
@@ -10,18 +12,24 @@ import type { PageHandle } from './types.ts';
 /** Hash routes: #/ · #/building/:id · #/substation/:id · #/tickets · #/compliance · #/manual */
 const view = document.getElementById('view')!;
 let current: PageHandle | undefined;
+/** The user's locale (users.yaml or the site default) and the site's time zone, from /api/me. */
+let userLocale: Locale | undefined;
+let timeZone = 'UTC';
+const langSelect = document.getElementById('lang') as HTMLSelectElement;
+
+/** The page's choice wins over the user's, which wins over the browser's language. */
+function applyLocale(): void {
+  const locale = chosenLocale() ?? userLocale ?? pickLocale(navigator.language, 'en');
+  setLocale(locale, timeZone);
+  langSelect.value = locale;
+}
 
 function route(): void {
   current?.dispose();
   current = undefined;
   if (!session.me) {
     view.replaceChildren(
-      h(
-        'section',
-        { class: 'welcome' },
-        h('h2', {}, 'Sign in'),
-        h('p', {}, 'Enter your API token above to see the network.'),
-      ),
+      h('section', { class: 'welcome' }, h('h2', {}, t('welcome.title')), h('p', {}, t('welcome.body'))),
     );
     return;
   }
@@ -45,9 +53,13 @@ async function signIn(): Promise<void> {
   session.me = undefined;
   if (session.token) {
     try {
-      const me = await api<{ name: string; role: Role; now: number }>('/api/me');
+      const me = await api<{ name: string; role: Role; now: number; locale: Locale; timeZone: string }>(
+        '/api/me',
+      );
       session.me = { name: me.name, role: me.role };
       session.offsetMs = me.now - Date.now();
+      timeZone = me.timeZone;
+      userLocale = me.locale;
     } catch (e) {
       if (e instanceof ApiError && e.statusCode === 401) session.token = null;
       view.replaceChildren(h('p', { class: 'error' }, e instanceof Error ? e.message : String(e)));
@@ -55,7 +67,8 @@ async function signIn(): Promise<void> {
   }
   login.hidden = session.me !== undefined;
   who.hidden = logout.hidden = session.me === undefined;
-  who.textContent = session.me ? `${session.me.name} · ${session.me.role}` : '';
+  applyLocale();
+  who.textContent = session.me ? `${session.me.name} · ${t(`role.${session.me.role}`)}` : '';
   document.body.dataset.role = session.me?.role ?? 'none';
   route();
 }
@@ -71,5 +84,14 @@ document.getElementById('logout')!.addEventListener('click', () => {
   session.token = null;
   void signIn();
 });
+langSelect.addEventListener('change', () => {
+  if (!isLocale(langSelect.value)) return;
+  chooseLocale(langSelect.value);
+  applyLocale();
+  if (session.me)
+    document.getElementById('who')!.textContent = `${session.me.name} · ${t(`role.${session.me.role}`)}`;
+  route();
+});
 window.addEventListener('hashchange', route);
+applyLocale();
 void signIn();

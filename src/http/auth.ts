@@ -1,12 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UsersConfig } from '../config/users-schema.ts';
 import type { Clock } from '../core/clock.ts';
+import type { Locale } from '../i18n/index.ts';
 import type { Db } from '../storage/sqlite.ts';
 import type { Role } from './ports.ts';
 
 export interface Principal {
   name: string;
   role: Role;
+  /** The user's own language from users.yaml; absent: the site default (http.locale). */
+  locale?: Locale;
 }
 
 /**
@@ -43,7 +46,7 @@ export class TokenAuth {
     for (const x of this.extra) next.set(x.hash, { principal: x.principal });
     for (const u of users.users) {
       next.set(u.tokenHash, {
-        principal: { name: u.name, role: u.role },
+        principal: { name: u.name, role: u.role, ...(u.locale ? { locale: u.locale } : {}) },
         expiresMs: u.expires ? Date.parse(u.expires) : undefined,
       });
     }

@@ -1,4 +1,5 @@
 import type { RegistryIndex } from '../core/registry.ts';
+import { CATALOGUES, type Locale, type MessageKey } from '../i18n/index.ts';
 import type { ColdUnitRow, CompliancePort, ComplianceReport, ComplianceRow, HistoryPort } from './ports.ts';
 
 const HOUR_MS = 3_600_000;
@@ -87,19 +88,23 @@ const csvCell = (v: unknown): string => {
   return `"${safe.replaceAll('"', '""')}"`;
 };
 
-export function complianceCsv(r: ComplianceReport): string {
-  const lines = [
-    [
-      'building',
-      'name',
-      'substation',
-      'unit_hours',
-      'in_band_share',
-      'below_share',
-      'above_share',
-      'mean_c',
-    ].join(','),
-  ];
+/** Stable machine headers (scripts read these) and, for people, the catalogue's words for them. */
+const CSV_COLUMNS: ReadonlyArray<readonly [string, MessageKey]> = [
+  ['building', 'col.building'],
+  ['name', 'col.name'],
+  ['substation', 'col.substation'],
+  ['unit_hours', 'col.unitHours'],
+  ['in_band_share', 'col.inBandShare'],
+  ['below_share', 'col.belowShare'],
+  ['above_share', 'col.aboveShare'],
+  ['mean_c', 'col.meanC'],
+];
+
+/** The compliance table as CSV; with a locale the header row is in that language for people. */
+export function complianceCsv(r: ComplianceReport, locale?: Locale): string {
+  const words = locale ? CATALOGUES[locale] : undefined;
+  // Machine headers stay bare as they always were; words for people are quoted like every value.
+  const lines = [CSV_COLUMNS.map(([machine, key]) => (words ? csvCell(words[key]) : machine)).join(',')];
   for (const b of r.buildings)
     lines.push(
       [

@@ -61,9 +61,23 @@ export interface TicketView {
   /** The building of a building or unit target (for links and per-building counts). */
   buildingId?: string;
   summary: string;
-  evidence: Array<{ label: string; value: string }>;
+  /**
+   * `key` is the rules' machine name of the fact, `label`/`value` an English rendering; `num` and
+   * `unit` let a dashboard format the value for people in their own language.
+   */
+  evidence: Array<{ key: string; label: string; value: string; num?: number; unit?: EvidenceUnit }>;
   /** The proposed change, in words and in numbers where there are numbers. */
-  proposal: { description: string; supplyOffsetC?: number; valvePct?: number; supplyTempC?: number };
+  /** `kind` and `params` are the machine form; `description` an English rendering of them. */
+  /** The predicted effect in machine form (the rules' estimate), beside its English text. */
+  prediction?: { deltaC: number; afterH: number };
+  proposal: {
+    kind: 'supply-offset' | 'slope' | 'valves' | 'preheat' | 'field';
+    params: Record<string, string | number>;
+    description: string;
+    supplyOffsetC?: number;
+    valvePct?: number;
+    supplyTempC?: number;
+  };
   predictedEffect: string;
   createdTs: number;
   updatedTs: number;
@@ -175,6 +189,9 @@ export interface EngineerPort {
 export type { HouseholdsPort };
 
 /** Everything the HTTP app is built from. Optional ports switch their routes to 503 when absent. */
+/** The unit an evidence value carries, read from the suffix of its key (names carry units). */
+export type EvidenceUnit = 'C' | 'pct' | 'h' | 'share';
+
 export interface HttpDeps {
   clock: Clock;
   /** Timers of the transport (SSE coalescing, heartbeats) run in wall time, not heating time. */

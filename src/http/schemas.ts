@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES } from '../i18n/index.ts';
 
 /**
  * The API's wire shapes. Route inputs are parsed with these; outputs are checked against them before
@@ -197,14 +198,25 @@ export const ticketSchema = z.object({
   substationId: z.string(),
   buildingId: z.string().optional(),
   summary: z.string(),
-  evidence: z.array(z.object({ label: z.string(), value: z.string() })),
+  evidence: z.array(
+    z.object({
+      key: z.string(),
+      label: z.string(),
+      value: z.string(),
+      num: z.number().optional(),
+      unit: z.enum(['C', 'pct', 'h', 'share']).optional(),
+    }),
+  ),
   proposal: z.object({
+    kind: z.enum(['supply-offset', 'slope', 'valves', 'preheat', 'field']),
+    params: z.record(z.string(), z.union([z.string(), z.number()])),
     description: z.string(),
     supplyOffsetC: z.number().optional(),
     valvePct: z.number().optional(),
     supplyTempC: z.number().optional(),
   }),
   predictedEffect: z.string(),
+  prediction: z.object({ deltaC: z.number(), afterH: z.number() }).optional(),
   createdTs: z.number(),
   updatedTs: z.number(),
   recheckDueTs: z.number().optional(),
@@ -314,7 +326,14 @@ export const healthSchema = z
   })
   .loose();
 
-export const complianceQuery = z.object({ from: instant.optional(), to: instant.optional() }).strict();
+export const complianceQuery = z
+  .object({
+    from: instant.optional(),
+    to: instant.optional(),
+    /** CSV only: column headers for people in this language; absent, the stable machine headers. */
+    locale: z.enum(LOCALES).optional(),
+  })
+  .strict();
 
 export const complianceSchema = z.object({
   fromMs: z.number(),
@@ -351,6 +370,10 @@ export const meSchema = z.object({
   role: z.enum(['field', 'viewer', 'operator', 'engineer']),
   /** The service's heating time (epoch ms), which runs ahead of the wall in an accelerated demo. */
   now: z.number(),
+  /** The language to speak to this user (theirs from users.yaml, else the site's default). */
+  locale: z.enum(LOCALES),
+  /** The site's IANA time zone: the dashboard shows every time in it. */
+  timeZone: z.string(),
 });
 
 export const auditQuery = z

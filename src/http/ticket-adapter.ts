@@ -1,7 +1,7 @@
 import type { SubstationReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import { operatorActions } from '../tickets/lifecycle.ts';
-import type { TicketAction, TicketsPort, TicketView } from './ports.ts';
+import type { EvidenceUnit, TicketAction, TicketsPort, TicketView } from './ports.ts';
 
 /**
  * The shape of the ticket module's records that the API shows, stated structurally so the HTTP
@@ -22,7 +22,7 @@ interface TicketRecord {
     | { kind: 'valves'; valves: Record<string, number>; previous: Record<string, number> }
     | { kind: 'preheat'; offsetC: number; untilTs: number }
     | { kind: 'field'; task: string };
-  predicted: { text: string };
+  predicted: { text: string; deltaC?: number; afterH?: number };
   createdTs: number;
   updatedTs: number;
   recheckDueTs?: number;
@@ -51,30 +51,59 @@ const sign = (v: number, digits = 1) => `${v >= 0 ? '+' : '−'}${Math.abs(v).to
 function describe(a: TicketRecord['action']): TicketView['proposal'] {
   switch (a.kind) {
     case 'supply-offset':
-      return { description: `Supply temperature offset ${sign(a.deltaC)} °C`, supplyOffsetC: a.deltaC };
+      return {
+        kind: a.kind,
+        params: { deltaC: a.deltaC },
+        description: `Supply temperature offset ${sign(a.deltaC)} °C`,
+        supplyOffsetC: a.deltaC,
+      };
     case 'slope':
-      return { description: `Heating-curve slope ${sign(a.delta, 2)}` };
+      return {
+        kind: a.kind,
+        params: { delta: a.delta },
+        description: `Heating-curve slope ${sign(a.delta, 2)}`,
+      };
     case 'valves': {
       const parts = Object.entries(a.valves).map(
         ([b, v]) =>
           `${b} ${v.toFixed(0)} %${a.previous[b] !== undefined ? ` (was ${a.previous[b]!.toFixed(0)} %)` : ''}`,
       );
+      const params: Record<string, number> = {};
+      for (const [b, v] of Object.entries(a.valves)) params[b] = v;
+      for (const [b, v] of Object.entries(a.previous)) params[`was:${b}`] = v;
       const first = Object.values(a.valves)[0];
-      return { description: `Building entry valves: ${parts.join(', ')}`, valvePct: first };
+      return {
+        kind: a.kind,
+        params,
+        description: `Building entry valves: ${parts.join(', ')}`,
+        valvePct: first,
+      };
     }
     case 'preheat':
       return {
+        kind: a.kind,
+        params: { offsetC: a.offsetC, untilTs: a.untilTs },
         description: `Pre-heat: offset ${sign(a.offsetC)} °C until ${new Date(a.untilTs).toISOString().slice(0, 16)} UTC`,
         supplyOffsetC: a.offsetC,
       };
     case 'field':
-      return { description: `Field task: ${a.task}` };
+      return { kind: a.kind, params: { task: a.task }, description: `Field task: ${a.task}` };
   }
 }
 
+/** Names carry units (supplyTempC, valvePct, lagH): the suffix says how a value is shown. */
+function unitOf(key: string): EvidenceUnit | undefined {
+  if (/C$/.test(key)) return 'C';
+  if (/Pct$/.test(key)) return 'pct';
+  if (/H$/.test(key)) return 'h';
+  if (/Share$/.test(key)) return 'share';
+  return undefined;
+}
+
 function evidenceRows(e: Record<string, unknown>): TicketView['evidence'] {
-  return Object.entries(e).map(([label, v]) => ({
-    label: label.replace(/([a-z])([A-Z])/g, '$1 $2').replaceAll('_', ' '),
+  return Object.entries(e).map(([key, v]) => ({
+    key,
+    label: key.replace(/([a-z])([A-Z])/g, '$1 $2').replaceAll('_', ' '),
     value:
       typeof v === 'number'
         ? Number.isInteger(v)
@@ -83,6 +112,7 @@ function evidenceRows(e: Record<string, unknown>): TicketView['evidence'] {
         : typeof v === 'string'
           ? v
           : JSON.stringify(v),
+    ...(typeof v === 'number' && Number.isFinite(v) ? { num: v, unit: unitOf(key) } : {}),
   }));
 }
 
@@ -115,6 +145,9 @@ export class TicketServiceAdapter implements TicketsPort {
       evidence: evidenceRows(t.evidence),
       proposal: describe(t.action),
       predictedEffect: t.predicted.text,
+      ...(t.predicted.deltaC !== undefined && t.predicted.afterH !== undefined
+        ? { prediction: { deltaC: t.predicted.deltaC, afterH: t.predicted.afterH } }
+        : {}),
       createdTs: t.createdTs,
       updatedTs: t.updatedTs,
       recheckDueTs: t.recheckDueTs,

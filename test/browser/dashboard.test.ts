@@ -141,7 +141,7 @@ describe.runIf(haveChromium)('dashboard in Chromium', { timeout: 90_000 }, () =>
       undefined,
       { timeout: 2000 },
     );
-    expect(await a.locator('.msg').textContent()).toContain('approve done');
+    expect(await a.locator('.msg').textContent()).toContain('Approve done');
     expect(h.tickets.tickets.get('t-1001')?.events.at(-1)).toMatchObject({ actor: 'otto', kind: 'approve' });
   });
 

@@ -62,7 +62,13 @@ describe('tickets API over the real TicketService', () => {
       predictedEffect: 'about +0.9 °C within 12 h',
       actions: ['approve', 'reject'],
     });
-    expect(t.evidence).toContainEqual({ label: 'mean C', value: '16.84' });
+    expect(t.evidence).toContainEqual({
+      key: 'meanC',
+      label: 'mean C',
+      value: '16.84',
+      num: 16.84,
+      unit: 'C',
+    });
     const one = await h.http.app.inject({ url: `/api/tickets/${id}`, headers: as('viewer') });
     expect(one.json().events[0]).toMatchObject({ kind: expect.any(String), toStatus: 'proposed' });
     const buildings = await h.http.app.inject({ url: '/api/buildings', headers: as('viewer') });

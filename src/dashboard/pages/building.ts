@@ -1,9 +1,20 @@
 import type uPlot from 'uplot';
 import { timeChart } from '../chart.ts';
-import { api, fmtC, fmtTime, h, LiveStream, STATE_LABEL, session, tempColour } from '../core.ts';
+import {
+  api,
+  classLabel,
+  classMark,
+  fmtC,
+  fmtTime,
+  h,
+  LiveStream,
+  session,
+  stateLabel,
+  tempColour,
+} from '../core.ts';
+import { t } from '../i18n.ts';
 import type { BuildingDetail, BuildingHistory, LiveReading, PageHandle } from '../types.ts';
 
-const CLASS_MARK: Record<string, string> = { top: 'T', ground: 'G', gable: 'E', middle: 'M' };
 const CLASS_ORDER = ['top', 'ground', 'gable', 'middle'] as const;
 const CLASS_COLOUR: Record<string, string> = {
   top: '#e07b39',
@@ -24,17 +35,17 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
   const chartBox = h('div', { class: 'chart', id: 'history-chart' });
   const rangeSel = h(
     'select',
-    { 'aria-label': 'history range' },
-    h('option', { value: '24' }, 'last 24 h'),
-    h('option', { value: '48', selected: true }, 'last 48 h'),
-    h('option', { value: '168' }, 'last 7 days'),
+    { 'aria-label': t('building.rangeLabel') },
+    h('option', { value: '24' }, t('building.range24')),
+    h('option', { value: '48', selected: true }, t('building.range48')),
+    h('option', { value: '168' }, t('building.range168')),
   );
   root.replaceChildren(
     head,
     classesBox,
-    h('div', { class: 'legend' }, 'T top · G ground · E gable end · M middle — grey: no fresh reading'),
-    facade,
-    h('h3', {}, 'History: room classes against supply and outdoor temperature ', rangeSel),
+    h('div', { class: 'legend' }, t('building.legend')),
+    h('div', { class: 'facade-scroll' }, facade),
+    h('h3', {}, t('building.historyTitle'), ' ', rangeSel),
     chartBox,
   );
   let plot: uPlot | undefined;
@@ -49,25 +60,23 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
 
   function render(b: BuildingDetail, withFacade: boolean): void {
     head.replaceChildren(
-      h(
-        'h2',
-        {},
-        b.name,
-        ' ',
-        h('span', { class: `pill st-${b.state}`, id: 'bstate' }, STATE_LABEL[b.state]!),
-      ),
+      h('h2', {}, b.name, ' ', h('span', { class: `pill st-${b.state}`, id: 'bstate' }, stateLabel(b.state))),
       h(
         'div',
         { class: 'facts' },
-        h('span', {}, 'mean ', h('b', { id: 'bmean' }, fmtC(b.meanC))),
-        h('span', {}, 'min ', h('b', {}, fmtC(b.minC))),
-        h('span', {}, `fresh ${b.fresh}/${b.sensors}`),
+        h('span', {}, `${t('building.mean')} `, h('b', { id: 'bmean' }, fmtC(b.meanC))),
+        h('span', {}, `${t('building.min')} `, h('b', {}, fmtC(b.minC))),
+        h('span', {}, t('building.fresh', { fresh: b.fresh, sensors: b.sensors })),
         h(
           'a',
           { href: `#/substation/${encodeURIComponent(b.substationId)}` },
-          `substation ${b.substationId}`,
+          t('building.substation', { id: b.substationId }),
         ),
-        h('a', { href: `#/tickets?target=${encodeURIComponent(b.id)}` }, `${b.openTickets} open tickets`),
+        h(
+          'a',
+          { href: `#/tickets?target=${encodeURIComponent(b.id)}` },
+          t('building.openTickets', { n: b.openTickets }),
+        ),
       ),
     );
     classesBox.replaceChildren(
@@ -76,10 +85,14 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
         return h(
           'div',
           { class: 'cls' },
-          h('span', { class: `mark c-${c}` }, CLASS_MARK[c]!),
-          h('span', {}, c),
+          h('span', { class: `mark c-${c}` }, classMark(c)),
+          h('span', {}, classLabel(c)),
           h('b', {}, fmtC(s?.meanC)),
-          h('small', {}, s ? `min ${fmtC(s.minC)} · n ${s.count}` : 'no data'),
+          h(
+            'small',
+            {},
+            s ? t('building.classFacts', { min: fmtC(s.minC), n: s.count }) : t('building.noData'),
+          ),
         );
       }),
     );
@@ -92,7 +105,9 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
       for (let col = 1; col <= b.unitsPerFloor; col++) {
         const u = byPos.get(`${floor}:${col}`);
         if (!u) {
-          frag.append(h('div', { class: 'cell none', title: `floor ${floor}, unit ${col}: not monitored` }));
+          frag.append(
+            h('div', { class: 'cell none', title: t('building.notMonitored', { floor, column: col }) }),
+          );
           continue;
         }
         const cell = h(
@@ -100,10 +115,16 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
           {
             class: 'cell',
             'data-sensor': u.sensorId,
-            title: `${u.sensorId} · floor ${floor}, unit ${col} · ${u.classes.join('+')} · ${fmtTime(u.ts)}`,
+            title: t('building.cell', {
+              sensor: u.sensorId,
+              floor,
+              column: col,
+              classes: u.classes.map(classLabel).join('+'),
+              time: fmtTime(u.ts),
+            }),
           },
           h('span', { class: 'v' }),
-          h('span', { class: 'cls-mark' }, u.classes.map((c) => CLASS_MARK[c]).join('')),
+          h('span', { class: 'cls-mark' }, u.classes.map(classMark).join('')),
         );
         setCell(cell, u.tempC, u.fresh, u.source);
         cells.set(u.sensorId, cell);
@@ -131,24 +152,26 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
       };
       const series = [
         ...CLASS_ORDER.filter((c) => hist.classes[c]).map((c) => ({
-          spec: { label: c, colour: CLASS_COLOUR[c]! },
+          spec: { label: classLabel(c), colour: CLASS_COLOUR[c]! },
           ys: at(hist.classes[c]!, (p) => p.meanC),
         })),
         {
-          spec: { label: 'supply', colour: '#e05050', right: true },
+          spec: { label: t('chart.supply'), colour: '#e05050', right: true },
           ys: at(hist.supply, (p) => p.supplyTempC),
         },
         {
-          spec: { label: 'outdoor', colour: '#8899aa', right: true, dash: [6, 4] },
+          spec: { label: t('chart.outdoor'), colour: '#8899aa', right: true, dash: [6, 4] },
           ys: at(hist.supply, (p) => p.outdoorTempC),
         },
       ];
       plot?.destroy();
       chartBox.replaceChildren();
-      if (xs.length === 0) chartBox.append(h('p', { class: 'muted' }, 'No history in this range yet.'));
+      if (xs.length === 0) chartBox.append(h('p', { class: 'muted' }, t('building.noHistory')));
       else plot = timeChart(chartBox, xs, series);
     } catch (e) {
-      chartBox.replaceChildren(h('p', { class: 'error' }, `History unavailable: ${(e as Error).message}`));
+      chartBox.replaceChildren(
+        h('p', { class: 'error' }, t('building.historyUnavailable', { message: (e as Error).message })),
+      );
     }
   }
   rangeSel.addEventListener('change', () => void loadHistory());
@@ -191,7 +214,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
       const pill = document.getElementById('bstate');
       if (pill) {
         pill.className = `pill st-${s.state}`;
-        pill.textContent = STATE_LABEL[s.state] ?? s.state;
+        pill.textContent = stateLabel(s.state);
       }
     })
     .on('reset', () => void refresh(true).catch(() => undefined));

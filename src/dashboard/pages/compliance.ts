@@ -1,20 +1,23 @@
-import { api, apiBlob, fmtC, h, session } from '../core.ts';
+import type { MessageKey } from '../../i18n/index.ts';
+import { api, apiBlob, classLabel, fmtC, h, session } from '../core.ts';
+import { t, tr } from '../i18n.ts';
 import type { Compliance, PageHandle } from '../types.ts';
 
-const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
+const pct = (v: number): string => tr().pct(v);
+const heads = (keys: MessageKey[]) => h('thead', {}, h('tr', {}, ...keys.map((k) => h('th', {}, t(k)))));
 
 /** Compliance: share of unit-hours in band per building, the coldest units, CSV export. */
 export function compliancePage(root: HTMLElement): PageHandle {
   const days = h(
     'select',
-    { 'aria-label': 'period' },
-    h('option', { value: '1' }, 'last day'),
-    h('option', { value: '7', selected: true }, 'last 7 days'),
-    h('option', { value: '30' }, 'last 30 days'),
+    { 'aria-label': t('compliance.period') },
+    h('option', { value: '1' }, t('compliance.day1')),
+    h('option', { value: '7', selected: true }, t('compliance.day7')),
+    h('option', { value: '30' }, t('compliance.day30')),
   );
-  const csv = h('button', { type: 'button', id: 'csv' }, 'Export CSV');
+  const csv = h('button', { type: 'button', id: 'csv' }, t('compliance.csv'));
   const body = h('div', {});
-  root.replaceChildren(h('div', { class: 'bar' }, h('h2', {}, 'Compliance'), days, csv), body);
+  root.replaceChildren(h('div', { class: 'bar' }, h('h2', {}, t('compliance.title')), days, csv), body);
 
   const range = () => {
     const to = session.now();
@@ -22,29 +25,23 @@ export function compliancePage(root: HTMLElement): PageHandle {
   };
 
   async function load(): Promise<void> {
-    body.replaceChildren(h('p', { class: 'muted' }, 'Computing…'));
+    body.replaceChildren(h('p', { class: 'muted' }, t('compliance.computing')));
     const r = await api<Compliance>(`/api/compliance?${range()}`);
     const rows = [...r.buildings].sort((a, b) => a.inBandShare - b.inBandShare);
     body.replaceChildren(
-      h(
-        'p',
-        {},
-        `Band ${fmtC(r.bandLowC)} to ${fmtC(r.bandHighC)}; a unit-hour is one monitored unit for one hour.`,
-      ),
+      h('p', {}, t('compliance.band', { low: tr().tempC(r.bandLowC), high: tr().tempC(r.bandHighC) })),
       h(
         'table',
         { class: 'grid', id: 'compliance-table' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['building', 'substation', 'unit-hours', 'in band', 'below', 'above', 'mean'].map((t) =>
-              h('th', {}, t),
-            ),
-          ),
-        ),
+        heads([
+          'col.building',
+          'col.substation',
+          'col.unitHours',
+          'col.inBand',
+          'col.below',
+          'col.above',
+          'col.mean',
+        ]),
         h(
           'tbody',
           {},
@@ -68,21 +65,19 @@ export function compliancePage(root: HTMLElement): PageHandle {
           ),
         ),
       ),
-      h('h3', {}, 'Coldest units'),
+      h('h3', {}, t('compliance.coldest')),
       h(
         'table',
         { class: 'grid' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['unit', 'building', 'floor', 'unit no.', 'class', 'mean', 'below band'].map((t) =>
-              h('th', {}, t),
-            ),
-          ),
-        ),
+        heads([
+          'col.unit',
+          'col.building',
+          'col.floor',
+          'col.unitNo',
+          'col.class',
+          'col.mean',
+          'col.belowBand',
+        ]),
         h(
           'tbody',
           {},
@@ -94,7 +89,7 @@ export function compliancePage(root: HTMLElement): PageHandle {
               h('td', {}, h('a', { href: `#/building/${encodeURIComponent(u.buildingId)}` }, u.buildingId)),
               h('td', { class: 'num' }, String(u.floor)),
               h('td', { class: 'num' }, String(u.column)),
-              h('td', {}, u.classes.join('+')),
+              h('td', {}, u.classes.map(classLabel).join('+')),
               h('td', { class: 'num' }, fmtC(u.meanC)),
               h('td', { class: 'num' }, pct(u.belowShare)),
             ),
@@ -106,7 +101,7 @@ export function compliancePage(root: HTMLElement): PageHandle {
 
   csv.addEventListener('click', async () => {
     // The token goes in a header, so the file is fetched and handed to the browser as a blob.
-    const blob = await apiBlob(`/api/compliance.csv?${range()}`);
+    const blob = await apiBlob(`/api/compliance.csv?${range()}&locale=${tr().locale}`);
     const url = URL.createObjectURL(blob);
     const a = h('a', { href: url, download: 'heatwatch-compliance.csv' });
     a.click();

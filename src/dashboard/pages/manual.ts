@@ -1,5 +1,28 @@
-import { ApiError, api, fmtC, h, session } from '../core.ts';
+import { ApiError, api, classLabel, fmtC, h, session } from '../core.ts';
+import { t, tr } from '../i18n.ts';
 import type { BuildingDetail, BuildingSummary, PageHandle } from '../types.ts';
+
+/** Wall time of the site's zone as `YYYY-MM-DDTHH:mm` (what a datetime-local input holds). */
+function toSiteLocal(ts: number): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: tr().timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(ts));
+  const p = (type: string) => parts.find((x) => x.type === type)?.value ?? '00';
+  return `${p('year')}-${p('month')}-${p('day')}T${p('hour')}:${p('minute')}`;
+}
+
+/** The instant a datetime-local value means in the site's zone (its offset found by one round trip). */
+function fromSiteLocal(value: string): number {
+  const asUtc = Date.parse(`${value}:00Z`);
+  const shown = Date.parse(`${toSiteLocal(asUtc)}:00Z`);
+  return asUtc - (shown - asUtc);
+}
 
 /**
  * Manual in-home measurement (docs/domain.md): two staff, a calibrated thermometer, room by room. The
@@ -8,27 +31,30 @@ import type { BuildingDetail, BuildingSummary, PageHandle } from '../types.ts';
 export function manualPage(root: HTMLElement): PageHandle {
   if (!session.can('operator')) {
     root.replaceChildren(
-      h('h2', {}, 'Manual measurement'),
-      h(
-        'p',
-        { class: 'muted' },
-        'Recording a measurement needs the operator role; you can view everything else.',
-      ),
+      h('h2', {}, t('manual.title')),
+      h('p', { class: 'muted' }, t('manual.needsOperator')),
     );
     return { dispose() {} };
   }
-  const building = h('select', { name: 'building', required: true, 'aria-label': 'building' });
-  const unit = h('select', { name: 'unit', required: true, 'aria-label': 'unit' });
-  const now = new Date(session.now());
-  const local = new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-  const when = h('input', { type: 'datetime-local', name: 'ts', value: local, required: true });
+  const building = h('select', { name: 'building', required: true, 'aria-label': t('manual.building') });
+  const unit = h('select', { name: 'unit', required: true, 'aria-label': t('manual.unit') });
+  // The measuring team works in the site's time zone, whatever the phone is set to.
+  const when = h('input', {
+    type: 'datetime-local',
+    name: 'ts',
+    value: toSiteLocal(session.now()),
+    required: true,
+  });
   const rooms = h('div', { class: 'rooms' });
-  const staff1 = h('input', { name: 'staff1', placeholder: 'first staff member', required: true });
-  const staff2 = h('input', { name: 'staff2', placeholder: 'second staff member', required: true });
+  const staff = (name: string, key: 'manual.staff1' | 'manual.staff2') =>
+    h('input', { name, placeholder: t(key), 'aria-label': t(key), autocomplete: 'name', required: true });
+  const staff1 = staff('staff1', 'manual.staff1');
+  const staff2 = staff('staff2', 'manual.staff2');
   const note = h('textarea', {
     name: 'note',
     rows: 2,
-    placeholder: 'note (resident present, thermometer id…)',
+    placeholder: t('manual.note'),
+    'aria-label': t('manual.note'),
   });
   const msg = h('p', { class: 'msg', role: 'status' });
   const addRoom = (name = '') =>
@@ -36,10 +62,19 @@ export function manualPage(root: HTMLElement): PageHandle {
       h(
         'div',
         { class: 'room' },
-        h('input', { class: 'room-name', value: name, placeholder: 'room', required: true }),
+        h('input', {
+          class: 'room-name',
+          value: name,
+          placeholder: t('manual.room'),
+          'aria-label': t('manual.room'),
+          required: true,
+        }),
         h('input', {
           class: 'room-temp',
           type: 'number',
+          // A numeric keyboard with a decimal point on phones.
+          inputmode: 'decimal',
+          'aria-label': '°C',
           step: '0.1',
           min: '-40',
           max: '60',
@@ -48,26 +83,26 @@ export function manualPage(root: HTMLElement): PageHandle {
         }),
       ),
     );
-  for (const r of ['living room', 'bedroom']) addRoom(r);
+  for (const r of [t('manual.livingRoom'), t('manual.bedroom')]) addRoom(r);
   const form = h(
     'form',
     { class: 'manual', id: 'manual-form' },
-    h('label', {}, 'Building ', building),
-    h('label', {}, 'Unit ', unit),
-    h('label', {}, 'Measured at ', when),
+    h('label', {}, h('span', {}, t('manual.building')), building),
+    h('label', {}, h('span', {}, t('manual.unit')), unit),
+    h('label', {}, h('span', {}, t('manual.measuredAt')), when),
     h(
       'fieldset',
       {},
-      h('legend', {}, 'Rooms'),
+      h('legend', {}, t('manual.rooms')),
       rooms,
-      h('button', { type: 'button', onclick: () => addRoom() }, 'Add room'),
+      h('button', { type: 'button', onclick: () => addRoom() }, t('manual.addRoom')),
     ),
-    h('fieldset', {}, h('legend', {}, 'Measured and signed by'), staff1, staff2),
+    h('fieldset', { class: 'signatures' }, h('legend', {}, t('manual.signedBy')), staff1, staff2),
     note,
-    h('button', { type: 'submit' }, 'Record measurement'),
+    h('button', { type: 'submit', class: 'primary' }, t('manual.submit')),
     msg,
   );
-  root.replaceChildren(h('h2', {}, 'Manual measurement'), form);
+  root.replaceChildren(h('h2', {}, t('manual.title')), form);
 
   async function loadUnits(): Promise<void> {
     const b = await api<BuildingDetail>(`/api/buildings/${encodeURIComponent(building.value)}`);
@@ -78,7 +113,12 @@ export function manualPage(root: HTMLElement): PageHandle {
           h(
             'option',
             { value: `${u.floor}:${u.column}` },
-            `floor ${u.floor}, unit ${u.column} (${u.classes.join('+')}) — now ${fmtC(u.tempC)}`,
+            t('manual.unitOption', {
+              floor: u.floor,
+              column: u.column,
+              classes: u.classes.map(classLabel).join('+'),
+              t: fmtC(u.tempC),
+            }),
           ),
         ),
     );
@@ -96,7 +136,7 @@ export function manualPage(root: HTMLElement): PageHandle {
       buildingId: building.value,
       floor,
       column,
-      ts: new Date(when.value).toISOString(),
+      ts: new Date(fromSiteLocal(when.value)).toISOString(),
       rooms: [...rooms.querySelectorAll('.room')].map((r) => ({
         room: (r.querySelector('.room-name') as HTMLInputElement).value,
         tempC: Number((r.querySelector('.room-temp') as HTMLInputElement).value),
@@ -110,7 +150,7 @@ export function manualPage(root: HTMLElement): PageHandle {
         body,
       });
       msg.className = 'msg ok';
-      msg.textContent = `Recorded ${fmtC(r.tempC)} for ${r.sensorId}.`;
+      msg.textContent = t('manual.recorded', { t: tr().tempC(r.tempC), sensor: r.sensorId });
     } catch (err) {
       msg.className = 'msg error';
       msg.textContent = err instanceof ApiError ? err.message : String(err);

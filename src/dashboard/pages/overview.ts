@@ -1,8 +1,12 @@
-import { api, fmtC, h, LiveStream, STATE_LABEL } from '../core.ts';
+import { api, fmtC, fmtTime, h, LiveStream, stateLabel } from '../core.ts';
+import { t } from '../i18n.ts';
 import type { BuildingSummary, PageHandle, SubstationSummary, Weather } from '../types.ts';
 
 const STATES = ['ok', 'cold', 'unbalanced', 'overheated', 'stale'] as const;
 const REFRESH_MS = 15_000;
+
+const tileSub = (b: BuildingSummary): string =>
+  t('overview.tileSub', { min: fmtC(b.minC), fresh: b.fresh, sensors: b.sensors });
 
 /**
  * Network overview: every substation with its buildings as fixed-size tiles coloured by state.
@@ -15,13 +19,13 @@ export function overviewPage(root: HTMLElement): PageHandle {
   const countsBox = h('div', { class: 'counts' });
   const search = h('input', {
     type: 'search',
-    placeholder: 'Search buildings or substations…',
+    placeholder: t('overview.search'),
     id: 'search',
-    'aria-label': 'search',
+    'aria-label': t('overview.search'),
   });
   const chips = h('div', { class: 'chips' });
   for (const s of STATES) {
-    const chip = h('button', { type: 'button', class: `chip st-${s} on`, 'data-state': s }, STATE_LABEL[s]!);
+    const chip = h('button', { type: 'button', class: `chip st-${s} on`, 'data-state': s }, stateLabel(s));
     chip.addEventListener('click', () => {
       if (filter.states.has(s)) filter.states.delete(s);
       else filter.states.add(s);
@@ -77,11 +81,11 @@ export function overviewPage(root: HTMLElement): PageHandle {
         'data-id': b.id,
         'data-state': b.state,
         'data-key': `${b.id} ${b.name}`.toLowerCase(),
-        title: `${b.name}: ${STATE_LABEL[b.state]}`,
+        title: `${b.name}: ${stateLabel(b.state)}`,
       },
       h('span', { class: 'name' }, b.name),
       h('span', { class: 'mean' }, fmtC(b.meanC)),
-      h('span', { class: 'sub' }, `min ${fmtC(b.minC)} · ${b.fresh}/${b.sensors}`),
+      h('span', { class: 'sub' }, tileSub(b)),
       h('span', { class: 'badge', hidden: b.openTickets === 0 }, String(b.openTickets)),
     );
     return el;
@@ -90,9 +94,9 @@ export function overviewPage(root: HTMLElement): PageHandle {
   function updateTile(el: HTMLElement, b: BuildingSummary): void {
     el.className = `tile st-${b.state}`;
     el.dataset.state = b.state;
-    el.title = `${b.name}: ${STATE_LABEL[b.state]}`;
+    el.title = `${b.name}: ${stateLabel(b.state)}`;
     (el.querySelector('.mean') as HTMLElement).textContent = fmtC(b.meanC);
-    (el.querySelector('.sub') as HTMLElement).textContent = `min ${fmtC(b.minC)} · ${b.fresh}/${b.sensors}`;
+    (el.querySelector('.sub') as HTMLElement).textContent = tileSub(b);
     const badge = el.querySelector('.badge') as HTMLElement;
     badge.textContent = String(b.openTickets);
     badge.hidden = b.openTickets === 0;
@@ -109,14 +113,14 @@ export function overviewPage(root: HTMLElement): PageHandle {
           'div',
           { class: `count st-${s}` },
           h('b', {}, String(counts[s] ?? 0)),
-          h('span', {}, STATE_LABEL[s]!),
+          h('span', {}, stateLabel(s)),
         ),
       ),
       h(
         'a',
         { class: 'count open-tickets', href: '#/tickets' },
         h('b', {}, String(open)),
-        h('span', {}, 'open tickets'),
+        h('span', {}, t('overview.openTickets')),
       ),
     );
   }
@@ -130,16 +134,16 @@ export function overviewPage(root: HTMLElement): PageHandle {
         'div',
         { class: 'outdoor' },
         h('b', { id: 'outdoor' }, fmtC(w.observation?.outdoorTempC)),
-        h('span', {}, 'outdoor'),
+        h('span', {}, t('overview.outdoor')),
       ),
       h(
         'div',
         { class: 'forecast' },
-        h('span', {}, `forecast min ${fmtC(min)}`),
+        h('span', {}, t('overview.forecastMin', { t: fmtC(min) })),
         h(
           'span',
           { class: 'fc-points' },
-          ...next.map((p) => h('i', { title: new Date(p.ts).toISOString() }, fmtC(p.outdoorTempC, 0))),
+          ...next.map((p) => h('i', { title: fmtTime(p.ts) }, fmtC(p.outdoorTempC, 0))),
         ),
       ),
     );
@@ -200,9 +204,13 @@ export function overviewPage(root: HTMLElement): PageHandle {
     for (const s of substations) {
       const facts = subsBox.querySelector(`[data-sub-facts="${CSS.escape(s.id)}"]`);
       facts?.replaceChildren(
-        h('span', {}, `mean ${fmtC(s.meanC)}`),
-        h('span', {}, `supply ${fmtC(s.latest?.supplyTempC)} / curve ${fmtC(s.curveSupplyC)}`),
-        h('span', {}, `${s.openTickets} open`),
+        h('span', {}, t('overview.subMean', { t: fmtC(s.meanC) })),
+        h(
+          'span',
+          {},
+          t('overview.subSupply', { supply: fmtC(s.latest?.supplyTempC), curve: fmtC(s.curveSupplyC) }),
+        ),
+        h('span', {}, t('overview.subOpen', { n: s.openTickets })),
       );
     }
     applyFilter();

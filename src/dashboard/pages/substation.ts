@@ -1,6 +1,7 @@
 import type uPlot from 'uplot';
 import { timeChart } from '../chart.ts';
-import { api, fmtC, h, STATE_LABEL, session } from '../core.ts';
+import { api, fmtC, h, session, stateLabel } from '../core.ts';
+import { t, tr } from '../i18n.ts';
 import type { PageHandle, SubstationDetail, SubstationHistory } from '../types.ts';
 
 /** Supply temperature the curve asks for at an outdoor temperature (docs/domain.md "Who heats what"). */
@@ -8,6 +9,10 @@ function curveAt(c: SubstationDetail['curve'], outdoorC: number): number {
   const raw = c.refSupplyC + c.slope * (c.refOutdoorC - outdoorC);
   return Math.min(c.maxSupplyC, Math.max(c.minSupplyC, raw));
 }
+
+const fact = (label: string, value: string) => h('span', {}, `${label} `, h('b', {}, value));
+const withUnit = (key: 'unit.flow' | 'unit.percent', v: number | undefined, digits: number): string =>
+  v === undefined ? '—' : t(key, { v: tr().num(v, digits) });
 
 /**
  * Substation view: the heating curve against the supply temperature actually delivered — over time,
@@ -21,11 +26,11 @@ export function substationPage(root: HTMLElement, id: string): PageHandle {
   const buildingsBox = h('div', { class: 'tiles' });
   root.replaceChildren(
     head,
-    h('h3', {}, 'Supply: actual against the heating curve (last 48 h)'),
+    h('h3', {}, t('substation.supplyTitle')),
     timeBox,
-    h('h3', {}, 'Heating curve: supply against outdoor temperature'),
+    h('h3', {}, t('substation.curveTitle')),
     curveBox,
-    h('h3', {}, 'Buildings'),
+    h('h3', {}, t('substation.buildings')),
     buildingsBox,
   );
 
@@ -36,13 +41,13 @@ export function substationPage(root: HTMLElement, id: string): PageHandle {
       h(
         'div',
         { class: 'facts' },
-        h('span', {}, 'supply ', h('b', {}, fmtC(s.latest?.supplyTempC))),
-        h('span', {}, 'curve ', h('b', {}, fmtC(s.curveSupplyC))),
-        h('span', {}, 'return ', h('b', {}, fmtC(s.latest?.returnTempC))),
-        h('span', {}, `flow ${s.latest?.flowM3h?.toFixed(1) ?? '—'} m³/h`),
-        h('span', {}, `valve ${s.latest?.valvePct?.toFixed(0) ?? '—'} %`),
-        h('span', {}, `offset ${fmtC(s.latest?.supplyOffsetC)}`),
-        h('span', {}, `rooms ${fmtC(s.meanC)}`),
+        fact(t('substation.supply'), tr().tempC(s.latest?.supplyTempC)),
+        fact(t('substation.curve'), tr().tempC(s.curveSupplyC)),
+        fact(t('substation.return'), tr().tempC(s.latest?.returnTempC)),
+        fact(t('substation.flow'), withUnit('unit.flow', s.latest?.flowM3h, 1)),
+        fact(t('substation.valve'), withUnit('unit.percent', s.latest?.valvePct, 0)),
+        fact(t('substation.offset'), tr().tempC(s.latest?.supplyOffsetC)),
+        fact(t('substation.rooms'), tr().tempC(s.meanC)),
       ),
     );
     buildingsBox.replaceChildren(
@@ -52,11 +57,11 @@ export function substationPage(root: HTMLElement, id: string): PageHandle {
           {
             class: `tile st-${b.state}`,
             href: `#/building/${encodeURIComponent(b.id)}`,
-            title: STATE_LABEL[b.state],
+            title: stateLabel(b.state),
           },
           h('span', { class: 'name' }, b.name),
           h('span', { class: 'mean' }, fmtC(b.meanC)),
-          h('span', { class: 'sub' }, `min ${fmtC(b.minC)}`),
+          h('span', { class: 'sub' }, `${t('building.min')} ${fmtC(b.minC)}`),
         ),
       ),
     );
@@ -67,33 +72,35 @@ export function substationPage(root: HTMLElement, id: string): PageHandle {
         `/api/substations/${encodeURIComponent(id)}/history?from=${to - 48 * 3_600_000}&to=${to}`,
       );
     } catch (e) {
-      timeBox.replaceChildren(h('p', { class: 'error' }, `History unavailable: ${(e as Error).message}`));
+      timeBox.replaceChildren(
+        h('p', { class: 'error' }, t('building.historyUnavailable', { message: (e as Error).message })),
+      );
       return;
     }
     for (const p of plots.splice(0)) p.destroy();
     timeBox.replaceChildren();
     curveBox.replaceChildren();
     if (hist.points.length === 0) {
-      timeBox.append(h('p', { class: 'muted' }, 'No meter readings in the last 48 h.'));
+      timeBox.append(h('p', { class: 'muted' }, t('substation.noMeter')));
       return;
     }
     const xs = hist.points.map((p) => p.ts);
     plots.push(
       timeChart(timeBox, xs, [
         {
-          spec: { label: 'supply', colour: '#e05050', right: true },
+          spec: { label: t('chart.supply'), colour: '#e05050', right: true },
           ys: hist.points.map((p) => p.supplyTempC),
         },
         {
-          spec: { label: 'curve', colour: '#f0c040', right: true, dash: [6, 4] },
+          spec: { label: t('chart.curve'), colour: '#f0c040', right: true, dash: [6, 4] },
           ys: hist.points.map((p) => p.curveSupplyC ?? null),
         },
         {
-          spec: { label: 'return', colour: '#c080c0', right: true },
+          spec: { label: t('chart.return'), colour: '#c080c0', right: true },
           ys: hist.points.map((p) => p.returnTempC),
         },
         {
-          spec: { label: 'outdoor', colour: '#8899aa', right: true, dash: [2, 3] },
+          spec: { label: t('chart.outdoor'), colour: '#8899aa', right: true, dash: [2, 3] },
           ys: hist.points.map((p) => p.outdoorTempC ?? null),
         },
       ]),
@@ -112,15 +119,15 @@ export function substationPage(root: HTMLElement, id: string): PageHandle {
           ox,
           [
             {
-              spec: { label: 'curve', colour: '#f0c040', right: true },
+              spec: { label: t('chart.curve'), colour: '#f0c040', right: true },
               ys: ox.map((t) => curveAt(s.curve, t)),
             },
             {
-              spec: { label: 'actual supply', colour: '#e05050', right: true, points: true },
+              spec: { label: t('chart.actualSupply'), colour: '#e05050', right: true, points: true },
               ys: ox.map((t) => actual.get(t) ?? null),
             },
           ],
-          { xIsTime: false, xLabel: 'outdoor °C' },
+          { xIsTime: false, xLabel: t('chart.outdoorAxis') },
         ),
       );
     }

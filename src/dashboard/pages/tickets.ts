@@ -1,12 +1,55 @@
+import type { MessageKey } from '../../i18n/index.ts';
 import { ApiError, api, fmtDuration, fmtTime, h, LiveStream, session } from '../core.ts';
+import { t, tr } from '../i18n.ts';
 import type { PageHandle, Ticket } from '../types.ts';
 
-const ACTION_LABEL: Record<string, string> = {
-  approve: 'Approve',
-  apply: 'Apply',
-  reject: 'Reject',
-  close: 'Close',
-};
+const sign = (v: number, digits = 1) => `${v >= 0 ? '+' : '−'}${tr().num(Math.abs(v), digits)}`;
+
+/** The proposal in the reader's language, from its machine form (kind + params). */
+function proposalText(p: Ticket['proposal']): string {
+  const n = (k: string) => Number(p.params[k]);
+  switch (p.kind) {
+    case 'supply-offset':
+      return t('proposal.supplyOffset', { delta: sign(n('deltaC')) });
+    case 'slope':
+      return t('proposal.slope', { delta: sign(n('delta'), 2) });
+    case 'preheat':
+      return t('proposal.preheat', { delta: sign(n('offsetC')), until: fmtTime(n('untilTs')) });
+    case 'field':
+      return t('proposal.field', { task: String(p.params.task) });
+    case 'valves': {
+      const list = Object.entries(p.params)
+        .filter(([k]) => !k.startsWith('was:'))
+        .map(([b, v]) => {
+          const was = p.params[`was:${b}`];
+          const pct = tr().num(Number(v), 0);
+          return was === undefined
+            ? t('proposal.valve', { building: b, pct })
+            : t('proposal.valveWas', { building: b, pct, was: tr().num(Number(was), 0) });
+        });
+      return t('proposal.valves', { list: list.join(', ') });
+    }
+  }
+}
+
+/** An evidence value with its unit, formatted for the reader; anything else as the API wrote it. */
+function evidenceValue(e: Ticket['evidence'][number]): string {
+  if (e.num === undefined) return e.value;
+  switch (e.unit) {
+    case 'C':
+      return tr().tempC(e.num);
+    case 'pct':
+      return t('unit.percent', { v: tr().num(e.num, 0) });
+    case 'h':
+      return t('unit.hours', { v: tr().num(e.num, 1) });
+    case 'share':
+      return tr().pct(e.num);
+    default:
+      return tr().num(e.num, Number.isInteger(e.num) ? 0 : 2);
+  }
+}
+
+const statusLabel = (s: string) => tr().tOr(`status.${s}`, s);
 
 /**
  * The ticket queue: evidence, proposal, predicted effect, the 48 h re-check countdown, the event
@@ -15,9 +58,9 @@ const ACTION_LABEL: Record<string, string> = {
 export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHandle {
   const show = h(
     'select',
-    { 'aria-label': 'which tickets', id: 'ticket-filter' },
-    h('option', { value: 'open' }, 'open'),
-    h('option', { value: 'all' }, 'all'),
+    { 'aria-label': t('tickets.which'), id: 'ticket-filter' },
+    h('option', { value: 'open' }, t('tickets.open')),
+    h('option', { value: 'all' }, t('tickets.all')),
   );
   const list = h('div', { class: 'tickets', id: 'ticket-list' });
   const msg = h('p', { class: 'msg', role: 'status' });
@@ -26,9 +69,9 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
     h(
       'div',
       { class: 'bar' },
-      h('h2', {}, 'Adjustment tickets'),
+      h('h2', {}, t('tickets.title')),
       show,
-      target ? h('span', {}, `for ${target}`) : null,
+      target ? h('span', {}, t('tickets.for', { target })) : null,
     ),
     msg,
     list,
@@ -46,8 +89,8 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
         'header',
         {},
         h('span', { class: 'tid' }, t.id),
-        h('span', { class: 'status', 'data-status': t.status }, t.status),
-        h('span', { class: 'problem' }, t.problem.replaceAll('_', ' ')),
+        h('span', { class: 'status', 'data-status': t.status }, statusLabel(t.status)),
+        h('span', { class: 'problem' }, tr().tOr(`problem.${t.problem}`, t.problem.replaceAll('_', ' '))),
         h(
           'a',
           {
@@ -55,27 +98,42 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
               ? `#/building/${encodeURIComponent(t.buildingId)}`
               : `#/substation/${encodeURIComponent(t.targetId)}`,
           },
-          `${t.targetKind} ${t.targetId}`,
+          tr().t(`target.${t.targetKind}`, { id: t.targetId }),
         ),
-        due !== undefined ? h('span', { class: 'recheck', 'data-due': due }, 're-check in …') : null,
+        due !== undefined ? h('span', { class: 'recheck', 'data-due': due }) : null,
       ),
-      h('p', { class: 'summary' }, t.summary),
+      h(
+        'p',
+        { class: 'summary', title: t.summary },
+        tr().tOr(`summary.${t.problem}`, t.summary, { target: t.targetId }),
+      ),
       h(
         'div',
         { class: 'cols' },
         h(
           'table',
           { class: 'evidence' },
-          h('caption', {}, 'Evidence'),
-          ...t.evidence.map((e) => h('tr', {}, h('th', {}, e.label), h('td', {}, e.value))),
+          h('caption', {}, tr().t('tickets.evidence')),
+          ...t.evidence.map((e) =>
+            h('tr', {}, h('th', {}, tr().tOr(`evidence.${e.key}`, e.label)), h('td', {}, evidenceValue(e))),
+          ),
         ),
         h(
           'div',
           { class: 'proposal' },
-          h('h4', {}, 'Proposal'),
-          h('p', {}, t.proposal.description),
-          h('h4', {}, 'Predicted effect'),
-          h('p', {}, t.predictedEffect),
+          h('h4', {}, tr().t('tickets.proposal')),
+          h('p', {}, proposalText(t.proposal)),
+          h('h4', {}, tr().t('tickets.predicted')),
+          h(
+            'p',
+            { title: t.predictedEffect },
+            t.prediction
+              ? tr().t('tickets.prediction', {
+                  delta: sign(t.prediction.deltaC),
+                  hours: tr().num(t.prediction.afterH, 0),
+                })
+              : t.predictedEffect,
+          ),
         ),
       ),
       canAct && t.actions.length > 0
@@ -86,7 +144,7 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
               h(
                 'button',
                 { type: 'button', class: `act act-${a}`, 'data-action': a, onclick: () => void act(t.id, a) },
-                ACTION_LABEL[a] ?? a,
+                tr().t(`action.${a}`),
               ),
             ),
           )
@@ -94,7 +152,7 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
       h(
         'details',
         {},
-        h('summary', {}, `History (${t.events.length})`),
+        h('summary', {}, tr().t('tickets.history', { n: t.events.length })),
         h(
           'ol',
           { class: 'events' },
@@ -103,9 +161,11 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
               'li',
               {},
               h('time', {}, fmtTime(e.ts)),
-              ` ${e.kind}`,
-              e.fromStatus || e.toStatus ? ` ${e.fromStatus ?? ''} → ${e.toStatus ?? ''}` : '',
-              ` by ${e.actor}`,
+              ` ${tr().tOr(`status.${e.kind}`, e.kind)}`,
+              e.fromStatus || e.toStatus
+                ? ` ${statusLabel(e.fromStatus ?? '')} → ${statusLabel(e.toStatus ?? '')}`
+                : '',
+              ` ${tr().t('tickets.by', { actor: e.actor })}`,
               e.note ? ` — ${e.note}` : '',
             ),
           ),
@@ -116,16 +176,16 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
 
   async function act(id: string, action: string): Promise<void> {
     let note: string | undefined;
-    if (action === 'reject') note = window.prompt('Reason for rejecting (kept in the history):') ?? undefined;
+    if (action === 'reject') note = window.prompt(t('tickets.rejectReason')) ?? undefined;
     try {
       await api(`/api/tickets/${encodeURIComponent(id)}/${action}`, {
         method: 'POST',
         body: note ? { note } : {},
       });
-      msg.textContent = `Ticket ${id}: ${action} done.`;
+      msg.textContent = t('tickets.done', { id, action: t(`action.${action}` as MessageKey) });
       msg.className = 'msg ok';
     } catch (e) {
-      msg.textContent = `Ticket ${id}: ${e instanceof ApiError ? e.message : String(e)}`;
+      msg.textContent = t('tickets.failed', { id, message: e instanceof ApiError ? e.message : String(e) });
       msg.className = 'msg error';
     }
     await load();
@@ -134,7 +194,7 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
   function tick(): void {
     const now = serverNow + (performance.now() - fetchedAt);
     for (const el of list.querySelectorAll<HTMLElement>('.recheck')) {
-      el.textContent = `re-check in ${fmtDuration(Number(el.dataset.due) - now)}`;
+      el.textContent = t('tickets.recheck', { when: fmtDuration(Number(el.dataset.due) - now) });
     }
   }
 
@@ -148,7 +208,9 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
         (show.value === 'all' || !closed.has(t.status)) &&
         (!target || t.targetId === target || t.buildingId === target),
     );
-    list.replaceChildren(...(shown.length ? shown.map(card) : [h('p', { class: 'muted' }, 'No tickets.')]));
+    list.replaceChildren(
+      ...(shown.length ? shown.map(card) : [h('p', { class: 'muted' }, t('tickets.none'))]),
+    );
     tick();
   }
   show.addEventListener('change', () => void load());

@@ -101,7 +101,12 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
       tag: 'service',
       summary: 'Who the token belongs to and its role (the dashboard shows only allowed actions).',
       response: meSchema,
-      handler: ({ principal }) => ({ ...principal!, now: deps.clock.now() }),
+      handler: ({ principal }) => ({
+        ...principal!,
+        locale: principal!.locale ?? deps.http.locale.default,
+        timeZone: deps.http.locale.timeZone,
+        now: deps.clock.now(),
+      }),
     }),
     defineRoute({
       method: 'GET',
@@ -210,7 +215,7 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
             'content-disposition',
             `attachment; filename="heatwatch-compliance-${r.fromMs}-${r.toMs}.csv"`,
           );
-        return complianceCsv(r);
+        return complianceCsv(r, query.locale);
       },
     }),
     defineRoute({

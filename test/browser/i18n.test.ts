@@ -1,0 +1,159 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.ts';
+import { CATALOGUES, type Locale } from '../../src/i18n/index.ts';
+import { type Harness, makeHarness, TOKENS } from '../http/harness.ts';
+import { serverAvailable } from '../support/servers.ts';
+import { ARTIFACTS, CHROMIUM, chromiumInstalled, launchChromium } from './support.ts';
+
+const haveChromium = serverAvailable('chromium', chromiumInstalled(), `${CHROMIUM} is not installed`);
+const SHOTS = join(ARTIFACTS, 'i18n');
+
+/** Each page, the element that says it has rendered, and whether a measuring team uses it on a phone. */
+const PAGES: Array<{ hash: string; ready: string; phone: boolean }> = [
+  { hash: '', ready: '.tile', phone: false },
+  { hash: 'building/n01', ready: '.cell[data-sensor]', phone: true },
+  { hash: 'substation/ss-north', ready: '#supply-chart .uplot', phone: false },
+  { hash: 'tickets', ready: '[data-ticket] .evidence', phone: false },
+  { hash: 'compliance', ready: '#compliance-table tbody tr', phone: false },
+  { hash: 'manual', ready: '#manual-form select[name="unit"] option', phone: true },
+];
+const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'desk', width: 1440, height: 900 },
+];
+const KEYS = Object.keys(CATALOGUES.en);
+
+function populate(h: Harness): void {
+  const now = h.clock.now();
+  h.live.applyRoom([...h.live.index.sensors.keys()].map((id, k) => h.reading(id, 17 + ((k * 37) % 50) / 10)));
+  h.live.applyObservation({ stationId: 'city', ts: now, outdoorTempC: -6.4 });
+  for (const id of h.live.index.substations.keys())
+    h.live.applySubstation([
+      {
+        substationId: id,
+        ts: now,
+        supplyTempC: 55.2,
+        returnTempC: 41.3,
+        outdoorTempC: -6.4,
+        flowM3h: 38,
+        valvePct: 62,
+      },
+    ]);
+  h.tickets.add('t-2001', 'n03', 'ss-north');
+}
+
+describe.runIf(haveChromium)(
+  'the dashboard in both languages, on a phone and a dispatch screen',
+  { timeout: 180_000 },
+  () => {
+    let h: Harness;
+    let base: string;
+    let browser: Browser;
+    const contexts: BrowserContext[] = [];
+
+    async function open(
+      locale: Locale,
+      vp: (typeof VIEWPORTS)[number],
+      hash: string,
+      role: keyof typeof TOKENS = 'operator',
+    ): Promise<Page> {
+      const ctx = await browser.newContext({
+        viewport: { width: vp.width, height: vp.height },
+        locale: 'en-US',
+      });
+      contexts.push(ctx);
+      await ctx.addInitScript(
+        ([token, loc]) => {
+          sessionStorage.setItem('heatwatch.token', token!);
+          localStorage.setItem('heatwatch.locale', loc!);
+        },
+        [TOKENS[role], locale],
+      );
+      const page = await ctx.newPage();
+      await page.goto(`${base}/#/${hash}`);
+      return page;
+    }
+
+    beforeAll(async () => {
+      h = await makeHarness({ build: true, wallClock: systemClock(), http: { rateLimitPerMin: 100_000 } });
+      await h.http.app.listen({ port: 0, host: '127.0.0.1' });
+      populate(h);
+      const addr = h.http.app.server.address();
+      base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+      browser = await launchChromium();
+      mkdirSync(SHOTS, { recursive: true });
+    });
+
+    afterAll(async () => {
+      for (const c of contexts) await c.close();
+      await browser?.close();
+      await h?.http.app.close();
+    });
+
+    for (const locale of ['zh-CN', 'en'] as const)
+      for (const vp of VIEWPORTS)
+        it(`${locale} at ${vp.width}×${vp.height}: every page renders in ${locale}, with no raw key`, async () => {
+          for (const p of PAGES) {
+            const page = await open(locale, vp, p.hash);
+            await page.waitForSelector(p.ready, { state: 'attached' });
+            const text = await page.evaluate(() => document.body.innerText);
+            // No catalogue key reaches a person: a missing translation would show as its key.
+            expect(
+              KEYS.filter((k) => text.includes(k)),
+              `${p.hash || 'overview'}`,
+            ).toEqual([]);
+            expect(await page.getAttribute('html', 'lang')).toBe(locale);
+            expect(await page.locator('#nav a').first().textContent()).toBe(
+              CATALOGUES[locale]['nav.network'],
+            );
+            if (vp.name === 'phone' && p.phone) {
+              const overflow = await page.evaluate(
+                () => document.documentElement.scrollWidth - window.innerWidth,
+              );
+              expect(overflow, `${p.hash} scrolls sideways on a phone`).toBeLessThanOrEqual(0);
+            }
+            await page.screenshot({
+              path: join(SHOTS, `${locale}-${vp.name}-${p.hash.replace('/', '-') || 'overview'}.png`),
+              fullPage: true,
+            });
+            await page.context().close();
+          }
+        });
+
+    it('zh-CN on a phone: a measuring team fills in and submits the two-person measurement', async () => {
+      const page = await open('zh-CN', VIEWPORTS[0]!, 'manual');
+      await page.waitForSelector('#manual-form select[name="unit"] option', { state: 'attached' });
+      expect(await page.locator('#manual-form button[type="submit"]').textContent()).toBe('提交测温记录');
+      expect(await page.getAttribute('.room-temp >> nth=0', 'inputmode')).toBe('decimal');
+      await page.fill('.room:nth-child(1) .room-temp', '18.6');
+      await page.fill('.room:nth-child(2) .room-temp', '18.2');
+      await page.fill('input[name="staff1"]', '李伟');
+      await page.fill('input[name="staff2"]', '张敏');
+      await page.click('#manual-form button[type="submit"]');
+      await page.waitForSelector('.msg.ok, .msg.error');
+      expect(await page.locator('.msg').textContent()).toContain('已记录');
+      expect(h.manual.received.at(-1)).toMatchObject({ source: 'manual', tempC: 18.4 });
+      await page.screenshot({ path: join(SHOTS, 'zh-CN-phone-manual-submitted.png'), fullPage: true });
+    });
+
+    it('the language chosen in the page wins and stays; the user’s own locale comes from /api/me', async () => {
+      const page = await open('en', VIEWPORTS[1]!, 'tickets');
+      await page.waitForSelector('[data-ticket="t-2001"]');
+      await page.selectOption('#lang', 'zh-CN');
+      await page.waitForSelector('main h2:text("调节工单")');
+      expect(await page.evaluate(() => localStorage.getItem('heatwatch.locale'))).toBe('zh-CN');
+      // Times are in the site's zone whatever the browser's: the harness clock's instant, formatted there.
+      const me = await page.evaluate(async () =>
+        (
+          await fetch('/api/me', {
+            headers: { authorization: `Bearer ${sessionStorage.getItem('heatwatch.token')}` },
+          })
+        ).json(),
+      );
+      expect(me).toMatchObject({ locale: 'en', timeZone: expect.any(String) });
+    });
+  },
+);
