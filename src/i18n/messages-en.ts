@@ -19,6 +19,7 @@ export const en = {
   'role.viewer': 'viewer',
   'role.operator': 'operator',
   'role.engineer': 'engineer',
+  'role.field': 'field crew',
 
   'state.ok': 'ok',
   'state.cold': 'cold',

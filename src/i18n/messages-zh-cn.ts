@@ -22,6 +22,7 @@ export const zhCN: Messages = {
   'role.viewer': '查看员',
   'role.operator': '调度员',
   'role.engineer': '工程师',
+  'role.field': '维修人员',
 
   'state.ok': '正常',
   'state.cold': '偏冷',
