@@ -4,8 +4,14 @@
 #   build   — all dependencies (dev ones too), then `tsc --noEmit`: an image is never built from
 #             sources that do not type-check. Production dependencies are then pruned in place, so
 #             the native better-sqlite3 binding compiled (or downloaded) here is the one shipped.
-#   runtime — node:20-slim (same Debian and glibc as the build stage, so the native binding loads),
-#             production node_modules and the sources, run by a non-root user.
+#   runtime — the same base (same Debian, glibc and Node ABI as the build stage, so the native
+#             binding loads), production node_modules and the sources, run by a non-root user.
+#
+# Base: node:24-slim, the newest LTS line that package.json `engines` lists. Node 20 left upstream
+# support on 2026-04-30; of the two LTS lines a security review accepts, 24 is supported until
+# 2028-04-30 and 22 only until 2027-04-30, and better-sqlite3 12 ships for both. CI runs the whole
+# suite on Node 24 too (.ci/run); test/deploy/compose.test.ts keeps this default, `engines` and the
+# CI's Node in step. `--build-arg NODE_IMAGE=node:22-slim` builds on 22, inside the range.
 #
 # Why tsx runs the TypeScript sources instead of a compiled dist/: the sources import each other
 # with `.ts` extensions (tsconfig allowImportingTsExtensions + noEmit), exactly as `npm start`, the
@@ -14,7 +20,7 @@
 # dependency; it transpiles each module once at start (well under a second for heatwatch), and costs
 # nothing per message afterwards.
 
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -60,7 +66,7 @@ RUN mkdir -p /app/dist /data /mosquitto-auth \
 USER heatwatch
 VOLUME ["/data", "/config"]
 EXPOSE 8080
-# No curl in node:20-slim; Node's own fetch asks /api/health (the one route without a token).
+# No curl in node:*-slim; Node's own fetch asks /api/health (the one route without a token).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HEATWATCH_HTTP_PORT||8080)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "--import", "tsx"]

@@ -353,7 +353,7 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
     const df = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const stages = [...df.matchAll(/^FROM\s+(\S+)\s+AS\s+(\S+)/gm)].map((m) => m[2]);
     expect(stages).toEqual(['build', 'runtime']);
-    expect(df).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+    expect(df).toMatch(/^ARG NODE_IMAGE=node:\d+-slim$/m);
     expect(df).toMatch(/^USER heatwatch$/m);
     expect(df).toMatch(/^HEALTHCHECK [\s\S]*\/api\/health/m);
     expect(df).toContain(`HEATWATCH_DATA_DIR=${hwEnv.HEATWATCH_DATA_DIR}`);
@@ -362,6 +362,28 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
     expect(df).toMatch(new RegExp(`^EXPOSE ${config.service.http.port}$`, 'm'));
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const p of ['node_modules', 'data', '.env', '.git']) expect(ignore).toContain(p);
+  });
+
+  it('builds on the newest Node.js LTS line that `engines` supports, the one CI also tests on', () => {
+    const df = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const imageMajor = Number(df.match(/^ARG NODE_IMAGE=node:(\d+)-slim$/m)?.[1]);
+    const engines = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }
+    ).engines.node;
+    // `^20.19.0 || ^22.12.0 || ^24.0.0`: one caret range per supported major.
+    const majors = engines.split('||').map((r) => Number(r.trim().match(/^\^(\d+)\.\d+\.\d+$/)?.[1]));
+    expect(
+      majors.every((m) => Number.isInteger(m)),
+      engines,
+    ).toBe(true);
+    expect(majors).toContain(imageMajor);
+    expect(imageMajor).toBe(Math.max(...majors));
+    // Even majors are the LTS lines; an odd one would leave support within months.
+    expect(imageMajor % 2).toBe(0);
+    const ciMajor = Number(
+      readFileSync(join(ROOT, '.ci/run'), 'utf8').match(/^lts_node=(\d+)\.\d+\.\d+$/m)?.[1],
+    );
+    expect(ciMajor).toBe(imageMajor);
   });
 
   it('comments every key of heatwatch.yaml in config/production.example.yaml and holds no secret', () => {
