@@ -6,6 +6,7 @@
  *   npm run bench                     all scenarios
  *   npm run bench -- latency          one scenario
  *   npm run bench -- ingest --count N the journal comparison (bench/ingest.ts), only when named
+ *   npm run bench -- twin [--seeds 1,2,3] [--days N]  the digital twin's strategies, only when named
  */
 import { formatIngestBench, runIngestBench } from './ingest.ts';
 import { writeResult } from './lib.ts';
@@ -16,6 +17,7 @@ import { formatMemory, runMemory } from './scenarios/memory.ts';
 import { formatPeer, runPeer } from './scenarios/peer.ts';
 import { formatRules, runRules } from './scenarios/rules.ts';
 import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
+import { formatTwinBench, runTwinBench } from './scenarios/twin.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -76,6 +78,24 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'simulator',
     run: async () => as(await runSimulator({ sensors: 100_000, windowS: 30 }), formatSimulator),
+  },
+  {
+    name: 'twin',
+    // Minutes of CPU: run by name; it writes its own section of BENCHMARKS.md.
+    onDemand: true,
+    run: async () =>
+      as(
+        await runTwinBench({
+          seeds: (process.argv.includes('--seeds')
+            ? String(process.argv[process.argv.indexOf('--seeds') + 1])
+            : '1,2,3'
+          )
+            .split(',')
+            .map(Number),
+          days: process.argv.includes('--days') ? arg('--days', 30) : undefined,
+        }),
+        formatTwinBench,
+      ),
   },
   {
     name: 'ingest',

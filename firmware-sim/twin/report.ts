@@ -36,6 +36,7 @@ export function jsonOf(r: TwinResult): Record<string, unknown> {
     heatMWh: Math.round(r.heatMWh * 100) / 100,
     tickets: r.byProblem,
     operatorActions: r.operatorActions,
+    setpointsSent: r.setpoints.length,
     rechecks: r.rechecks,
     units: r.units,
     sensors: r.sensors,

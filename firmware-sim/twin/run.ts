@@ -11,6 +11,7 @@ import { type RulesConfig, rulesSchema } from '../../src/config/rules-schema.ts'
 import { ManualClock } from '../../src/core/clock.ts';
 import type { RoomReading } from '../../src/core/readings.ts';
 import { LiveState } from '../../src/state/live-state.ts';
+import type { SimSetpoint } from '../physics.ts';
 import { hashGauss, Rng } from '../random.ts';
 import { EngineStrategy } from './engine.ts';
 import { drawEstate } from './estate.ts';
@@ -46,6 +47,8 @@ export interface TwinResult extends TicketFigures {
   runtimeMs: number;
   /** CPU time of the run (user + system), ms: the figure for "under a minute on one core". */
   cpuMs: number;
+  /** Every setpoint the strategy sent, in order (for tests; not in the JSON). */
+  setpoints: Array<{ ts: number; substationId: string; setpoint: SimSetpoint }>;
 }
 
 export interface TwinOptions {
@@ -82,6 +85,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
   const sensors = [...estate.registry.sensors.values()];
   const biasC = sensors.map((s) => sc.sensors.biasC * hashGauss(opts.seed, 'twin-bias', s.sensor.id));
   const smoothed = new Map<string, number>();
+  const setpoints: TwinResult['setpoints'] = [];
   const alpha = Math.min(1, sc.stepMin / SMOOTHING_MIN);
   // The same noise stream for every strategy: the same seed sees the same sensor errors.
   const rng = new Rng(opts.seed ^ 0x5eed);
@@ -89,7 +93,10 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     now: startMs,
     registry: estate.registry,
     smoothedC: (id) => smoothed.get(id),
-    send: async (id, sp) => plant.applySetpoint(id, sp),
+    send: async (id, sp) => {
+      setpoints.push({ ts: plant.nowMs, substationId: id, setpoint: sp });
+      plant.applySetpoint(id, sp);
+    },
   };
   const truth = { unitHours: 0, ok: 0, degreeHours: 0, above22: 0, above24: 0 };
   const end = startMs + days * 24 * HOUR_MS;
@@ -154,6 +161,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     sensors: sensors.length,
     runtimeMs: Math.round(performance.now() - t0),
     cpuMs: Math.round(cpuMsSince(cpu0)),
+    setpoints,
     ...figures,
   };
 }

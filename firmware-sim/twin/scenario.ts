@@ -174,6 +174,8 @@ export const twinScenarioSchema = z
   .object({
     /** One line on what kind of estate and period this is. */
     description: z.string().min(1).max(300),
+    /** Curves mostly too high: the heat goal asks heatwatch for clearly less heat than watching. */
+    overSupplied: z.boolean(),
     /** First day of the period (UTC) and its length in days. */
     startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
     days: z.number().int().min(1).max(365),

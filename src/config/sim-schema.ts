@@ -54,7 +54,7 @@ const physicsSchema = z
      */
     flowShapeK: z.number().min(0.5).max(10).default(3),
     /** Envelope time constant C/UA of a middle unit, hours (building inertia: hours to a day). */
-    timeConstantH: z.number().min(1).max(200).default(12),
+    timeConstantH: z.number().min(1).max(200).default(30),
     /** Internal gains per unit (people, appliances, sun on average), W. */
     internalGainsW: z.number().min(0).max(2000).default(250),
     /** Random spread of each unit's loss and radiator size, percent (residents differ). */
@@ -66,9 +66,9 @@ const physicsSchema = z
     /** Design temperature drop supply→return at nominal flow, K (sizes the nominal flow). */
     designDeltaTK: z.number().min(3).max(40).default(20),
     /** Control-valve opening of a substation at nominal flow, percent. */
-    nominalValvePct: z.number().min(5).max(100).default(70),
+    nominalValvePct: z.number().min(5).max(100).default(80),
     /** Building-entry valve opening at nominal flow, percent (so there is room to open it). */
-    nominalEntryValvePct: z.number().min(5).max(100).default(70),
+    nominalEntryValvePct: z.number().min(5).max(100).default(65),
     /** Physics sub-step, seconds (explicit integration; time constants are hours). */
     maxStepS: z.number().min(1).max(60).default(60),
   })
@@ -104,7 +104,7 @@ const faultsSchema = z
     underSupplied: z.array(z.string()).optional(),
     unbalanced: z.array(z.string()).optional(),
     /** Hydraulic factor of an under-supplied building (share of its nominal flow). */
-    underSupplyFactor: z.number().min(0.01).max(1).default(0.46),
+    underSupplyFactor: z.number().min(0.01).max(1).default(0.5),
     /** Flow factor of exposed units in an unbalanced building. */
     unbalancedExposedFactor: z.number().min(0.01).max(1).default(0.5),
   })

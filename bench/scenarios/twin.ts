@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- twin`: every shipped twin scenario (firmware-sim/scenarios/*.yaml) with several
+ * seeds and every strategy, judged against issue #11's goals, written into BENCHMARKS.md between the
+ * twin markers (the rest of the file is left as it is).
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { TABLE_HEAD, TABLE_RULE, tableRow } from '../../firmware-sim/twin/report.ts';
+import { runTwin, type TwinResult } from '../../firmware-sim/twin/run.ts';
+import { loadScenario } from '../../firmware-sim/twin/scenario.ts';
+import { STRATEGIES } from '../../firmware-sim/twin/strategies.ts';
+
+const SCENARIO_DIR = 'firmware-sim/scenarios';
+const BEGIN = '<!-- twin:begin (written by npm run bench -- twin) -->';
+const END = '<!-- twin:end -->';
+
+/** Issue #11's goals, as figures. */
+const GOALS = {
+  minShareAtOrAbove18: 0.99,
+  maxDegreeHoursShareOfWatching: 0.1,
+  maxShareAbove24: 0.01,
+  /** Heat saved against watching on the over-supplied scenarios. */
+  minSavingVsWatchingOverSupplied: 0.08,
+  /** Heat saved against raise-all and coldest-flat at equal or better comfort. */
+  minSavingVsHand: 0.05,
+  /** "Equal comfort": unit-hours at or above 18 °C at most this far below, share. */
+  comfortTolerance: 0.001,
+};
+
+export interface TwinBenchFigures {
+  seeds: number[];
+  days?: number;
+  results: Array<Record<string, unknown>>;
+  verdicts: Verdict[];
+}
+
+interface Verdict {
+  scenario: string;
+  seed: number;
+  checks: Array<{ goal: string; met: boolean; detail: string }>;
+}
+
+export async function runTwinBench(opts: { seeds: number[]; days?: number }): Promise<TwinBenchFigures> {
+  const files = readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  const all: TwinResult[] = [];
+  const verdicts: Verdict[] = [];
+  for (const f of files) {
+    const sc = loadScenario(join(SCENARIO_DIR, f));
+    for (const seed of opts.seeds) {
+      const rows: TwinResult[] = [];
+      for (const strategy of STRATEGIES) {
+        const r = await runTwin(sc, { scenarioName: basename(f, '.yaml'), seed, days: opts.days, strategy });
+        process.stderr.write(`  twin ${r.scenario} seed ${seed} ${strategy}: ${r.cpuMs} ms CPU\n`);
+        rows.push(r);
+      }
+      all.push(...rows);
+      verdicts.push(judge(rows, sc.overSupplied));
+    }
+  }
+  writeSection(all, verdicts, opts);
+  return {
+    seeds: opts.seeds,
+    days: opts.days,
+    results: all.map((r) => ({ ...r })),
+    verdicts,
+  };
+}
+
+function judge(rows: TwinResult[], overSupplied: boolean): Verdict {
+  const by = (s: string) => rows.find((r) => r.strategy === s)!;
+  const a = by('acting');
+  const w = by('watching');
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const saving = (other: TwinResult) => 1 - a.heatMWh / other.heatMWh;
+  const checks: Verdict['checks'] = [
+    {
+      goal: '≥ 99 % of unit-hours at or above 18 °C',
+      met: a.shareAtOrAbove18 >= GOALS.minShareAtOrAbove18,
+      detail: pct(a.shareAtOrAbove18),
+    },
+    {
+      goal: 'degree-hours below 18 °C ≤ 10 % of watching',
+      met: a.degreeHoursBelow18 <= GOALS.maxDegreeHoursShareOfWatching * w.degreeHoursBelow18,
+      detail: `${a.degreeHoursBelow18.toFixed(0)} vs ${w.degreeHoursBelow18.toFixed(0)}`,
+    },
+    {
+      goal: 'unit-hours above 24 °C ≤ 1 %',
+      met: a.shareAbove24 <= GOALS.maxShareAbove24,
+      detail: pct(a.shareAbove24),
+    },
+    overSupplied
+      ? {
+          goal: 'heat ≥ 8 % less than watching (over-supplied)',
+          met: saving(w) >= GOALS.minSavingVsWatchingOverSupplied,
+          detail: `${pct(saving(w))} less`,
+        }
+      : { goal: 'heat no more than watching', met: a.heatMWh <= w.heatMWh, detail: `${pct(saving(w))} less` },
+  ];
+  for (const name of ['raise-all', 'coldest-flat']) {
+    const o = by(name);
+    const comfortOk = a.shareAtOrAbove18 >= o.shareAtOrAbove18 - GOALS.comfortTolerance;
+    checks.push({
+      goal: `heat ≥ 5 % less than ${name} at equal or better comfort`,
+      met: comfortOk && saving(o) >= GOALS.minSavingVsHand,
+      detail: `${pct(saving(o))} less, comfort ${pct(a.shareAtOrAbove18)} vs ${pct(o.shareAtOrAbove18)}`,
+    });
+  }
+  return { scenario: a.scenario, seed: a.seed, checks };
+}
+
+function writeSection(
+  all: TwinResult[],
+  verdicts: Verdict[],
+  opts: { seeds: number[]; days?: number },
+): void {
+  const goalNames = verdicts[0]?.checks.map((c) => c.goal) ?? [];
+  const met = verdicts.flatMap((v) => v.checks).filter((c) => c.met).length;
+  const total = verdicts.flatMap((v) => v.checks).length;
+  const maxCpuS = Math.max(...all.map((r) => r.cpuMs)) / 1000;
+  const lines = [
+    BEGIN,
+    '',
+    `Run ${new Date().toISOString().slice(0, 16)} UTC: ${verdicts.length} scenario × seed pairs (seeds ${opts.seeds.join(', ')}${opts.days ? `, ${opts.days} days` : ', full periods'}), every strategy; goals met ${met} of ${total}. Longest single run ${maxCpuS.toFixed(1)} s CPU.`,
+    '',
+    TABLE_HEAD,
+    TABLE_RULE,
+    ...all.map(tableRow),
+    '',
+    'Goals of issue #11 for `acting`, per scenario and seed (✔ met, ✘ missed):',
+    '',
+    `| scenario | seed | ${goalNames.join(' | ')} |`,
+    `|---|---|${goalNames.map(() => '---').join('|')}|`,
+    ...verdicts.map(
+      (v) =>
+        `| ${v.scenario} | ${v.seed} | ${v.checks.map((c) => `${c.met ? '✔' : '✘'} ${c.detail}`).join(' | ')} |`,
+    ),
+    '',
+    END,
+  ];
+  const text = readFileSync('BENCHMARKS.md', 'utf8');
+  const i = text.indexOf(BEGIN);
+  const j = text.indexOf(END);
+  const section = lines.join('\n');
+  const next =
+    i >= 0 && j > i
+      ? text.slice(0, i) + section + text.slice(j + END.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync('BENCHMARKS.md', next);
+}
+
+export function formatTwinBench(f: TwinBenchFigures): string {
+  const met = f.verdicts.flatMap((v) => v.checks).filter((c) => c.met).length;
+  const total = f.verdicts.flatMap((v) => v.checks).length;
+  return `twin: ${f.verdicts.length} scenario × seed pairs, goals met ${met} of ${total}; table written into BENCHMARKS.md`;
+}
