@@ -37,6 +37,7 @@ import { openOpsDb } from './storage/ops-db.ts';
 import type { ReadingStore } from './storage/reading-store.ts';
 import { type Db, type Migration, openDb } from './storage/sqlite.ts';
 import { ticketMigrations } from './tickets/migrations.ts';
+import { ForecastFeed, forecastFeedSettings } from './weather/forecast-feed.ts';
 
 export interface StartOptions {
   /** Config directory; default HEATWATCH_CONFIG or `config/`. */
@@ -316,6 +317,22 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       });
       await sim.start();
       stops.push({ name: 'simulator', stop: () => sim.stop() });
+    }
+
+    // ── Forecast feed (weather.forecast.enabled): an hourly forecast over HTTP into the live state;
+    //    forecasts over MQTT keep working beside it ─────────────────────────────────────────────
+    if (svc.weather.forecast.enabled && !opts.ingestOnly) {
+      const feed = new ForecastFeed({
+        settings: forecastFeedSettings(svc.weather.forecast),
+        stationId: config.network.weatherStation,
+        live,
+        bus,
+        metrics,
+        clock,
+        log: log.child({ module: 'forecast' }),
+      });
+      feed.start();
+      stops.push({ name: 'forecast-feed', stop: () => feed.stop() });
     }
 
     // ── Rules and tickets: judged on the live state on a clock tick; setpoints go out retained

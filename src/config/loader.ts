@@ -284,4 +284,5 @@ export const RESTART_ONLY_KEYS = [
   'partition',
   // Subscriptions are made once, when the MQTT client connects.
   'ingest.sources',
+  'weather',
 ] as const;

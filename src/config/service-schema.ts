@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { isTimeZone, LOCALES } from '../i18n/index.ts';
 import { householdsSchema } from './households-schema.ts';
@@ -342,6 +343,56 @@ export const serviceSchema = z
     sim: z
       .object({
         enabled: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Weather from a public forecast service over HTTP (docs/ingest.md "Forecast feed"). */
+    weather: z
+      .object({
+        forecast: z
+          .object({
+            enabled: z.boolean().default(false),
+            format: z.enum(['open-meteo', 'met-norway']).default('open-meteo'),
+            url: z
+              .string()
+              .url()
+              .default(
+                'https://api.open-meteo.com/v1/forecast?latitude=59.91&longitude=10.75&hourly=temperature_2m&forecast_days=4',
+              ),
+            /** node-cron expression (wall time). */
+            schedule: z
+              .string()
+              .refine((e) => cron.validate(e), 'not a valid node-cron expression')
+              .default('7 * * * *'),
+            timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+            retries: z.number().int().min(0).max(20).default(3),
+            retryInitialBackoffMs: z.number().int().min(1).max(600_000).default(2000),
+            retryMaxBackoffMs: z.number().int().min(1).max(3_600_000).default(60_000),
+            /** A forecast issued longer ago than this is acted on but marked stale (heating time). */
+            staleAfterH: z.number().positive().max(240).default(12),
+            staleCheckIntervalMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+            maxResponseBytes: z
+              .number()
+              .int()
+              .min(1024)
+              .max(64 * 1024 * 1024)
+              .default(4 * 1024 * 1024),
+            /** Longest forecast span accepted, first to last point. */
+            maxHorizonH: z
+              .number()
+              .int()
+              .min(1)
+              .max(24 * 60)
+              .default(16 * 24),
+            maxPoints: z.number().int().min(1).max(100_000).default(2000),
+            /** Outdoor temperatures outside this range refuse the whole forecast. */
+            minTempC: z.number().min(-100).max(0).default(-70),
+            maxTempC: z.number().min(0).max(100).default(60),
+            /** MET Norway refuses requests without an identifying User-Agent (its terms of service). */
+            userAgent: z.string().min(1).max(256).default('heatwatch/0.1 github.com/heatwatch'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

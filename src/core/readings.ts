@@ -63,6 +63,8 @@ export interface WeatherForecast {
   stationId: string;
   issued: number;
   points: Array<{ ts: number; outdoorTempC: number }>;
+  /** Set by the forecast feed when no fresh forecast came within its age limit: acted on, but said so. */
+  stale?: boolean;
 }
 
 export interface SensorStatus {

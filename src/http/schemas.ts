@@ -183,6 +183,8 @@ export const weatherSchema = z.object({
       stationId: z.string(),
       issued: z.number(),
       points: z.array(z.object({ ts: z.number(), outdoorTempC: z.number() })),
+      /** The forecast feed got no fresh forecast within weather.forecast.staleAfterH. */
+      stale: z.boolean().optional(),
     })
     .optional(),
 });

@@ -88,6 +88,8 @@ export const coldSpell: RuleNode = {
         valueC: o.dropC,
         evidence: {
           forecastIssued: f.issued,
+          // The forecast feed found no fresh forecast: this judgement rests on an old one.
+          ...(f.stale ? { forecastStale: true } : {}),
           baselineC: round1(o.baselineC),
           coldestMeanC: round1(o.coldestMeanC),
           coldestStartTs: o.coldestStartTs,

@@ -136,6 +136,12 @@ export class LiveState {
     if (!this.forecast || f.issued >= this.forecast.issued) this.forecast = f;
   }
 
+  /** The forecast feed's verdict on the forecast in force (docs/ingest.md "Forecast feed"). */
+  setForecastStale(stale: boolean): void {
+    if (this.forecast && (this.forecast.stale === true) !== stale)
+      this.forecast = { ...this.forecast, stale };
+  }
+
   applyStatus(sensorId: string, online: boolean, ts: number, fw?: string): void {
     const s = this.sensors.get(sensorId);
     if (!s) return;
