@@ -1,9 +1,9 @@
+import { type LiveEventName, type LiveEvents, ROLE_RANK, type Role } from '../http/wire.ts';
 import { tr } from './i18n.ts';
 
 /** Shared bits of the dashboard: token, API calls, the live stream, DOM helpers, colours. */
 
-export type Role = 'field' | 'viewer' | 'operator' | 'engineer';
-export const ROLE_RANK: Record<Role, number> = { field: -1, viewer: 0, operator: 1, engineer: 2 };
+export { ROLE_RANK, type Role };
 
 const TOKEN_KEY = 'heatwatch.token';
 export const session = {
@@ -64,7 +64,7 @@ export async function apiBlob(path: string): Promise<Blob> {
   return res.blob();
 }
 
-type Listener = (data: unknown) => void;
+type Listeners = { [K in LiveEventName]?: Array<(data: LiveEvents[K]) => void> };
 
 /**
  * One EventSource per page view. The token rides as ?token= because EventSource cannot set an
@@ -72,14 +72,15 @@ type Listener = (data: unknown) => void;
  */
 export class LiveStream {
   private es?: EventSource;
-  private listeners = new Map<string, Listener[]>();
+  private readonly listeners: Listeners = {};
 
   constructor(private readonly buildings: string) {}
 
-  on(event: string, fn: Listener): this {
-    const list = this.listeners.get(event) ?? [];
+  /** Subscribes to one event of the live stream; `data` is typed by the wire contract (src/http/wire.ts). */
+  on<K extends LiveEventName>(event: K, fn: (data: LiveEvents[K]) => void): this {
+    const list: Array<(data: LiveEvents[K]) => void> = this.listeners[event] ?? [];
     list.push(fn);
-    this.listeners.set(event, list);
+    this.listeners[event] = list as Listeners[K];
     return this;
   }
 
@@ -90,8 +91,9 @@ export class LiveStream {
     const dot = document.getElementById('live-dot');
     es.onopen = () => dot?.classList.add('on');
     es.onerror = () => dot?.classList.remove('on');
-    for (const [event, fns] of this.listeners)
+    for (const [event, fns] of Object.entries(this.listeners))
       es.addEventListener(event, (m) => {
+        // The server serialises LiveEvents[event] (src/http/live-hub.ts); JSON.parse gives it back.
         const data = JSON.parse((m as MessageEvent<string>).data);
         for (const fn of fns) fn(data);
       });

@@ -22,13 +22,7 @@ export type Ticket = z.output<typeof ticketSchema>;
 export type Weather = z.output<typeof weatherSchema>;
 export type Compliance = z.output<typeof complianceSchema>;
 
-export interface LiveReading {
-  sensorId: string;
-  buildingId: string;
-  tempC: number;
-  ts: number;
-  source: 'sensor' | 'manual';
-}
+export type { LiveReading } from '../http/wire.ts';
 
 /** What a page gives the router: a way to stop its timers and streams when the view changes. */
 export interface PageHandle {

@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { RoomReading } from '../core/readings.ts';
+import type { LiveEventName, LiveEvents, LiveReading } from './wire.ts';
 
 export interface SseConfig {
   maxPushesPerS: number;
@@ -21,14 +22,7 @@ interface Buffered {
   frame: string;
 }
 
-/** A reading as the live stream carries it (compact: the façade needs little). */
-export interface LiveReading {
-  sensorId: string;
-  buildingId: string;
-  tempC: number;
-  ts: number;
-  source: 'sensor' | 'manual';
-}
+export type { LiveReading };
 
 interface Client {
   res: ServerResponse;
@@ -52,7 +46,7 @@ export interface LiveHubStats {
   bufferedBytes: number;
 }
 
-const frame = (event: string, data: unknown, id?: number): string =>
+const frame = <K extends LiveEventName>(event: K, data: LiveEvents[K], id?: number): string =>
   `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 /**
@@ -124,7 +118,7 @@ export class LiveHub {
   }
 
   /** Adds an event to the stream (also usable by other modules, e.g. a config-reload notice). */
-  publish(event: string, data: unknown): void {
+  publish<K extends LiveEventName>(event: K, data: LiveEvents[K]): void {
     const id = ++this.lastId;
     const f = frame(event, data, id);
     if (this.cfg.replayEvents > 0) {

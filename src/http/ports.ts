@@ -1,6 +1,7 @@
 /**
  * What the HTTP layer needs from the rest of heatwatch, as small interfaces (docs/architecture.md
- * "Modules and their ports": `http` reads state through interfaces). main.ts passes the real modules; the route tests pass in-memory fakes.
+ * "Modules and their ports": `http` reads state through interfaces). main.ts passes the real
+ * modules; the route tests pass in-memory fakes.
  */
 import type { Clock } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
@@ -11,9 +12,7 @@ import type { HouseholdsPort } from '../households/http-port.ts';
 import type { BuildingStats, SensorLive, SubstationLive } from '../state/live-state.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 
-/** `field` ranks below viewer: the crew's app reaches its work-order routes and nothing else. */
-export type Role = 'field' | 'viewer' | 'operator' | 'engineer';
-export const ROLE_RANK: Record<Role, number> = { field: -1, viewer: 0, operator: 1, engineer: 2 };
+export { ROLE_RANK, type Role } from '../core/roles.ts';
 
 /** The live picture, read-only. `LiveState` satisfies it as is. */
 export interface LiveView {

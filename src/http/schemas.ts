@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '../core/roles.ts';
 import { LOCALES } from '../i18n/index.ts';
 
 /**
@@ -369,7 +370,7 @@ export const complianceSchema = z.object({
 
 export const meSchema = z.object({
   name: z.string(),
-  role: z.enum(['field', 'viewer', 'operator', 'engineer']),
+  role: z.enum(ROLES),
   /** The service's heating time (epoch ms), which runs ahead of the wall in an accelerated demo. */
   now: z.number(),
   /** The language to speak to this user (theirs from users.yaml, else the site's default). */

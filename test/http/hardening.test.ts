@@ -324,7 +324,7 @@ describe('HTTP hardening (real sockets)', () => {
     const big = 'x'.repeat(64 * 1024);
     // Enough to fill the kernel's socket buffers on both ends, far below maxBufferedBytes.
     for (let i = 0; i < 200 && h!.http.hub.stats().clients === 1; i++) {
-      h!.http.hub.publish('note', { big });
+      h!.http.hub.publish('alert', { key: 'big', severity: 'warning', message: big, active: true, ts: 0 });
       await new Promise((r) => setTimeout(r, 2));
     }
     await until(() => h!.http.hub.stats().clients === 0, 10_000, 'stuck client dropped');

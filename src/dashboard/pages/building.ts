@@ -13,7 +13,7 @@ import {
   tempColour,
 } from '../core.ts';
 import { t } from '../i18n.ts';
-import type { BuildingDetail, BuildingHistory, LiveReading, PageHandle } from '../types.ts';
+import type { BuildingDetail, BuildingHistory, PageHandle } from '../types.ts';
 
 const CLASS_ORDER = ['top', 'ground', 'gable', 'middle'] as const;
 const CLASS_COLOUR: Record<string, string> = {
@@ -198,7 +198,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
   const timer = window.setInterval(() => void refresh(true).catch(() => undefined), 30_000);
   const live = new LiveStream(id)
     .on('readings', (d) => {
-      for (const r of (d as { readings: LiveReading[] }).readings) {
+      for (const r of d.readings) {
         const cell = cells.get(r.sensorId);
         if (!cell) continue;
         setCell(cell, r.tempC, true, r.source);
@@ -208,8 +208,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
       }
       refreshStatsSoon();
     })
-    .on('building', (d) => {
-      const s = d as { buildingId: string; state: string };
+    .on('building', (s) => {
       if (s.buildingId !== id) return;
       const pill = document.getElementById('bstate');
       if (pill) {

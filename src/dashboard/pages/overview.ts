@@ -220,8 +220,7 @@ export function overviewPage(root: HTMLElement): PageHandle {
   const timer = window.setInterval(() => void load(false).catch(() => undefined), REFRESH_MS);
   let ticketReload: number | undefined;
   const live = new LiveStream('none')
-    .on('building', (d) => {
-      const s = d as { buildingId: string; state: string };
+    .on('building', (s) => {
       const t = tiles.get(s.buildingId);
       if (t) {
         t.className = `tile st-${s.state}`;
