@@ -13,6 +13,7 @@ import { RulesEngine } from '../../src/rules/engine.ts';
 import type { LiveState } from '../../src/state/live-state.ts';
 import type { Db } from '../../src/storage/sqlite.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
+import { ConfirmationWatcher } from '../../src/tickets/confirmation.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { RecheckScheduler } from '../../src/tickets/recheck-scheduler.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -28,6 +29,7 @@ export class EngineStrategy implements Strategy {
   private readonly tickets: TicketService;
   private readonly engine: RulesEngine;
   private readonly scheduler: RecheckScheduler;
+  private readonly confirmations: ConfirmationWatcher;
   private view: StrategyView | undefined;
   private operatorActions = 0;
   private started = false;
@@ -67,6 +69,16 @@ export class EngineStrategy implements Strategy {
     this.engine = new RulesEngine(clock, live, this.tickets, cfg, log);
     current = this.engine.rules;
     this.scheduler = new RecheckScheduler(clock, this.tickets, this.engine, () => this.engine.rules, log);
+    // As in production: a command the substation does not report back in force becomes a finding.
+    this.confirmations = new ConfirmationWatcher(
+      clock,
+      this.tickets.outbox,
+      (sid) => live.substation(sid)?.latest,
+      () => this.engine.rules,
+      undefined,
+      (id, kind, actor, reason) => this.tickets.note(id, kind, actor, reason),
+      log,
+    );
   }
 
   async afterStep(view: StrategyView): Promise<void> {
@@ -75,6 +87,7 @@ export class EngineStrategy implements Strategy {
       this.started = true;
       this.engine.start();
       await this.scheduler.start();
+      this.confirmations.start();
     }
     // The run loop has stepped the twin and fed the readings; now heatwatch's timers fire up to now.
     await this.clock.advanceAsync(view.now - this.clock.now());
@@ -101,6 +114,7 @@ export class EngineStrategy implements Strategy {
   finish(): TicketFigures {
     this.engine.stop();
     this.scheduler.stop();
+    this.confirmations.stop();
     const byProblem: TicketFigures['byProblem'] = {};
     const rechecks = { resolved: 0, escalated: 0, deferred: 0 };
     for (const t of this.tickets.list()) {
@@ -119,7 +133,7 @@ export class EngineStrategy implements Strategy {
 }
 
 function toSimSetpoint(p: SetpointPayload): SimSetpoint {
-  const out: SimSetpoint = { supplyOffset: p.supplyOffset };
+  const out: SimSetpoint = { supplyOffset: p.supplyOffset, setpointId: p.setpointId };
   if (p.slopeDelta !== undefined) out.slopeDelta = p.slopeDelta;
   if (p.buildingValves) out.buildingValves = p.buildingValves;
   return out;

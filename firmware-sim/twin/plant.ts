@@ -28,6 +28,8 @@ interface Sub {
   buildings: number[];
   offsetC: number;
   slopeDelta: number;
+  /** Id of the last command put in force, reported back as the controller's confirmation. */
+  setpointId: string | undefined;
   supplyC: number;
   /** Supply of past steps, newest last, for the transport delay. */
   history: number[];
@@ -54,6 +56,7 @@ export interface SubstationMeter {
   flowM3h: number;
   heatKw: number;
   supplyOffsetC: number;
+  setpointId?: string;
 }
 
 export class TwinPlant {
@@ -100,6 +103,7 @@ export class TwinPlant {
         buildings: [],
         offsetC: 0,
         slopeDelta: 0,
+        setpointId: undefined,
         supplyC: Number.NaN,
         history: [],
         returnC: 0,
@@ -284,6 +288,7 @@ export class TwinPlant {
       if (bi !== undefined && finite(pct) && this.bldgs[bi]!.sub === si)
         this.bldgs[bi]!.entryPct = clamp(pct, 0, 100);
     }
+    if (sp.setpointId !== undefined) s.setpointId = sp.setpointId;
     this.updateFlowShares(si);
   }
 
@@ -300,6 +305,7 @@ export class TwinPlant {
       flowM3h: s.flowM3h,
       heatKw: s.heatKw,
       supplyOffsetC: s.offsetC,
+      ...(s.setpointId === undefined ? {} : { setpointId: s.setpointId }),
     };
   }
 
