@@ -12,6 +12,7 @@ import { ScaledClock } from '../src/core/clock.ts';
 import { createLogger } from '../src/core/log.ts';
 import { SimRunner } from './runner.ts';
 import { syntheticRegistry } from './synthetic.ts';
+import type { SimFormat } from './uplink.ts';
 
 const USAGE = `usage: npm run sim -- [options]
   --broker URL        MQTT broker (default: HEATWATCH_MQTT_URL or mqtt://127.0.0.1:1883)
@@ -22,6 +23,8 @@ const USAGE = `usage: npm run sim -- [options]
   --topic-root ROOT   topic root (default: heatwatch.yaml mqtt.topicRoot)
   --seed N            scenario seed (default: sim.yaml seed)
   --status-s N        seconds between progress lines (default 10)
+  --format F          native | chirpstack | tts: room readings of sensors with a devEui go out as
+                      ChirpStack v4 or The Things Stack v3 uplinks (default native)
 Device passwords are derived from HEATWATCH_DEVICE_KEY when it is set.`;
 
 async function main(): Promise<number> {
@@ -35,6 +38,7 @@ async function main(): Promise<number> {
       'topic-root': { type: 'string' },
       seed: { type: 'string' },
       'status-s': { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -56,6 +60,9 @@ async function main(): Promise<number> {
   const dir = values.config ?? process.env.HEATWATCH_CONFIG ?? 'config';
   const config = loadConfig(dir);
   const brokerUrl = values.broker ?? process.env.HEATWATCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+  const format = values.format ?? 'native';
+  if (!['native', 'chirpstack', 'tts'].includes(format))
+    throw new Error(`--format: expected native, chirpstack or tts, got '${format}'\n${USAGE}`);
   const connection = values.connection;
   if (connection !== undefined && !['auto', 'per-device', 'gateway'].includes(connection))
     throw new Error(`--connection: expected per-device, gateway or auto, got '${connection}'`);
@@ -78,6 +85,7 @@ async function main(): Promise<number> {
     topicRoot: values['topic-root'] ?? config.service.mqtt.topicRoot,
     log,
     weatherStation: config.network.weatherStation,
+    format: format as SimFormat,
   });
   log.info(
     {
@@ -88,6 +96,7 @@ async function main(): Promise<number> {
       substations: registry.substations.length,
       seed: scenario.seed,
       network: sensors ? 'synthetic' : `${dir}/network.yaml`,
+      format,
     },
     'simulating',
   );

@@ -14,6 +14,7 @@ import type { Logger } from '../src/core/log.ts';
 import type { Registry, RegistryIndex } from '../src/core/registry.ts';
 import { devicePassword, type SensorFirmware as Firmware, SensorFirmware } from './device.ts';
 import { SimNetwork, type SimSetpoint } from './physics.ts';
+import { type SimFormat, UplinkEncoder } from './uplink.ts';
 
 export interface SimRunnerOptions {
   /** The network to simulate (the same registry heatwatch watches). */
@@ -33,6 +34,10 @@ export interface SimRunnerOptions {
    * dash suffix), so two simulators can share a broker, e.g. parallel tests on one Mosquitto.
    */
   clientIdSuffix?: string;
+  /** Publish room readings as LoRaWAN network-server uplinks (sensors with a devEui); default native. */
+  format?: SimFormat;
+  /** Before the uplink topics, so tests sharing a broker stay apart. */
+  uplinkTopicPrefix?: string;
 }
 
 /** What the simulator has put on the wire; tests compare it with what a subscriber received. */
@@ -88,6 +93,7 @@ const isIndex = (r: Registry | RegistryIndex): r is RegistryIndex =>
 export class SimRunner {
   private net: SimNetwork | undefined;
   private sensors: Firmware[] = [];
+  private uplinks: UplinkEncoder | undefined;
   private sensorLink: Link[] = [];
   private substationLinks = new Map<string, Link>();
   private substationIds: string[] = [];
@@ -142,6 +148,9 @@ export class SimRunner {
     if (this.running) return;
     const { clock, scenario, log } = this.opts;
     const registry = isIndex(this.opts.registry) ? this.opts.registry.registry : this.opts.registry;
+    const format = this.opts.format ?? 'native';
+    if (format !== 'native')
+      this.uplinks = new UplinkEncoder(format, registry.sensors, this.opts.uplinkTopicPrefix);
     const startMs = clock.now();
     this.net = new SimNetwork(registry, scenario, startMs);
     this.sensors = registry.sensors.map(
@@ -336,7 +345,9 @@ export class SimRunner {
   }
 
   private publishSensor(link: Link, sensorId: string, m: ReturnType<Firmware['report']>[number]): void {
-    this.publish(link, this.topic('sensors', sensorId, 'telemetry'), m.payload, false);
+    const uplinks = this.uplinks?.encode(sensorId, m.payload);
+    if (uplinks) for (const u of uplinks) this.publish(link, u.topic, u.payload, false);
+    else this.publish(link, this.topic('sensors', sensorId, 'telemetry'), m.payload, false);
     switch (m.kind) {
       case 'reading':
         this.counters.readingsPublished += m.readings;
