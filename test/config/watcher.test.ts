@@ -64,7 +64,8 @@ describe('ConfigWatcher', () => {
     try {
       await new Promise((r) => setTimeout(r, 50));
       writeFileSync(join(dir, 'heatwatch.yaml'), 'site: east\nreloadDebounceMs: 20\n');
-      for (let i = 0; i < 100 && changes.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      // Up to 20 s: a file-system event and the debounce can take seconds on a busy machine.
+      for (let i = 0; i < 400 && changes.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(changes[0]?.config.service.site).toBe('east');
     } finally {
       w.stop();

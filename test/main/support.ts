@@ -54,7 +54,8 @@ export async function connectDevice(
 }
 
 /**
- * Publishes `perSensor` readings (QoS 1) from each sensor; returns what was sent, keyed `sensor@ts`.
+ * Publishes `perSensor` readings (QoS 1) from each sensor, or fewer if `stopWhen` turns true first;
+ * returns what was sent, keyed `sensor@ts`.
  * Timestamps step back one second per reading from `nowMs`, so all are unique and within the limits.
  */
 export async function publishReadings(
@@ -64,12 +65,12 @@ export async function publishReadings(
   perSensor: number,
   nowMs: number,
   withCredentials: boolean,
-  opts: { between?: (i: number) => Promise<void> } = {},
+  opts: { between?: (i: number) => Promise<void>; stopWhen?: () => boolean } = {},
 ): Promise<Set<string>> {
   const sent = new Set<string>();
   const clients = await Promise.all(sensorIds.map((id) => connectDevice(url, id, withCredentials)));
   try {
-    for (let i = 0; i < perSensor; i++) {
+    for (let i = 0; i < perSensor && !opts.stopWhen?.(); i++) {
       await Promise.all(
         sensorIds.map((id, k) => {
           const ts = nowMs - (perSensor - i) * 1000 - k;

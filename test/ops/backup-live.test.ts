@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Heatwatch } from '../../src/main.ts';
 import { listBackupSets, readManifest, verifyDatabase } from '../../src/ops/backup.ts';
 import { restoreSet } from '../../src/ops/restore.ts';
-import { publishReadings, startIngest } from '../main/support.ts';
+import { publishReadings, startIngest, waitFor } from '../main/support.ts';
 
 /**
  * The operator's backup beside a running heatwatch: heatwatch ingests readings from devices on its
@@ -63,16 +63,15 @@ describe('heatwatch backup while heatwatch ingests', () => {
     const sensors = [...hw.config.registry.sensors.keys()].slice(0, 16);
     const now = hw.clock.now();
 
-    // Devices keep publishing until the backup is done.
+    // Devices keep publishing until the backup is done, however long a busy machine makes it (the
+    // count is only a cap: 4000 rounds of 16 sensors, timestamps within the last 67 minutes).
     let backupDone = false;
-    const publishing = publishReadings(url, 'heat', sensors, 400, now, true, {
-      between: async () => {
-        if (backupDone) return;
-        await new Promise((r) => setTimeout(r, 2));
-      },
+    const publishing = publishReadings(url, 'heat', sensors, 4000, now, true, {
+      between: () => new Promise((r) => setTimeout(r, 2)),
+      stopWhen: () => backupDone,
     });
     // Let some readings reach the store first, so the copy has something to be consistent about.
-    while (rows(join(dataDir, 'readings.db')) < 500) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => rows(join(dataDir, 'readings.db')) >= 500, 60_000, '500 readings stored');
     const before = rows(join(dataDir, 'readings.db'));
     const backup = await runCli(['backup', '--config', 'config'], dataDir);
     const afterBackup = rows(join(dataDir, 'readings.db'));
@@ -110,5 +109,5 @@ describe('heatwatch backup while heatwatch ingests', () => {
     const restored = restoreSet({ setDir: sets[0]!, dataDir, force: false });
     expect(restored.ok, restored.ok ? '' : restored.reason).toBe(true);
     expect(rows(join(dataDir, 'readings.db'))).toBe(copied);
-  }, 60_000);
+  }, 120_000);
 });

@@ -177,8 +177,14 @@ describe.runIf(hasBroker)('two ingestion instances on one MQTT 5 shared subscrip
             );
           }),
         );
-        // Mid-stream: past a quarter of the stream, once b has stored some of its share.
-        if (killedAt === undefined && n >= TOTAL / 4 && stored(b).size > 0) {
+        // Mid-stream: past a quarter of the stream, once b has stored some of its share. The stream
+        // waits for b rather than racing it: on a busy machine b may not have stored anything yet.
+        if (killedAt === undefined && n >= TOTAL / 4) {
+          await waitFor(
+            () => stored(b).size > 0,
+            30_000,
+            () => `b to store some of its share (${b.out})`,
+          );
           killedAt = stored(b).size;
           b.proc!.kill('SIGKILL');
           await new Promise((r) => b.proc!.once('exit', r));
