@@ -136,6 +136,19 @@ const sensorHealthSchema = z
   })
   .strict();
 
+const forecastBiasSchema = z
+  .object({
+    /** Learn each forecast source's bias against the observations and take it off its forecasts. */
+    enabled: z.boolean().default(true),
+    /** Weight of one matched point (forecast vs observation) in the running bias. */
+    learnRate: z.number().min(0).max(1).default(0.05),
+    /** Matched points a lead band needs before its bias is used. */
+    minMatches: z.number().int().min(1).max(10_000).default(24),
+    /** Largest correction applied, °C (a broken feed is not "corrected" into a cold spell). */
+    maxCorrectionC: z.number().min(0).max(20).default(5),
+  })
+  .strict();
+
 const coldSpellSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -149,6 +162,15 @@ const coldSpellSchema = z
     /** Lead time when no lag has been estimated yet, hours (building inertia: hours to a day). */
     defaultLeadH: hours(72).default(12),
     minDurationS: seconds.default(0),
+    /**
+     * Consecutive forecast issues that must show the spell before it is raised: one noisy forecast
+     * starts no pre-heat (issue #20 item 5). A pre-heat not yet applied is cancelled after as many
+     * issues without it.
+     */
+    confirmForecasts: z.number().int().min(1).max(20).default(2),
+    /** A pre-heat's end follows a new forecast when it moves by at least this, hours. */
+    followMinShiftH: hours(48).default(1),
+    forecastBias: forecastBiasSchema.prefault({}),
   })
   .strict();
 
@@ -183,6 +205,11 @@ const diagnosisSchema = z
     throttleNeighboursAboveC: z.number().min(18).max(30).default(21.5),
     /** Hours of stored history read at start to seed the fit and the lag estimates. */
     historySeedH: hours(24 * 14).default(72),
+    /**
+     * A lowering of supply never takes the coldest monitored flat of the estate (predicted with the
+     * learnt gain) below requiredTempC + this, °C.
+     */
+    lowerFloorMarginC: z.number().min(0).max(5).default(1),
   })
   .strict();
 

@@ -2,6 +2,8 @@ import type { Observation, RuleNode } from './types.ts';
 import { round1, round2 } from './view.ts';
 
 const HOUR_MS = 3_600_000;
+/** Colder than the normal daily minimum by this, °C: the spell has arrived (a night dip has not). */
+export const ARRIVAL_MARGIN_C = 1;
 
 export interface ForecastOutlook {
   /** Mean of the last 24 h observed (else the next 24 h forecast): the weather the rooms are used to. */
@@ -41,7 +43,7 @@ export function forecastOutlook(
     }
   }
   // "Arrival": colder than the normal daily minimum by a margin, so the night dip is not a spell.
-  const edgeC = baselineMinC - 1;
+  const edgeC = baselineMinC - ARRIVAL_MARGIN_C;
   const arrival = ahead.find((p) => p.ts >= now && p.outdoorTempC < edgeC);
   let endTs: number | undefined;
   if (arrival) for (const p of ahead) if (p.ts >= arrival.ts && p.outdoorTempC < edgeC) endTs = p.ts;
@@ -67,10 +69,12 @@ export const coldSpell: RuleNode = {
   minDurationS: (cfg) => cfg.coldSpell.minDurationS,
   evaluate(view, ctx) {
     const c = ctx.cfg.coldSpell;
-    const f = view.forecast;
+    const f = ctx.forecast ?? (view.forecast && { ...view.forecast, spellStreak: c.confirmForecasts });
     if (!f) return [];
     const o = forecastOutlook(f.points, ctx.now, c.horizonH, ctx.recentOutdoor);
     if (!o) return [];
+    // Raised only once enough consecutive forecast issues showed it (issue #20 item 5).
+    const confirmed = f.spellStreak >= c.confirmForecasts;
     const out: Observation[] = [];
     for (const s of view.index.substations.values()) {
       const leadH = ctx.lagH(s.id);
@@ -80,7 +84,7 @@ export const coldSpell: RuleNode = {
         targetId: s.id,
         substationId: s.id,
         level:
-          o.dropC >= c.raiseDropC && o.arrivalTs !== undefined
+          o.dropC >= c.raiseDropC && o.arrivalTs !== undefined && confirmed
             ? 'raise'
             : o.dropC < c.clearDropC
               ? 'clear'
@@ -95,6 +99,8 @@ export const coldSpell: RuleNode = {
           coldestStartTs: o.coldestStartTs,
           arrivalTs: o.arrivalTs,
           endTs: o.endTs,
+          edgeC: round1(o.baselineMinC - ARRIVAL_MARGIN_C),
+          forecastStreak: f.spellStreak,
           dropC: round2(o.dropC),
           leadH: round1(leadH),
           raiseDropC: c.raiseDropC,

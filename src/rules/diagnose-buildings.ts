@@ -2,7 +2,7 @@ import type { Building } from '../core/registry.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
 import { wholeEstate } from './diagnose-supply.ts';
-import { anyFlap, type Diagnosed, type Estate, field, prediction } from './estate.ts';
+import { anyFlap, type Diagnosed, type Estate, field, firedOf, prediction } from './estate.ts';
 import { imbalanceBetween } from './imbalance-between.ts';
 import { pictureEvidence, round1, round2 } from './view.ts';
 
@@ -17,7 +17,10 @@ export function buildingFlowShare(e: Estate): Diagnosed[] {
   if (wholeEstate(e, e.trulyCold.length) && e.subMeasure !== undefined) return [];
   const flowCold = new Set<string>([
     ...e.trulyCold.map((b) => b.id),
-    ...e.judged.filter((b) => e.f.behind.has(b.id) && !e.exposedOnly(b.id)).map((b) => b.id),
+    // Behind its neighbours but at or above the target is not cold: no valve opens for it (issue #20 item 4).
+    ...e.judged
+      .filter((b) => e.f.behind.has(b.id) && !e.exposedOnly(b.id) && e.meanOf(b.id) < e.targetC)
+      .map((b) => b.id),
   ]);
   const out: Diagnosed[] = [];
   for (const bid of flowCold) {
@@ -49,6 +52,7 @@ function flowEvidence(e: Estate, bid: string) {
     entryValvePct: v,
     thresholds: { coldLineC: e.lineC, targetC: e.targetC, behindRaiseC: cfg.imbalanceBetween.raiseBelowC },
     valveGainCPerPct: round2(bResp.valveGainCPerPct),
+    fired: firedOf(e.f.cold.get(bid)) ?? firedOf(e.f.behind.get(bid)),
   };
   const flapping = anyFlap([e.f.cold.get(bid), e.f.behind.get(bid)]);
   return { meanC: p.weightedMeanC!, bResp, deficitC, v, rules, evidence, flapping };

@@ -89,13 +89,11 @@ export function substationCold(e: Estate): Diagnosed[] {
 
 /** Most of the estate over-heated (and none of it cold): lower the supply offset for all of it. */
 export function substationOverheat(e: Estate): Diagnosed[] {
-  const { cfg, sid, sp, resp } = e;
+  const { cfg, sid, resp } = e;
   const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
   if (e.trulyCold.length > 0 || hotB.length === 0 || e.subMeasure === undefined) return [];
   if (!wholeEstate(e, hotB.length)) return [];
-  const excessC = e.subMeasure - (e.targetC + 1);
-  let deltaC = -Math.min(Math.max(excessC, 0.3) / resp.gainCPerC, cfg.limits.maxOffsetStepC);
-  deltaC = Math.max(deltaC, cfg.limits.minOffsetC - sp.supplyOffsetC);
+  const deltaC = sizeLowering(e, e.subMeasure);
   if (deltaC > -0.2) return [];
   return [
     {
@@ -159,4 +157,21 @@ function sizeRaise(
   // Rounded down, so the rounding can never step over a limit.
   const stepC = Math.floor(deltaC * 10) / 10;
   return { problem: 'substation_cold', action: { kind: 'supply-offset', deltaC: stepC }, supplyRiseC: stepC };
+}
+
+/**
+ * A lowering step: the excess over target + 1 °C ÷ gain, no larger than the auto-approve policy
+ * allows (several small steps an operator need not approve, issue #20 item 7), and never so far that
+ * the coldest monitored flat is predicted below requiredTempC + diagnosis.lowerFloorMarginC.
+ */
+function sizeLowering(e: Estate, measureC: number): number {
+  const { cfg, sp, resp } = e;
+  const maxStepC = cfg.autoApprove.enabled
+    ? Math.min(cfg.limits.maxOffsetStepC, cfg.autoApprove.maxOffsetStepC)
+    : cfg.limits.maxOffsetStepC;
+  const excessC = measureC - (e.targetC + 1);
+  const floorC = cfg.requiredTempC + cfg.diagnosis.lowerFloorMarginC;
+  const roomC = e.coldestUnitC === undefined ? 0 : Math.max(0, e.coldestUnitC - floorC);
+  const deltaC = -Math.min(Math.max(excessC, 0.3) / resp.gainCPerC, maxStepC, roomC / resp.gainCPerC);
+  return Math.max(deltaC, cfg.limits.minOffsetC - sp.supplyOffsetC);
 }

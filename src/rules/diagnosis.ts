@@ -30,7 +30,7 @@ const CAUSES: ReadonlyArray<(e: Estate) => Diagnosed[]> = [
  * Pure: no clock, no I/O.
  */
 export function diagnose(inp: DiagnosisInput): Diagnosed[] {
-  const sets = findingSets(inp.findings);
+  const sets = findingSets(inp.findings, inp.now);
   const out: Diagnosed[] = [];
   for (const [sid, buildings] of inp.index.buildingsBySubstation) {
     const e = estateOf(inp, sets, sid, buildings);

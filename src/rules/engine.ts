@@ -10,10 +10,12 @@ import { changedKeys } from './config-diff.ts';
 import { diagnose } from './diagnosis.ts';
 import { substationMeasure } from './estate.ts';
 import { Evaluator } from './evaluation.ts';
+import { ForecastTracker, type JudgedForecast } from './forecast-tracker.ts';
 import { type HistorySource, seedFromHistory } from './history-seed.ts';
 import { RULES } from './index.ts';
 import type { ResponseStore, TicketPort } from './ports.ts';
 import { PositionEffect } from './position-effect.ts';
+import { followPreheat } from './preheat-follow.ts';
 import { ProposalPolicy } from './proposal-policy.ts';
 import { judgeRecheck } from './recheck.ts';
 import {
@@ -72,6 +74,10 @@ export class RulesEngine {
   private readonly policy: ProposalPolicy;
   private readonly position: PositionEffect;
   private readonly states: BuildingStates;
+  private readonly forecasts: ForecastTracker;
+  private lastObservationTs: number | undefined;
+  /** The forecast issue each open pre-heat was last followed with. */
+  private readonly followed = new Map<string, number>();
   private lastReport: TickReport | undefined;
   private ticking = false;
   readonly compliance: ComplianceAccumulator;
@@ -96,6 +102,7 @@ export class RulesEngine {
     this.position = new PositionEffect(this.nodes, rules.imbalanceInside.priorGapC);
     this.states = new BuildingStates(this.nodes, bus);
     this.unitFindings = new UnitFindingAnnouncer(bus);
+    this.forecasts = new ForecastTracker(() => this.cfg);
     this.compliance = new ComplianceAccumulator(
       () => this.live.index,
       () => this.cfg,
@@ -191,9 +198,11 @@ export class RulesEngine {
     this.ticking = true;
     try {
       const cfg = this.cfg;
+      const forecast = this.judgeForecast(now);
       const ctx = this.evaluator.context({
         cfg,
         now,
+        forecast,
         normalGapC: this.position.normalGapC,
         recentOutdoor: this.learner.recentOutdoor(now),
         lagH: (sid) => this.learner.response(sid).lagH || cfg.coldSpell.defaultLeadH,
@@ -206,11 +215,38 @@ export class RulesEngine {
       this.sampleCompliance(now, ctx);
       this.states.update(this.live.index, findings, now);
       this.policy.apply(this.diagnose(findings, ctx), report);
+      this.followPreheats(forecast, now);
       report.applied = await this.tickets.applyDue();
       this.lastReport = report;
       return report;
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** Feeds the newest observation to the forecast tracker and returns the forecast to judge. */
+  private judgeForecast(now: number): JudgedForecast | undefined {
+    const obs = this.live.observation;
+    if (obs && obs.ts !== this.lastObservationTs) {
+      this.lastObservationTs = obs.ts;
+      this.forecasts.observe(obs.ts, obs.outdoorTempC);
+    }
+    return this.forecasts.update(this.live.forecast, now, this.learner.recentOutdoor(now));
+  }
+
+  /** Each open pre-heat follows each new forecast: extended, shortened or cancelled (issue #20 item 1). */
+  private followPreheats(f: JudgedForecast | undefined, now: number): void {
+    if (!f) return;
+    const open = this.tickets.list({ status: 'open', problem: 'cold_spell' });
+    for (const id of this.followed.keys()) if (!open.some((t) => t.id === id)) this.followed.delete(id);
+    for (const t of open) {
+      if (this.followed.get(t.id) === f.issued) continue;
+      this.followed.set(t.id, f.issued);
+      const step = followPreheat(t, f, now, this.cfg, this.outdoorC());
+      if (step.kind === 'none') continue;
+      if (step.kind === 'cancelled' && (t.status === 'proposed' || t.status === 'approved'))
+        this.tickets.supersede(t.id, 'rules', step.reason);
+      else this.tickets.revisePreheat(t.id, step.untilTs, step.kind, step.reason);
     }
   }
 

@@ -68,6 +68,8 @@ export interface Estate {
   meanOf(b: string): number;
   /** Only exposed units cold, middle units fine: balancing inside the building, never more supply. */
   exposedOnly(b: string): boolean;
+  /** The coldest fresh monitored unit of the estate, °C (what a lowering must keep warm). */
+  coldestUnitC?: number;
   baselineOf(valueC: number): Baseline;
 }
 
@@ -89,10 +91,15 @@ export function substationMeasure(
   return xs.length ? median(xs) : undefined;
 }
 
-export function findingSets(findings: readonly Finding[]): FindingSets {
+/**
+ * The findings of this tick, by rule and target. A finding no rule judged at `now` (its sensors went
+ * silent) keeps old evidence: no ticket is raised from it (issue #20 item 4).
+ */
+export function findingSets(findings: readonly Finding[], now: number): FindingSets {
   const by = (node: RuleNode) => {
     const m = new Map<string, Finding>();
-    for (const f of findings) if (f.rule === node.id) m.set(f.targetId, f);
+    for (const f of findings)
+      if (f.rule === node.id && (f.seenTs === undefined || f.seenTs >= now)) m.set(f.targetId, f);
     return m;
   };
   return {
@@ -143,9 +150,21 @@ export function estateOf(inp: DiagnosisInput, f: FindingSets, sid: string, build
     targetC: cfg.requiredTempC + cfg.response.targetMarginC,
     meanOf: (b) => inp.picture(b).weightedMeanC ?? Number.NaN,
     exposedOnly,
+    coldestUnitC: coldestUnit(inp, judged),
     baselineOf: (valueC) => ({ valueC: round2(valueC), outdoorC: inp.outdoorC, ts: inp.now }),
   };
 }
+
+function coldestUnit(inp: DiagnosisInput, judged: Building[]): number | undefined {
+  let min: number | undefined;
+  for (const b of judged)
+    for (const u of inp.picture(b.id).units) if (min === undefined || u.tempC < min) min = u.tempC;
+  return min;
+}
+
+/** What crossed a finding's threshold when it fired (ticket evidence, issue #20 item 4). */
+export const firedOf = (f: Finding | undefined) =>
+  f?.fired && { ts: f.fired.ts, valueC: round2(f.fired.valueC) };
 
 export const anyFlap = (fs: Array<Finding | undefined>): boolean => fs.some((f) => f?.state === 'flapping');
 

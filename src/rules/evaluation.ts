@@ -2,6 +2,7 @@ import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Logger } from '../core/log.ts';
 import { POSITION_CLASSES } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
+import type { JudgedForecast } from './forecast-tracker.ts';
 import { ConditionTracker, type Entry } from './tracker.ts';
 import type { Finding, Observation, RuleContext, RuleNode } from './types.ts';
 import { type BuildingPicture, buildingPicture, type LiveView } from './view.ts';
@@ -13,6 +14,7 @@ export interface EvaluationInput {
   cfg: RulesConfig;
   now: number;
   normalGapC: number;
+  forecast?: JudgedForecast;
   recentOutdoor?: { meanC: number; minC: number };
   lagH(substationId: string): number;
 }
@@ -45,6 +47,7 @@ export class Evaluator {
       normalGapC: inp.normalGapC,
       excludedSensors: excluded,
       recentOutdoor: inp.recentOutdoor,
+      forecast: inp.forecast,
       lagH: inp.lagH,
       picture: (b) => {
         let p = pictures.get(b);

@@ -20,6 +20,11 @@ export interface TicketPort {
   propose(p: Proposal, opts?: { flapping?: boolean }): ProposeOutcome;
   noteSuppressed(targetId: string, problem: Problem, reason: string): void;
   supersede(id: string, actor: string, reason: string): void;
+  /**
+   * Moves an open pre-heat's end (its re-check, which takes the extra offset off, follows) and
+   * records why on the ticket as an event of `kind` (extended, shortened, cancelled).
+   */
+  revisePreheat(id: string, untilTs: number, kind: string, reason: string): void;
   /** Applies auto-approved tickets whose time has come; returns their ids. */
   applyDue(): Promise<string[]>;
 }

@@ -2,9 +2,12 @@ import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Problem, Proposal, Ticket } from '../tickets/types.ts';
 import type { Diagnosed } from './estate.ts';
 import type { TicketPort } from './ports.ts';
+import { coldLineC } from './types.ts';
 
 /** Problems whose action moves the estate's supply temperature. */
 export const SUPPLY_PROBLEMS: readonly Problem[] = ['substation_cold', 'curve_slope', 'overheat'];
+/** Problems whose action takes heat away from an estate or a building. */
+export const LOWERING_PROBLEMS: readonly Problem[] = ['overheat', 'building_overheat'];
 /** Problems whose action moves one building's share of the flow. */
 export const BUILDING_FLOW_PROBLEMS: readonly Problem[] = ['building_cold', 'building_overheat'];
 
@@ -36,20 +39,55 @@ export class ProposalPolicy {
   }
 
   apply(diagnosed: Diagnosed[], report: PolicyReport): void {
-    const settlingSupply = new Map<string, Ticket>();
-    for (const t of this.tickets.settling())
-      if (SUPPLY_PROBLEMS.includes(t.problem)) settlingSupply.set(t.substationId, t);
-    for (const { proposal, flapping } of diagnosed) {
-      const blocking = settlingSupply.get(proposal.substationId);
-      if (blocking && BUILDING_FLOW_PROBLEMS.includes(proposal.problem)) {
-        const reason = `estate supply adjustment ${blocking.id} settling until its re-check`;
-        this.tickets.noteSuppressed(proposal.targetId, proposal.problem, reason);
-        report.suppressed.push({ targetId: proposal.targetId, problem: proposal.problem, reason });
+    const settling = this.tickets.settling();
+    for (const d of diagnosed) {
+      const checked = this.settlingConflict(d.proposal, settling);
+      if (typeof checked === 'string') {
+        this.tickets.noteSuppressed(d.proposal.targetId, d.proposal.problem, checked);
+        report.suppressed.push({
+          targetId: d.proposal.targetId,
+          problem: d.proposal.problem,
+          reason: checked,
+        });
         continue;
       }
-      if (this.isRepeat(proposal, flapping, report.ts)) continue;
-      this.send(proposal, flapping, report);
+      if (this.isRepeat(checked, d.flapping, report.ts)) continue;
+      this.send(checked, d.flapping, report);
     }
+  }
+
+  /**
+   * Whether a proposal would contradict an adjustment still settling (issue #20 item 2): a building
+   * flow change while the estate's supply settles; throttling or lowering while a pre-heat is in
+   * force (its warmth is intended); a valve moved back the other way before its re-check. Returns the
+   * reason, or the proposal (a building below the line may have its own throttle undone, no further).
+   */
+  private settlingConflict(p: Proposal, settling: readonly Ticket[]): Proposal | string {
+    for (const t of settling) {
+      if (t.substationId !== p.substationId) continue;
+      if (SUPPLY_PROBLEMS.includes(t.problem) && BUILDING_FLOW_PROBLEMS.includes(p.problem))
+        return `estate supply adjustment ${t.id} settling until its re-check`;
+      if (t.problem === 'cold_spell' && LOWERING_PROBLEMS.includes(p.problem))
+        return `pre-heat ${t.id} in force: the extra warmth is intended`;
+    }
+    if (p.action.kind !== 'valves') return p;
+    const valves = { ...p.action.valves };
+    for (const t of settling) {
+      if (t.action.kind !== 'valves') continue;
+      for (const [b, to] of Object.entries(valves)) {
+        const was = t.action.previous[b];
+        const set = t.action.valves[b];
+        if (was === undefined || set === undefined) continue;
+        const before = p.action.previous[b] ?? set;
+        if (Math.sign(to - before) * Math.sign(set - was) >= 0) continue;
+        const belowLine = p.problem === 'building_cold' && p.baseline.valueC < coldLineC(this.cfg());
+        if (!belowLine)
+          return `contradicts ${t.id} on ${b} (valve ${was} → ${set} %), settling until its re-check`;
+        // Cold below the line after our own throttle: undo it, but no further until the re-check.
+        valves[b] = Math.min(to, was);
+      }
+    }
+    return { ...p, action: { ...p.action, valves } };
   }
 
   /** A repeat within refreshS changes nothing the ticket store would keep: skip the round trip. */

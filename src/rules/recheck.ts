@@ -2,7 +2,7 @@ import type { RulesConfig } from '../config/rules-schema.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Problem, RecheckOutcome, SetpointInForce, Ticket } from '../tickets/types.ts';
 import { substationMeasure } from './estate.ts';
-import type { ResponseLearner } from './response-learner.ts';
+import { type ResponseLearner, substationKey } from './response-learner.ts';
 import { coldLineC, type RuleNode } from './types.ts';
 import { type BuildingPicture, round2 } from './view.ts';
 
@@ -46,9 +46,41 @@ function measure(inp: RecheckInput, t: Ticket): number | undefined {
 }
 
 /** Whether the target is back in band, and why. */
-function verdict(inp: RecheckInput, t: Ticket, m: number | undefined): { resolved: boolean; why: string } {
+/**
+ * A pre-heat is judged by whether the cold came (issue #20 item 5): the coldest hourly outdoor
+ * temperature observed since it was applied against the spell's edge.
+ */
+function coldArrival(inp: RecheckInput, t: Ticket): { arrived: boolean; text: string } | undefined {
+  const edgeC = t.evidence.edgeC;
+  if (t.action.kind !== 'preheat' || typeof edgeC !== 'number' || t.appliedTs === undefined) return undefined;
+  const seen = inp.learner
+    .samplesOf(substationKey(t.substationId))
+    .filter((s) => s.ts >= t.appliedTs! && s.outdoorC !== undefined)
+    .map((s) => s.outdoorC!);
+  if (seen.length === 0) return undefined;
+  const coldestC = Math.min(...seen);
+  return {
+    arrived: coldestC < edgeC,
+    text: `coldest observed ${round2(coldestC)} °C, spell edge ${edgeC} °C`,
+  };
+}
+
+interface Verdict {
+  resolved: boolean;
+  why: string;
+  coldArrived?: boolean;
+}
+
+function verdict(inp: RecheckInput, t: Ticket, m: number | undefined): Verdict {
   const { cfg } = inp;
   if (m === undefined) return { resolved: false, why: 'no fresh readings of the target at the re-check' };
+  const arrival = coldArrival(inp, t);
+  if (arrival && !arrival.arrived)
+    return {
+      resolved: true,
+      coldArrived: false,
+      why: `not needed: the forecast cold did not arrive (${arrival.text})`,
+    };
   if (HOT_PROBLEMS.includes(t.problem)) {
     const resolved = m <= cfg.recheck.hotBandC;
     return { resolved, why: `${round2(m)} °C ${resolved ? '≤' : '>'} ${cfg.recheck.hotBandC} °C` };
@@ -88,7 +120,8 @@ export function judgeRecheck(
     inp.outdoorNowC !== undefined && base.outdoorC !== undefined ? inp.outdoorNowC - base.outdoorC : 0;
   const resp = inp.learner.response(t.targetKind === 'substation' ? t.substationId : t.targetId);
   const correctedDeltaC = m === undefined ? 0 : m - base.valueC - resp.outdoorGainCPerC * outdoorShiftC;
-  const { resolved, why } = verdict(inp, t, m);
+  const { resolved, why, coldArrived: notArrived } = verdict(inp, t, m);
+  const coldArrived = t.action.kind === 'preheat' ? (notArrived ?? true) : undefined;
   const observedGain =
     m === undefined ? undefined : inp.learner.learnFromRecheck(t, m, correctedDeltaC, supplyDeltaOf(inp, t));
   const outcome: RecheckOutcome = {
@@ -100,6 +133,7 @@ export function judgeRecheck(
     predictedDeltaC: t.predicted.deltaC,
     outdoorNowC: inp.outdoorNowC,
     observedGain: observedGain === undefined ? undefined : round2(observedGain),
+    coldArrived,
     text: `${resolved ? 'back in band' : 'not in band'}: ${why}; change ${round2(correctedDeltaC)} °C (outdoor-corrected by ${round2(outdoorShiftC)} °C outdoor), predicted ${t.predicted.deltaC} °C`,
   };
   // Pre-heating ends with its re-check: the extra offset comes off whatever the outcome.

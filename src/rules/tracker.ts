@@ -15,6 +15,14 @@ export interface Entry {
   flapping: boolean;
   last: Observation;
   lastSeenTs: number;
+  /** What crossed the raise threshold when the condition became active. */
+  fired?: Fired;
+}
+
+export interface Fired {
+  ts: number;
+  valueC: number;
+  evidence: Record<string, unknown>;
 }
 
 /**
@@ -59,6 +67,7 @@ export class ConditionTracker {
           if (e.phase === 'pending' && now - e.sinceTs >= opts.minDurationMs) {
             e.phase = 'active';
             e.sinceTs = now;
+            e.fired = { ts: now, valueC: o.valueC, evidence: o.evidence };
             e.raises.push(now);
             if (e.raises.length >= opts.maxRaises) e.flapping = true;
           }
@@ -103,8 +112,9 @@ export class ConditionTracker {
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const e of this.entries.values()) {
-      if (e.flapping) out.push({ ...e.last, state: 'flapping', sinceTs: e.sinceTs });
-      else if (e.phase === 'active') out.push({ ...e.last, state: 'active', sinceTs: e.sinceTs });
+      const seen = { sinceTs: e.sinceTs, seenTs: e.lastSeenTs, fired: e.fired };
+      if (e.flapping) out.push({ ...e.last, state: 'flapping', ...seen });
+      else if (e.phase === 'active') out.push({ ...e.last, state: 'active', ...seen });
     }
     return out;
   }

@@ -2,6 +2,7 @@ import type { RulesConfig } from '../config/rules-schema.ts';
 import type { BuildingState } from '../core/events.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { Problem } from '../tickets/types.ts';
+import type { JudgedForecast } from './forecast-tracker.ts';
 import type { BuildingPicture, LiveView } from './view.ts';
 
 /** What a proposal or a ticket is about. */
@@ -36,6 +37,8 @@ export interface RuleContext {
   excludedSensors: ReadonlySet<string>;
   /** Response lag per substation for lead times, hours. */
   lagH(substationId: string): number;
+  /** The latest forecast, corrected for its source's bias, with how many issues in a row showed a spell. */
+  forecast?: JudgedForecast;
   /** Observed outdoor temperature over the last 24 h (the cold-spell baseline), if known. */
   recentOutdoor?: { meanC: number; minC: number };
   /** The building's fresh, non-excluded units with class means (computed once per tick). */
@@ -85,4 +88,8 @@ export const BUILDING_STATE_ORDER: readonly BuildingState[] = ['cold', 'unbalanc
 export interface Finding extends Observation {
   state: 'active' | 'flapping';
   sinceTs: number;
+  /** When a rule last judged the target; older than the tick: the evidence is stale. */
+  seenTs?: number;
+  /** What crossed the raise threshold when the condition became active (issue #20 item 4). */
+  fired?: { ts: number; valueC: number; evidence: Record<string, unknown> };
 }

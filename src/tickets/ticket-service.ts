@@ -190,6 +190,7 @@ export class TicketService {
         updatedTs: now,
       };
       this.saveBody(existing.id, next, now, p.notBeforeTs);
+      this.reconsiderAutoApproval(existing, p);
       if (existing.flapping !== next.flapping)
         this.event(
           existing.id,
@@ -214,6 +215,34 @@ export class TicketService {
     return { outcome: 'created', ticket: this.get(id)!.ticket };
   }
 
+  /**
+   * The auto-approve policy judged again whenever a waiting proposal changes (issue #20 item 3): a
+   * proposal refreshed into the limits is approved now; an auto-approved one that grew beyond them
+   * goes back to an operator instead of applying itself.
+   */
+  private reconsiderAutoApproval(existing: Ticket, p: Proposal): void {
+    const policy = this.rules().autoApprove;
+    const allowed = policy.enabled && p.autoApprovable;
+    if (existing.status === 'proposed' && allowed)
+      this.transition(
+        existing.id,
+        'approved',
+        'auto',
+        `proposal changed to a small, safe action: ${p.summary}`,
+        {
+          autoApply: true,
+        },
+      );
+    else if (existing.status === 'approved' && existing.autoApply && !allowed)
+      this.transition(
+        existing.id,
+        'proposed',
+        'auto',
+        `proposal changed beyond the auto-approve policy; an operator decides: ${p.summary}`,
+        { autoApply: false },
+      );
+  }
+
   /** Records a suppression on the open ticket of (target, problem) for a reason outside it. */
   noteSuppressed(targetId: string, problem: Problem, reason: string): void {
     const t = this.openFor(targetId, problem);
@@ -224,6 +253,30 @@ export class TicketService {
       lastSuppressedTs: this.clock.now(),
       suppressedReason: reason,
     });
+  }
+
+  /**
+   * Moves an open pre-heat's end as the forecast changes (issue #20 item 1): the body's `untilTs`,
+   * and for an applied one its re-check (which takes the extra offset off), in one transaction with
+   * an event of `kind` saying why.
+   */
+  revisePreheat(id: string, untilTs: number, kind: string, reason: string): void {
+    const t = this.get(id)?.ticket;
+    if (t?.action.kind !== 'preheat' || !OPEN_STATUSES.includes(t.status)) return;
+    const action = { ...t.action, untilTs };
+    const now = this.clock.now();
+    this.db.transaction(() => {
+      let recheckDueTs = t.recheckDueTs;
+      if (SETTLING_STATUSES.includes(t.status)) {
+        recheckDueTs = Math.max(now, untilTs);
+        this.stmt('UPDATE ticket_rechecks SET due_ts = ? WHERE ticket_id = ? AND done_ts IS NULL').run(
+          recheckDueTs,
+          id,
+        );
+      }
+      this.saveBody(id, { ...t, action, recheckDueTs });
+      this.event(id, kind, 'rules', t.status, t.status, reason);
+    })();
   }
 
   supersede(id: string, actor: string, reason: string): void {

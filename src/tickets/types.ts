@@ -145,6 +145,8 @@ export interface RecheckOutcome {
   predictedDeltaC: number;
   outdoorNowC?: number;
   observedGain?: number;
+  /** Pre-heating: whether the forecast cold came (judged on the observed outdoor temperature). */
+  coldArrived?: boolean;
   text: string;
 }
 

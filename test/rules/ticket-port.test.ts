@@ -35,6 +35,7 @@ function memoryTickets(): TicketPort & { proposals: Proposal[] } {
     },
     noteSuppressed: () => {},
     supersede: () => {},
+    revisePreheat: () => {},
     applyDue: async () => [],
   };
 }
