@@ -188,6 +188,15 @@ export class TicketService {
         occurrences: existing.occurrences + 1,
         flapping: opts.flapping ?? false,
         updatedTs: now,
+        // An auto-approved step that grew beyond the policy keeps the step it was approved for.
+        ...(this.keepsApprovedStep(existing, p)
+          ? {
+              action: existing.action,
+              predicted: existing.predicted,
+              summary: existing.summary,
+              autoApprovable: true,
+            }
+          : {}),
       };
       this.saveBody(existing.id, next, now, p.notBeforeTs);
       this.reconsiderAutoApproval(existing, p);
@@ -217,30 +226,27 @@ export class TicketService {
 
   /**
    * The auto-approve policy judged again whenever a waiting proposal changes (issue #20 item 3): a
-   * proposal refreshed into the limits is approved now; an auto-approved one that grew beyond them
-   * goes back to an operator instead of applying itself.
+   * proposal refreshed into the limits is approved now (an auto-approved one that grew beyond them
+   * keeps the step it was approved for, see `keepsApprovedStep`).
    */
   private reconsiderAutoApproval(existing: Ticket, p: Proposal): void {
     const policy = this.rules().autoApprove;
-    const allowed = policy.enabled && p.autoApprovable;
-    if (existing.status === 'proposed' && allowed)
+    if (existing.status === 'proposed' && policy.enabled && p.autoApprovable)
       this.transition(
         existing.id,
-        'approved',
+        'approve',
         'auto',
         `proposal changed to a small, safe action: ${p.summary}`,
         {
           autoApply: true,
         },
       );
-    else if (existing.status === 'approved' && existing.autoApply && !allowed)
-      this.transition(
-        existing.id,
-        'proposed',
-        'auto',
-        `proposal changed beyond the auto-approve policy; an operator decides: ${p.summary}`,
-        { autoApply: false },
-      );
+  }
+
+  /** An auto-approved ticket whose refreshed proposal is beyond the policy: the approved step stays. */
+  private keepsApprovedStep(existing: Ticket, p: Proposal): boolean {
+    const policy = this.rules().autoApprove;
+    return existing.status === 'approved' && existing.autoApply && !(policy.enabled && p.autoApprovable);
   }
 
   /** Records a suppression on the open ticket of (target, problem) for a reason outside it. */
