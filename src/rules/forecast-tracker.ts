@@ -27,6 +27,8 @@ export interface JudgedForecast {
   clearStreak: number;
   /** The bias taken off each lead band, °C. */
   biasC: number[];
+  /** The feed found no fresh forecast: this is an old one. */
+  stale?: boolean;
 }
 
 const band = (leadMs: number): number => LEAD_BANDS_H.findIndex((h) => leadMs < h * HOUR_MS);
@@ -89,6 +91,7 @@ export class ForecastTracker {
       spellStreak: shows ? (prev?.spellStreak ?? 0) + 1 : 0,
       clearStreak: shows ? 0 : (prev?.clearStreak ?? 0) + 1,
       biasC,
+      ...(f.stale ? { stale: true } : {}),
     };
     return this.judged;
   }
