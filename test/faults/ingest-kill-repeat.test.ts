@@ -164,6 +164,12 @@ describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO}
         const streamMs = (KILLS + 1) * 2500;
         const startedMs = Date.now();
         for (let i = 0; i < TOTAL; i += 10) {
+          // The stream never outruns the kills: segment k (hi readings each) goes out only once life
+          // k is the one running, so each life gets the readings its kill point needs. On a busy
+          // machine restarts are slow, and a wall-clock-paced stream used to end before the last kills.
+          const segment = Math.min(KILLS, Math.floor(i / hi));
+          if (kills < segment)
+            await waitFor(() => kills >= segment, 2 * LIFE_MS, `kill ${segment} before segment ${segment}`);
           await Promise.all(
             Array.from({ length: Math.min(10, TOTAL - i) }, async (_, j) => {
               const n = i + j;
