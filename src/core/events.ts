@@ -35,13 +35,22 @@ export interface UnitFinding {
   rule: string;
 }
 
-/** Every event that crosses module boundaries, with its payload (zigbee2mqtt's eventBus shape). */
+/**
+ * Every event that crosses module boundaries, with its payload (zigbee2mqtt's eventBus shape). The
+ * events marked *extension point* have no listener inside heatwatch today: they are emitted so an
+ * integration (an exporter, a plugin, a test) can follow accepted data without touching ingestion;
+ * docs/architecture.md "Events" lists who emits and who listens.
+ */
 export interface HeatEvents {
   /** Readings accepted and durable (in the store or the spool). */
   roomReadings: RoomReading[];
+  /** Extension point: substation meter readings accepted and durable. */
   substationReadings: SubstationReading[];
+  /** Extension point: a weather observation accepted (the live state already holds it). */
   weatherObservation: WeatherObservation;
+  /** Extension point: a forecast accepted from the broker or the forecast feed. */
   weatherForecast: WeatherForecast;
+  /** Extension point: a sensor's retained online/offline status. */
   sensorStatus: SensorStatus;
   /** A building changed colour on the dashboard. */
   buildingStatus: { buildingId: string; state: BuildingState; previous?: BuildingState; ts: number };
@@ -49,6 +58,7 @@ export interface HeatEvents {
   /** A single flat's unit-under-temp condition became active (after its minimum duration) or cleared. */
   unitFinding: UnitFinding;
   configReloaded: { version: string; changed: string[]; restartNeeded: string[] };
+  /** Extension point: an edit that did not validate (the watcher has logged it already). */
   configRejected: { issues: string[] };
   /** Something an operator must know about the service itself (spool over budget, store down…). */
   alert: { key: string; severity: 'warning' | 'critical'; message: string; active: boolean; ts: number };
