@@ -40,6 +40,8 @@ const buildingSchema = z
   .object({
     id,
     name: z.string().min(1).optional(),
+    /** The street of its address: the daily bulletin watches repeated complaints per street. */
+    street: z.string().min(1).max(200).optional(),
     substation: id,
     floors: z.number().int().min(1).max(200),
     unitsPerFloor: z.number().int().min(1).max(64),
@@ -132,6 +134,7 @@ export function toRegistry(net: NetworkConfig): Registry {
     buildings: net.buildings.map((b) => ({
       id: b.id,
       name: b.name ?? b.id,
+      ...(b.street ? { street: b.street } : {}),
       substationId: b.substation,
       floors: b.floors,
       unitsPerFloor: b.unitsPerFloor,

@@ -30,6 +30,8 @@ export interface Substation {
 export interface Building {
   id: string;
   name: string;
+  /** The street of its address (hotspots of repeated complaints are watched per street). */
+  street?: string;
   substationId: string;
   floors: number;
   unitsPerFloor: number;

@@ -1,3 +1,4 @@
+import type { Reporter } from './reporter.ts';
 import type { HouseholdService } from './service.ts';
 import type { HouseholdsStore } from './store.ts';
 
@@ -13,5 +14,9 @@ export interface HouseholdsPort {
     | 'callBack'
     | 'closeComplaint'
   >;
-  store: Pick<HouseholdsStore, 'listCases' | 'tasks' | 'complaints' | 'workOrders' | 'outboxItems'>;
+  store: Pick<
+    HouseholdsStore,
+    'listCases' | 'tasks' | 'complaints' | 'workOrders' | 'outboxItems' | 'reports' | 'getReport'
+  >;
+  reporter: Pick<Reporter, 'runDigest' | 'runBulletin'>;
 }

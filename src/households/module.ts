@@ -1,4 +1,5 @@
 import type { HouseholdsConfig } from '../config/households-schema.ts';
+import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
@@ -6,9 +7,12 @@ import type { Logger } from '../core/log.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { OutboxDeliverer } from './outbox.ts';
+import { Reporter } from './reporter.ts';
+import type { TicketLike } from './reports.ts';
 import { HouseholdService } from './service.ts';
 import { SqliteHouseholdsStore } from './sqlite-store.ts';
 import type { HouseholdsStore } from './store.ts';
+import { UnitHours } from './unit-hours.ts';
 
 export { householdsMigrations } from './migrations.ts';
 
@@ -20,7 +24,9 @@ export interface HouseholdsModuleDeps {
   wallClock: Clock;
   bus: EventBus<HeatEvents>;
   cfg: () => HouseholdsConfig;
-  requiredTempC: () => number;
+  rules: () => RulesConfig;
+  /** Tickets for the digest and the bulletin (TicketService.list). */
+  tickets?: () => TicketLike[];
   index: () => RegistryIndex;
   sensorTempC?: (sensorId: string) => number | undefined;
   webhookSecret?: string;
@@ -36,13 +42,22 @@ export class HouseholdsModule {
   readonly store: HouseholdsStore;
   readonly service: HouseholdService;
   readonly outbox: OutboxDeliverer;
+  readonly reporter: Reporter;
+  readonly unitHours: UnitHours;
   private readonly offs: Array<() => void> = [];
   private timer: TimerHandle | undefined;
 
   constructor(private readonly d: HouseholdsModuleDeps) {
     this.store = new SqliteHouseholdsStore(d.db);
     const log = d.log.child({ module: 'households' });
-    this.service = new HouseholdService({ ...d, store: this.store, log });
+    this.service = new HouseholdService({
+      ...d,
+      requiredTempC: () => d.rules().requiredTempC,
+      store: this.store,
+      log,
+    });
+    this.unitHours = new UnitHours(d.rules);
+    this.reporter = new Reporter({ ...d, store: this.store, unitHours: this.unitHours, log });
     this.outbox = new OutboxDeliverer(
       this.store,
       () => d.cfg().outbox,
@@ -60,7 +75,10 @@ export class HouseholdsModule {
       void p?.catch((err: unknown) => log.error({ err }, `households: ${what} failed`));
     this.offs.push(
       this.d.bus.on('unitFinding', 'households', (f) => guard('cold flat', this.service.onUnitFinding(f))),
-      this.d.bus.on('roomReadings', 'households', (r) => guard('readings', this.service.onRoomReadings(r))),
+      this.d.bus.on('roomReadings', 'households', (r) => {
+        this.unitHours.add(r);
+        guard('readings', this.service.onRoomReadings(r));
+      }),
       this.d.bus.on('ticketChanged', 'households', (t) => guard('ticket link', this.service.onTicket(t))),
     );
     this.timer = this.d.clock.setInterval(
@@ -68,11 +86,13 @@ export class HouseholdsModule {
       this.d.cfg().cases.checkIntervalMs,
     );
     this.outbox.start();
+    this.reporter.start();
   }
 
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.outbox.stop();
+    this.reporter.stop();
     for (const off of this.offs.splice(0)) off();
     await this.service.idle();
   }

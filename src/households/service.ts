@@ -7,6 +7,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
+import { biasOf, type SensorBias } from './bias.ts';
 import {
   type Ctx,
   checkDue,
@@ -58,12 +59,6 @@ export interface HouseholdDeps {
   sensorTempC?: (sensorId: string) => number | undefined;
   bus?: EventBus<HeatEvents>;
   log: Logger;
-}
-
-export interface SensorBias {
-  sensorId: string;
-  biasC: number;
-  measurements: number;
 }
 
 /**
@@ -382,22 +377,4 @@ export class HouseholdService {
       sensorBias: k.sensorId ? biasOf(k.sensorId, measurements, this.d.cfg().measurements) : undefined,
     };
   }
-}
-
-/** Bias: the last N measurements beside a sensor all differ from it by more than the threshold, one way. */
-export function biasOf(
-  sensorId: string,
-  ms: readonly Measurement[],
-  cfg: HouseholdsConfig['measurements'],
-): SensorBias | undefined {
-  const diffs = ms.filter((m) => m.sensorTempC !== undefined).map((m) => m.sensorTempC! - m.tempC);
-  const last = diffs.slice(-cfg.biasMinMeasurements);
-  if (last.length < cfg.biasMinMeasurements) return undefined;
-  const sameSide = last.every((d) => d > cfg.biasThresholdC) || last.every((d) => d < -cfg.biasThresholdC);
-  if (!sameSide) return undefined;
-  return {
-    sensorId,
-    biasC: Math.round((last.reduce((a, b) => a + b, 0) / last.length) * 10) / 10,
-    measurements: last.length,
-  };
 }

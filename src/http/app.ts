@@ -14,6 +14,7 @@ import type { HttpDeps } from './ports.ts';
 import { openApiDocument, type RouteDef, registerRoutes } from './route-table.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { householdRoutes } from './routes/households.ts';
+import { householdReportRoutes } from './routes/households-reports.ts';
 import { networkRoutes } from './routes/network.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { ticketRoutes } from './routes/tickets.ts';
@@ -122,6 +123,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     ...networkRoutes(routeDeps),
     ...ticketRoutes(routeDeps),
     ...(deps.households ? householdRoutes({ ...routeDeps, households: deps.households }) : []),
+    ...(deps.households ? householdReportRoutes({ ...routeDeps, households: deps.households }) : []),
     ...opsRoutes(routeDeps, () => doc),
   ];
   doc = openApiDocument(routes, { title: 'heatwatch API', version: o.version ?? '0.1.0' });

@@ -149,4 +149,23 @@ describe('households API', () => {
     ]);
     expect(audit.some((a) => a.outcome === 'refused')).toBe(true);
   });
+
+  it('bulletin: made by an operator, served as JSON, printable HTML and CSV; viewers may not make one', async () => {
+    expect((await call('POST', '/api/households/bulletins', TOKENS.viewer)).statusCode).toBe(403);
+    const made = await call('POST', '/api/households/bulletins', TOKENS.operator);
+    expect(made.statusCode).toBe(200);
+    const id = made.json().id as string;
+    expect((await call('GET', '/api/households/bulletins', TOKENS.viewer)).json().bulletins[0].id).toBe(id);
+    const latest = (await call('GET', '/api/households/bulletins/latest', TOKENS.viewer)).json();
+    expect(latest.company.complaints.byClass.temperature).toBe(1);
+    const html = await call('GET', `/api/households/bulletins/${id}/html`, TOKENS.viewer);
+    expect(html.headers['content-type']).toMatch(/^text\/html/);
+    expect(html.body).toContain('<table>');
+    const csv = await call('GET', `/api/households/bulletins/${id}/csv?table=worst`, TOKENS.viewer);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.body.split('\n')[0]).toBe(
+      'buildingId,name,substationId,degreeHoursBelow,inBandShare,complaints,openCases',
+    );
+    expect((await call('GET', '/api/households/bulletins/nope', TOKENS.viewer)).statusCode).toBe(404);
+  });
 });

@@ -1,4 +1,5 @@
 import { type HouseholdsConfig, householdsSchema } from '../../src/config/households-schema.ts';
+import { rulesSchema } from '../../src/config/rules-schema.ts';
 import type { ManualClock } from '../../src/core/clock.ts';
 import type { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
@@ -8,6 +9,7 @@ import { HouseholdsModule, householdsMigrations } from '../../src/households/mod
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
 
 export const HOUR = 3_600_000;
+const RULES = rulesSchema.parse({});
 
 /** A households module on a fresh (or given) ops database, driven by the test's ManualClock. */
 export function households(o: {
@@ -21,14 +23,19 @@ export function households(o: {
   webhookSecret?: string;
 }) {
   const db = o.db ?? openDb(o.file ?? ':memory:', { synchronous: 'FULL', migrations: householdsMigrations });
-  const cfg: HouseholdsConfig = householdsSchema.parse(o.cfg ?? {});
+  // Wall-clock cron stays off in tests: they call runDigest / runBulletin on the ManualClock.
+  const cfg: HouseholdsConfig = householdsSchema.parse({
+    digest: { enabled: false },
+    bulletin: { enabled: false },
+    ...(o.cfg ?? {}),
+  });
   const mod = new HouseholdsModule({
     db,
     clock: o.clock,
     wallClock: o.clock,
     bus: o.bus,
     cfg: () => cfg,
-    requiredTempC: () => 18,
+    rules: () => RULES,
     index: () => o.index,
     sensorTempC: o.sensorTempC,
     webhookSecret: o.webhookSecret,

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import cron from 'node-cron';
+import type { HouseholdsConfig } from '../config/households-schema.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { RegistryIndex } from '../core/registry.ts';
+import {
+  type Bulletin,
+  buildBulletin,
+  buildDigests,
+  type Digest,
+  type ReportInput,
+  type TicketLike,
+} from './reports.ts';
+import type { HouseholdsStore } from './store.ts';
+import { noChanges } from './types.ts';
+import type { UnitHours } from './unit-hours.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface ReporterDeps {
+  store: HouseholdsStore;
+  clock: Clock;
+  cfg: () => HouseholdsConfig;
+  index: () => RegistryIndex;
+  unitHours: UnitHours;
+  tickets?: () => TicketLike[];
+  log: Logger;
+}
+
+/**
+ * The two-hourly digest per heating unit and the daily bulletin: computed by the pure builders,
+ * kept in the ops database, logged, and put in the outbox for the webhook. Production runs them on
+ * wall-clock cron; `runDigest()` / `runBulletin()` are the whole jobs and take their time from the
+ * injected clock, so tests script a day without cron.
+ */
+export class Reporter {
+  private tasks: Array<{ stop(): void }> = [];
+
+  constructor(private readonly d: ReporterDeps) {}
+
+  start(): void {
+    const c = this.d.cfg();
+    const guard = (what: string, p: Promise<unknown>) =>
+      void p.catch((err: unknown) => this.d.log.error({ err }, `households ${what} failed`));
+    if (c.digest.enabled)
+      this.tasks.push(cron.schedule(c.digest.cron, () => guard('digest', this.runDigest())));
+    if (c.bulletin.enabled)
+      this.tasks.push(cron.schedule(c.bulletin.cron, () => guard('bulletin', this.runBulletin())));
+  }
+
+  stop(): void {
+    for (const t of this.tasks.splice(0)) t.stop();
+  }
+
+  async input(): Promise<ReportInput> {
+    const now = this.d.clock.now();
+    const cfg = this.d.cfg();
+    const since = now - Math.max(cfg.complaints.hotspotWindowH * 3_600_000, 30 * DAY_MS);
+    const s = this.d.store;
+    return {
+      now,
+      cfg,
+      index: this.d.index(),
+      cases: (await s.listCases({})).filter(
+        (k) => k.state !== 'closed' || (k.closedTs ?? 0) >= now - 2 * DAY_MS,
+      ),
+      tasks: await s.tasks({ states: ['pending', 'overdue'] }),
+      complaints: await s.complaints({ fromTs: since, toTs: now + 1 }),
+      workOrders: await s.workOrders({ fromTs: since }),
+      tickets: this.d.tickets?.() ?? [],
+      figures: (id, from, to) => this.d.unitHours.figures(id, from, to),
+    };
+  }
+
+  async runDigest(): Promise<Digest[]> {
+    const x = await this.input();
+    const digests = buildDigests(x).filter(
+      (g) => g.openCases.length + g.overdueTasks.length + g.openTickets.length + g.lateWorkOrders.length > 0,
+    );
+    const keep = x.cfg.bulletin.keep;
+    const ch = noChanges();
+    for (const g of digests) {
+      await this.d.store.saveReport(
+        { id: `dig-${randomBytes(5).toString('hex')}`, kind: 'digest', ts: x.now, body: g },
+        keep,
+      );
+      this.d.log.info(
+        { heatingUnit: g.heatingUnit, openCases: g.openCases.length, overdueTasks: g.overdueTasks.length },
+        `households digest ${g.name}: ${g.openCases.length} open cases, ${g.overdueTasks.length} overdue tasks, ${g.openTickets.length} open tickets`,
+      );
+      ch.outbox.push({ kind: 'digest', body: g });
+    }
+    if (ch.outbox.length) await this.d.store.commit(ch, x.now);
+    return digests;
+  }
+
+  async runBulletin(): Promise<Bulletin> {
+    const x = await this.input();
+    const b = buildBulletin(
+      x,
+      `bul-${new Date(x.now).toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`,
+    );
+    await this.d.store.saveReport({ id: b.id, kind: 'bulletin', ts: b.ts, body: b }, x.cfg.bulletin.keep);
+    const ch = noChanges();
+    ch.outbox.push({ kind: 'bulletin', body: b });
+    await this.d.store.commit(ch, x.now);
+    const c = b.company;
+    this.d.log.info(
+      {
+        bulletin: b.id,
+        complaints: c.complaints.received,
+        casesOpened: c.cases.opened,
+        casesClosed: c.cases.closed,
+      },
+      `households bulletin ${b.id}: in band ${c.compliance.inBandShare ?? '–'}, ${c.complaints.received} complaints, ${c.cases.opened} cases opened, ${c.cases.closed} closed`,
+    );
+    return b;
+  }
+}

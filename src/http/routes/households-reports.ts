@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { Errors } from '../../core/errors.ts';
+import type { HouseholdsPort } from '../../households/http-port.ts';
+import { bulletinCsv, bulletinHtml } from '../../households/report-render.ts';
+import type { Bulletin } from '../../households/reports.ts';
+import { defineRoute, type RouteDef } from '../route-table.ts';
+import { idParams } from '../schemas.ts';
+import type { RouteDeps } from './context.ts';
+import { record } from './households-schemas.ts';
+
+/** The printable page carries its own small stylesheet; nothing else may load or run. */
+const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/** Digests and daily bulletins (docs/households.md): JSON, printable HTML and CSV tables. */
+export function householdReportRoutes(deps: RouteDeps & { households: HouseholdsPort }): RouteDef[] {
+  const hh = deps.households;
+  const load = async (id: string): Promise<Bulletin> => {
+    const r = id === 'latest' ? (await hh.store.reports('bulletin', 1))[0] : await hh.store.getReport(id);
+    if (r?.kind !== 'bulletin') throw Errors.notFound(`No bulletin '${id}'.`, 'params.id');
+    return r.body as Bulletin;
+  };
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/bulletins',
+      access: 'viewer',
+      tag: 'households',
+      summary: 'Daily bulletins kept in the ops database, newest first (id and time).',
+      response: z.object({ bulletins: z.array(z.object({ id: z.string(), ts: z.number() })) }),
+      handler: async () => ({
+        bulletins: (await hh.store.reports('bulletin', 100)).map((r) => ({ id: r.id, ts: r.ts })),
+      }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/households/bulletins',
+      access: 'operator',
+      tag: 'households',
+      summary: 'Make the daily bulletin now (the schedule makes one each day) and send it to the notifiers.',
+      response: record,
+      audit: 'household.bulletin',
+      handler: async () => (await hh.reporter.runBulletin()) as unknown as Record<string, unknown>,
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/bulletins/:id',
+      access: 'viewer',
+      tag: 'households',
+      summary: 'One bulletin as JSON (`latest` for the newest).',
+      params: idParams,
+      response: record,
+      handler: async ({ params }) => (await load(params.id)) as unknown as Record<string, unknown>,
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/bulletins/:id/html',
+      access: 'viewer',
+      tag: 'households',
+      summary: 'One bulletin as a printable HTML page.',
+      params: idParams,
+      produces: 'text/html',
+      handler: async ({ params, reply }) => {
+        const b = await load(params.id);
+        reply.header('content-security-policy', PRINT_CSP).type('text/html; charset=utf-8');
+        return bulletinHtml(b, 'heatwatch', deps.http.locale.timeZone);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/bulletins/:id/csv',
+      access: 'viewer',
+      tag: 'households',
+      summary: 'A table of one bulletin as CSV: units (default), worst or hotspots.',
+      params: idParams,
+      query: z.object({ table: z.enum(['units', 'worst', 'hotspots']).default('units') }).strict(),
+      produces: 'text/csv',
+      handler: async ({ params, query, reply }) => {
+        const b = await load(params.id);
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${b.id}-${query.table}.csv"`);
+        return bulletinCsv(b, query.table);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/digests',
+      access: 'viewer',
+      tag: 'households',
+      summary: 'The latest two-hourly digests, one per heating unit with open items.',
+      response: z.object({
+        digests: z.array(z.object({ id: z.string(), ts: z.number(), body: z.unknown() })),
+      }),
+      handler: async () => ({ digests: await hh.store.reports('digest', 50) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/households/digests',
+      access: 'operator',
+      tag: 'households',
+      summary: 'Send the digests now (the schedule sends them every two hours).',
+      response: z.object({ digests: z.array(record) }),
+      audit: 'household.digest',
+      handler: async () => ({
+        digests: (await hh.reporter.runDigest()) as unknown as Array<Record<string, unknown>>,
+      }),
+    }),
+  ];
+}
