@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { Errors } from '../core/errors.ts';
@@ -11,8 +10,8 @@ import { type SetpointStatus, setpointStatus } from './confirmation.ts';
 import { nextStatus, startsFrom, type TicketAction } from './lifecycle.ts';
 import { type SetpointCommand, SetpointOutbox } from './outbox.ts';
 import { commandIdOf, nextSetpoint, toPayload } from './setpoints.ts';
+import { TicketStore } from './ticket-store.ts';
 import {
-  NEUTRAL_SETPOINT,
   OPEN_STATUSES,
   type Problem,
   type Proposal,
@@ -28,23 +27,9 @@ import {
 
 const HOUR_MS = 3_600_000;
 
-interface Row {
-  id: string;
-  status: TicketStatus;
-  body: string;
-  created_ts: number;
-  updated_ts: number;
-  applied_ts: number | null;
-  not_before_ts: number | null;
-  auto_apply: number;
-}
-
 export type ProposeResult =
   | { outcome: 'created' | 'updated'; ticket: Ticket }
   | { outcome: 'suppressed' | 'flapping'; ticket: Ticket };
-
-const OPEN_SQL = OPEN_STATUSES.map((x) => `'${x}'`).join(', ');
-const SETTLING_SQL = SETTLING_STATUSES.map((x) => `'${x}'`).join(', ');
 
 /**
  * Adjustment tickets: lifecycle, evidence, the setpoints in force, and the re-check schedule, all in
@@ -55,7 +40,7 @@ const SETTLING_SQL = SETTLING_STATUSES.map((x) => `'${x}'`).join(', ');
  * after the other: the second sees the first's result and gets a 409.
  */
 export class TicketService {
-  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  private readonly store: TicketStore;
   /** The setpoint commands, published by one drainer (`outbox.start()`, `outbox.drainOnce()`). */
   readonly outbox: SetpointOutbox;
 
@@ -67,81 +52,45 @@ export class TicketService {
     private readonly rules: () => RulesConfig,
     private readonly log: Logger,
   ) {
+    this.store = new TicketStore(db, clock);
     this.outbox = new SetpointOutbox(db, clock, publisher, rules, log, (id, kind, actor, reason) =>
       this.note(id, kind, actor, reason),
     );
   }
 
-  // ---- reading -------------------------------------------------------------------------------
+  // ---- reading (the store's) ------------------------------------------------------------------
 
   list(filter: TicketFilter = {}): Ticket[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.status === 'open') where.push(`status IN (${OPEN_SQL})`);
-    else if (filter.status) {
-      where.push('status = ?');
-      args.push(filter.status);
-    }
-    if (filter.substationId) {
-      where.push('substation_id = ?');
-      args.push(filter.substationId);
-    }
-    if (filter.targetId) {
-      where.push('target_id = ?');
-      args.push(filter.targetId);
-    }
-    if (filter.problem) {
-      where.push('problem = ?');
-      args.push(filter.problem);
-    }
-    const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-    return (this.stmt(sql).all(...args) as Row[]).map((r) => this.fromRow(r));
+    return this.store.list(filter);
   }
 
   get(id: string): { ticket: Ticket; events: TicketEvent[] } | undefined {
-    const row = this.stmt('SELECT * FROM tickets WHERE id = ?').get(id) as Row | undefined;
-    if (!row) return undefined;
-    const events = (
-      this.stmt('SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id').all(id) as Array<{
-        ticket_id: string;
-        ts: number;
-        actor: string;
-        kind: string;
-        from_status: TicketStatus | null;
-        to_status: TicketStatus | null;
-        reason: string | null;
-      }>
-    ).map((e) => ({
-      ticketId: e.ticket_id,
-      ts: e.ts,
-      actor: e.actor,
-      kind: e.kind,
-      fromStatus: e.from_status ?? undefined,
-      toStatus: e.to_status ?? undefined,
-      reason: e.reason ?? undefined,
-    }));
-    return { ticket: this.fromRow(row), events };
+    return this.store.get(id);
   }
 
   openFor(targetId: string, problem: Problem): Ticket | undefined {
-    const row = this.stmt(
-      `SELECT * FROM tickets WHERE target_id = ? AND problem = ? AND status IN (${OPEN_SQL})`,
-    ).get(targetId, problem) as Row | undefined;
-    return row && this.fromRow(row);
+    return this.store.openFor(targetId, problem);
   }
 
   /** Open tickets whose adjustment is settling (applied, waiting for its re-check). */
   settling(): Ticket[] {
-    return (
-      this.stmt(`SELECT * FROM tickets WHERE status IN (${SETTLING_SQL}) ORDER BY seq`).all() as Row[]
-    ).map((r) => this.fromRow(r));
+    return this.store.settling();
   }
 
   setpointOf(substationId: string): SetpointInForce {
-    const row = this.stmt('SELECT body FROM ticket_setpoints WHERE substation_id = ?').get(substationId) as
-      | { body: string }
-      | undefined;
-    return row ? (JSON.parse(row.body) as SetpointInForce) : structuredClone(NEUTRAL_SETPOINT);
+    return this.store.setpointOf(substationId);
+  }
+
+  dueRechecks(now: number): Array<{ ticketId: string; dueTs: number }> {
+    return this.store.dueRechecks(now);
+  }
+
+  pendingRechecks(): Array<{ ticketId: string; dueTs: number }> {
+    return this.store.pendingRechecks();
+  }
+
+  counts(): Record<string, number> {
+    return this.store.counts();
   }
 
   // ---- proposals -----------------------------------------------------------------------------
@@ -157,7 +106,7 @@ export class TicketService {
     if (existing) {
       if (SETTLING_STATUSES.includes(existing.status)) {
         const reason = `settling until the re-check at ${new Date(existing.recheckDueTs ?? now).toISOString()}`;
-        this.saveBody(existing.id, {
+        this.store.saveBody(existing.id, {
           ...existing,
           suppressedCount: existing.suppressedCount + 1,
           lastSuppressedTs: now,
@@ -165,7 +114,7 @@ export class TicketService {
         });
         // The first suppression is written to the history; later ones only count.
         if (existing.suppressedCount === 0)
-          this.event(
+          this.store.event(
             existing.id,
             'suppressed',
             'rules',
@@ -198,10 +147,10 @@ export class TicketService {
             }
           : {}),
       };
-      this.saveBody(existing.id, next, now, p.notBeforeTs);
+      this.store.saveBody(existing.id, next, now, p.notBeforeTs);
       this.reconsiderAutoApproval(existing, p);
       if (existing.flapping !== next.flapping)
-        this.event(
+        this.store.event(
           existing.id,
           next.flapping ? 'flapping' : 'steady',
           'rules',
@@ -253,7 +202,7 @@ export class TicketService {
   noteSuppressed(targetId: string, problem: Problem, reason: string): void {
     const t = this.openFor(targetId, problem);
     if (!t) return;
-    this.saveBody(t.id, {
+    this.store.saveBody(t.id, {
       ...t,
       suppressedCount: t.suppressedCount + 1,
       lastSuppressedTs: this.clock.now(),
@@ -275,13 +224,12 @@ export class TicketService {
       let recheckDueTs = t.recheckDueTs;
       if (SETTLING_STATUSES.includes(t.status)) {
         recheckDueTs = Math.max(now, untilTs);
-        this.stmt('UPDATE ticket_rechecks SET due_ts = ? WHERE ticket_id = ? AND done_ts IS NULL').run(
-          recheckDueTs,
-          id,
-        );
+        this.store
+          .stmt('UPDATE ticket_rechecks SET due_ts = ? WHERE ticket_id = ? AND done_ts IS NULL')
+          .run(recheckDueTs, id);
       }
-      this.saveBody(id, { ...t, action, recheckDueTs });
-      this.event(id, kind, 'rules', t.status, t.status, reason);
+      this.store.saveBody(id, { ...t, action, recheckDueTs });
+      this.store.event(id, kind, 'rules', t.status, t.status, reason);
     })();
   }
 
@@ -307,9 +255,9 @@ export class TicketService {
   close(id: string, actor: string, reason = 'closed by operator'): Ticket {
     this.db.transaction(() => {
       this.check(id, 'close');
-      this.stmt(
-        'UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL',
-      ).run(this.clock.now(), JSON.stringify({ closedBy: actor, reason }), id);
+      this.store
+        .stmt('UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL')
+        .run(this.clock.now(), JSON.stringify({ closedBy: actor, reason }), id);
       this.transition(id, 'close', actor, reason);
     })();
     return this.get(id)!.ticket;
@@ -330,14 +278,16 @@ export class TicketService {
       const untilTs = t.action.kind === 'preheat' ? t.action.untilTs : 0;
       const dueTs = Math.max(now + this.rules().recheckAfterH * HOUR_MS, untilTs);
       if (t.action.kind !== 'field') {
-        this.saveSetpoint(t.substationId, after, id, now);
+        this.store.saveSetpoint(t.substationId, after, id, now);
         this.outbox.enqueue(id, t.substationId, toPayload(commandIdOf(id, 'apply'), id, after, now));
       }
-      this.stmt(
-        'INSERT OR REPLACE INTO ticket_rechecks (ticket_id, due_ts, done_ts, outcome) VALUES (?, ?, NULL, NULL)',
-      ).run(id, dueTs);
-      this.stmt('UPDATE tickets SET applied_ts = ? WHERE id = ?').run(now, id);
-      this.saveBody(id, {
+      this.store
+        .stmt(
+          'INSERT OR REPLACE INTO ticket_rechecks (ticket_id, due_ts, done_ts, outcome) VALUES (?, ?, NULL, NULL)',
+        )
+        .run(id, dueTs);
+      this.store.stmt('UPDATE tickets SET applied_ts = ? WHERE id = ?').run(now, id);
+      this.store.saveBody(id, {
         ...t,
         appliedTs: now,
         recheckDueTs: dueTs,
@@ -354,9 +304,11 @@ export class TicketService {
   /** Auto-approved tickets whose time has come (pre-heating waits for its lead time). */
   async applyDue(): Promise<string[]> {
     const now = this.clock.now();
-    const rows = this.stmt(
-      "SELECT id FROM tickets WHERE status = 'approved' AND auto_apply = 1 AND (not_before_ts IS NULL OR not_before_ts <= ?) ORDER BY seq",
-    ).all(now) as Array<{ id: string }>;
+    const rows = this.store
+      .stmt(
+        "SELECT id FROM tickets WHERE status = 'approved' AND auto_apply = 1 AND (not_before_ts IS NULL OR not_before_ts <= ?) ORDER BY seq",
+      )
+      .all(now) as Array<{ id: string }>;
     const done: string[] = [];
     for (const { id } of rows) {
       try {
@@ -371,25 +323,6 @@ export class TicketService {
 
   // ---- re-checks (driven by RecheckScheduler) -------------------------------------------------
 
-  dueRechecks(now: number): Array<{ ticketId: string; dueTs: number }> {
-    return (
-      this.stmt(
-        'SELECT ticket_id, due_ts FROM ticket_rechecks WHERE done_ts IS NULL AND due_ts <= ? ORDER BY due_ts',
-      ).all(now) as Array<{ ticket_id: string; due_ts: number }>
-    ).map((r) => ({ ticketId: r.ticket_id, dueTs: r.due_ts }));
-  }
-
-  pendingRechecks(): Array<{ ticketId: string; dueTs: number }> {
-    return (
-      this.stmt(
-        'SELECT ticket_id, due_ts FROM ticket_rechecks WHERE done_ts IS NULL ORDER BY due_ts',
-      ).all() as Array<{
-        ticket_id: string;
-        due_ts: number;
-      }>
-    ).map((r) => ({ ticketId: r.ticket_id, dueTs: r.due_ts }));
-  }
-
   /**
    * Records a re-check once: the row is claimed with `done_ts IS NULL` in the same transaction that
    * moves the ticket applied → rechecking → resolved | escalated, so a second run changes nothing.
@@ -400,17 +333,17 @@ export class TicketService {
     const now = this.clock.now();
     let claimed = false;
     this.db.transaction(() => {
-      const r = this.stmt(
-        'UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL',
-      ).run(now, JSON.stringify(outcome), ticketId);
+      const r = this.store
+        .stmt('UPDATE ticket_rechecks SET done_ts = ?, outcome = ? WHERE ticket_id = ? AND done_ts IS NULL')
+        .run(now, JSON.stringify(outcome), ticketId);
       if (r.changes !== 1) return;
       claimed = true;
       const t = this.get(ticketId)!.ticket;
       if (!SETTLING_STATUSES.includes(t.status)) return; // closed by hand meanwhile: row done, no judgement
       if (t.status === 'applied') this.transition(ticketId, 'start-recheck', 'recheck', 're-check due');
-      this.saveBody(ticketId, { ...this.get(ticketId)!.ticket, outcome });
+      this.store.saveBody(ticketId, { ...this.get(ticketId)!.ticket, outcome });
       if (revert) {
-        this.saveSetpoint(t.substationId, revert, ticketId, now);
+        this.store.saveSetpoint(t.substationId, revert, ticketId, now);
         const payload = toPayload(commandIdOf(ticketId, 'revert'), ticketId, revert, now);
         this.outbox.enqueue(ticketId, t.substationId, payload);
       }
@@ -433,62 +366,13 @@ export class TicketService {
 
   /** Writes an event on a ticket's history without changing its status (setpoint delivery, confirmation). */
   note(ticketId: string, kind: string, actor: string, reason: string): void {
-    const row = this.stmt('SELECT status FROM tickets WHERE id = ?').get(ticketId) as
+    const row = this.store.stmt('SELECT status FROM tickets WHERE id = ?').get(ticketId) as
       | { status: TicketStatus }
       | undefined;
-    if (row) this.event(ticketId, kind, actor, row.status, row.status, reason);
-  }
-
-  // ---- response estimates --------------------------------------------------------------------
-
-  response(targetId: string): { gainCPerC?: number; valveGain?: number; lagH?: number; samples: number } {
-    const r = this.stmt('SELECT * FROM ticket_response WHERE target_id = ?').get(targetId) as
-      | { gain_c_per_c: number | null; valve_gain: number | null; lag_h: number | null; samples: number }
-      | undefined;
-    if (!r) return { samples: 0 };
-    return {
-      gainCPerC: r.gain_c_per_c ?? undefined,
-      valveGain: r.valve_gain ?? undefined,
-      lagH: r.lag_h ?? undefined,
-      samples: r.samples,
-    };
-  }
-
-  saveResponse(targetId: string, v: { gainCPerC?: number; valveGain?: number; lagH?: number }): void {
-    const cur = this.response(targetId);
-    this.stmt(
-      'INSERT OR REPLACE INTO ticket_response (target_id, gain_c_per_c, valve_gain, lag_h, samples, updated_ts) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      targetId,
-      v.gainCPerC ?? cur.gainCPerC ?? null,
-      v.valveGain ?? cur.valveGain ?? null,
-      v.lagH ?? cur.lagH ?? null,
-      cur.samples + 1,
-      this.clock.now(),
-    );
-  }
-
-  counts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.stmt('SELECT status, COUNT(*) AS n FROM tickets GROUP BY status').all() as Array<{
-      status: string;
-      n: number;
-    }>)
-      out[r.status] = r.n;
-    return out;
+    if (row) this.store.event(ticketId, kind, actor, row.status, row.status, reason);
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  /** Prepared statements are cached: the rules tick asks the same questions every few minutes. */
-  private stmt(sql: string): Database.Statement<unknown[]> {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
-  }
 
   /** The ticket, if `action` is allowed from its status now; else a coded 404 / 409. */
   private check(id: string, action: TicketAction): Ticket {
@@ -504,36 +388,8 @@ export class TicketService {
   private create(p: Proposal, now: number): string {
     let id = '';
     this.db.transaction(() => {
-      const seq = ((this.stmt('SELECT MAX(seq) AS m FROM tickets').get() as { m: number | null }).m ?? 0) + 1;
-      id = `T-${String(seq).padStart(5, '0')}`;
-      const t: Ticket = {
-        ...p,
-        id,
-        status: 'proposed',
-        createdTs: now,
-        updatedTs: now,
-        occurrences: 1,
-        flapping: false,
-        suppressedCount: 0,
-        autoApply: false,
-        escalations: p.escalations ?? 0,
-      };
-      this.stmt(
-        `INSERT INTO tickets (id, seq, status, problem, target_kind, target_id, substation_id, body, created_ts, updated_ts, not_before_ts)
-           VALUES (?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        seq,
-        p.problem,
-        p.targetKind,
-        p.targetId,
-        p.substationId,
-        JSON.stringify(t),
-        now,
-        now,
-        p.notBeforeTs ?? null,
-      );
-      this.event(id, 'created', 'rules', undefined, 'proposed', p.summary);
+      id = this.store.insert(p, now);
+      this.store.event(id, 'created', 'rules', undefined, 'proposed', p.summary);
     })();
     this.emit(id, 'proposed', undefined, 'rules');
     return id;
@@ -551,15 +407,19 @@ export class TicketService {
     extra: { autoApply?: boolean } = {},
   ): void {
     const now = this.clock.now();
-    const row = this.stmt('SELECT status FROM tickets WHERE id = ?').get(id) as { status: TicketStatus };
+    const row = this.store.stmt('SELECT status FROM tickets WHERE id = ?').get(id) as {
+      status: TicketStatus;
+    };
     const from = row.status;
     const to = nextStatus(from, action);
     if (!to) throw Errors.conflict(`Ticket ${id} is ${from}; ${action} is not allowed from there.`);
-    const changed = this.stmt(
-      'UPDATE tickets SET status = ?, updated_ts = ?, auto_apply = COALESCE(?, auto_apply) WHERE id = ? AND status = ?',
-    ).run(to, now, extra.autoApply === undefined ? null : extra.autoApply ? 1 : 0, id, from);
+    const changed = this.store
+      .stmt(
+        'UPDATE tickets SET status = ?, updated_ts = ?, auto_apply = COALESCE(?, auto_apply) WHERE id = ? AND status = ?',
+      )
+      .run(to, now, extra.autoApply === undefined ? null : extra.autoApply ? 1 : 0, id, from);
     if (changed.changes !== 1) throw Errors.conflict(`Ticket ${id} changed meanwhile; ${action} not done.`);
-    const eventId = this.event(id, to, actor, from, to, reason);
+    const eventId = this.store.event(id, to, actor, from, to, reason);
     if (!this.db.inTransaction) {
       this.emit(id, to, from, actor);
       return;
@@ -567,24 +427,9 @@ export class TicketService {
     // Announce after the surrounding transaction commits, and only if it did (its event row is there):
     // a listener never sees a rolled-back change, nor misses one the same task changed again.
     queueMicrotask(() => {
-      if (this.stmt('SELECT 1 FROM ticket_events WHERE id = ? AND ticket_id = ?').get(eventId, id))
+      if (this.store.stmt('SELECT 1 FROM ticket_events WHERE id = ? AND ticket_id = ?').get(eventId, id))
         this.emit(id, to, from, actor);
     });
-  }
-
-  private event(
-    id: string,
-    kind: string,
-    actor: string,
-    from?: TicketStatus,
-    to?: TicketStatus,
-    reason?: string,
-  ): number {
-    return Number(
-      this.stmt(
-        'INSERT INTO ticket_events (ticket_id, ts, actor, kind, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(id, this.clock.now(), actor, kind, from ?? null, to ?? null, reason ?? null).lastInsertRowid,
-    );
   }
 
   private emit(id: string, status: TicketStatus, previous: TicketStatus | undefined, actor: string): void {
@@ -599,31 +444,5 @@ export class TicketService {
       actor,
       ts: this.clock.now(),
     });
-  }
-
-  private saveBody(id: string, t: Ticket, updatedTs?: number, notBeforeTs?: number): void {
-    const { status: _s, autoApply: _a, ...body } = t;
-    this.stmt(
-      'UPDATE tickets SET body = ?, updated_ts = COALESCE(?, updated_ts), not_before_ts = COALESCE(?, not_before_ts) WHERE id = ?',
-    ).run(JSON.stringify(body), updatedTs ?? null, notBeforeTs ?? null, id);
-  }
-
-  private saveSetpoint(substationId: string, sp: SetpointInForce, ticketId: string, now: number): void {
-    this.stmt(
-      'INSERT OR REPLACE INTO ticket_setpoints (substation_id, body, ticket_id, ts) VALUES (?, ?, ?, ?)',
-    ).run(substationId, JSON.stringify(sp), ticketId, now);
-  }
-
-  private fromRow(r: Row): Ticket {
-    const body = JSON.parse(r.body) as Ticket;
-    return {
-      ...body,
-      status: r.status,
-      autoApply: r.auto_apply === 1,
-      createdTs: r.created_ts,
-      updatedTs: r.updated_ts,
-      appliedTs: r.applied_ts ?? body.appliedTs,
-      notBeforeTs: r.not_before_ts ?? undefined,
-    };
   }
 }
