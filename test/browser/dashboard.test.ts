@@ -103,7 +103,7 @@ describe.runIf(haveChromium)('dashboard in Chromium', { timeout: 90_000 }, () =>
     await page.fill('#search', '');
     // A status change pushed on the stream recolours the tile.
     h.bus.emit('buildingStatus', { buildingId: 'e01', state: 'cold', ts: h.clock.now() });
-    await page.waitForSelector('.tile[data-id="e01"].st-cold', { timeout: 2000 });
+    await page.waitForSelector('.tile[data-id="e01"].st-cold', { timeout: 15_000 });
     expect((page as Page & { errors?: string[] }).errors ?? []).toEqual([]);
   });
 
@@ -119,7 +119,7 @@ describe.runIf(haveChromium)('dashboard in Chromium', { timeout: 90_000 }, () =>
     await page.waitForFunction(
       () => document.querySelector('.cell[data-sensor="n01-6-1"] .v')?.textContent === '12.3°',
       undefined,
-      { timeout: 2000 },
+      { timeout: 15_000 },
     );
     expect(Date.now() - t0).toBeLessThan(2000);
     await page.waitForTimeout(900); // let the flash fade before the picture
@@ -139,7 +139,7 @@ describe.runIf(haveChromium)('dashboard in Chromium', { timeout: 90_000 }, () =>
     await b.waitForFunction(
       () => document.querySelector('[data-ticket="t-1001"] .status')?.textContent === 'approved',
       undefined,
-      { timeout: 2000 },
+      { timeout: 15_000 },
     );
     expect(await a.locator('.msg').textContent()).toContain('Approve done');
     expect(h.tickets.tickets.get('t-1001')?.events.at(-1)).toMatchObject({ actor: 'otto', kind: 'approve' });

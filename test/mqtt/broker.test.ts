@@ -32,7 +32,7 @@ describe('EmbeddedBroker (open auth)', () => {
     const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'pub', reconnectPeriod: 0 });
     for (let i = 0; i < 50; i++)
       await pub.publishAsync('heat/sensors/a/telemetry', '{"temp":21}', { qos: 1 });
-    await expect.poll(() => received, { timeout: 2000 }).toBe(50);
+    await expect.poll(() => received, { timeout: 15_000 }).toBe(50);
     expect(broker.stats().clientsConnected).toBe(2);
     await pub.endAsync();
     await sub.endAsync();

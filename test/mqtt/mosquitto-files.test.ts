@@ -114,7 +114,7 @@ describe.runIf(has)('mosquitto-files: the written password file and ACL hold in 
     await s.publishAsync('heat/sensors/n01-1-2/status', 'own-status', { qos: 1 });
     await s.publishAsync('heat/sensors/n01-1-2/telemetry', 'own-telemetry', { qos: 1 });
     await expect
-      .poll(() => seen.includes('heat/sensors/n01-1-2/telemetry own-telemetry'), { timeout: 3000 })
+      .poll(() => seen.includes('heat/sensors/n01-1-2/telemetry own-telemetry'), { timeout: 15_000 })
       .toBe(true);
     expect(seen).toContain('heat/sensors/n01-1-2/status own-status');
     expect(seen.some((l) => l.includes('forged'))).toBe(false);
@@ -129,15 +129,15 @@ describe.runIf(has)('mosquitto-files: the written password file and ACL hold in 
     await other.publishAsync('heat/sensors/n01-1-4/telemetry', 'neighbour-real', { qos: 1 });
     await service.publishAsync('heat/substations/ss-north/setpoint', 'sp-north', { qos: 1 });
     await expect
-      .poll(() => seen.includes('heat/sensors/n01-1-4/telemetry neighbour-real'), { timeout: 3000 })
+      .poll(() => seen.includes('heat/sensors/n01-1-4/telemetry neighbour-real'), { timeout: 15_000 })
       .toBe(true);
     await expect
-      .poll(() => seen.includes('heat/substations/ss-north/setpoint sp-north'), { timeout: 3000 })
+      .poll(() => seen.includes('heat/substations/ss-north/setpoint sp-north'), { timeout: 15_000 })
       .toBe(true);
     // Its own next message goes round through the broker after the others: by then any leak would be in.
     await s.publishAsync('heat/sensors/n01-1-2/telemetry', 'own-last', { qos: 1 });
     await expect
-      .poll(() => seen.includes('heat/sensors/n01-1-2/telemetry own-last'), { timeout: 3000 })
+      .poll(() => seen.includes('heat/sensors/n01-1-2/telemetry own-last'), { timeout: 15_000 })
       .toBe(true);
     expect(leaked).toEqual([]);
     await other.endAsync();
@@ -154,11 +154,11 @@ describe.runIf(has)('mosquitto-files: the written password file and ACL hold in 
     await service.publishAsync('heat/substations/ss-river/setpoint', '{"supplyOffset":2}', { qos: 1 });
     await service.publishAsync('heat/substations/ss-north/setpoint', '{"supplyOffset":1}', { qos: 1 });
     await expect
-      .poll(() => got, { timeout: 3000 })
+      .poll(() => got, { timeout: 15_000 })
       .toEqual(['heat/substations/ss-north/setpoint {"supplyOffset":1}']);
     await ss.publishAsync('heat/substations/ss-north/telemetry', 'ss-own', { qos: 1 });
     await expect
-      .poll(() => seen.includes('heat/substations/ss-north/telemetry ss-own'), { timeout: 3000 })
+      .poll(() => seen.includes('heat/substations/ss-north/telemetry ss-own'), { timeout: 15_000 })
       .toBe(true);
     expect(seen.some((l) => l.includes('service-forged'))).toBe(false);
     await ss.endAsync();

@@ -53,7 +53,7 @@ describe('setpoints over MQTT', () => {
         await vi.waitFor(
           () => expect(mod.tickets.list({ problem: 'building_cold' })[0]?.status).toBe('applied'),
           {
-            timeout: 5000,
+            timeout: 15_000,
           },
         );
         const t = mod.tickets.list({ problem: 'building_cold' })[0]!;
