@@ -49,7 +49,7 @@ async function startMosquitto(dir: string): Promise<number> {
     ].join('\n'),
   );
   procs.push(spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' }));
-  await waitFor(() => portOpen(port), 5000, 'mosquitto to listen');
+  await waitFor(() => portOpen(port), 15_000, 'mosquitto to listen');
   return port;
 }
 

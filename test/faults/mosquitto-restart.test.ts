@@ -53,7 +53,7 @@ function startMosquitto(dir: string, port: number): Promise<ChildProcess> {
     ].join('\n'),
   );
   const p = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  return waitFor(() => portOpen(port), 5000, 'mosquitto to listen').then(() => p);
+  return waitFor(() => portOpen(port), 15_000, 'mosquitto to listen').then(() => p);
 }
 
 describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO} is not installed`))(

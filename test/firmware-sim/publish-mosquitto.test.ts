@@ -47,7 +47,7 @@ class OwnMosquitto {
 
   async start(): Promise<void> {
     this.proc = spawn(MOSQUITTO, ['-c', join(this.dir, 'mosquitto.conf')], { stdio: 'ignore' });
-    const end = Date.now() + 5000;
+    const end = Date.now() + 15_000;
     while (!(await portOpen(this.port))) {
       if (Date.now() > end) throw new Error('mosquitto did not start listening');
       await new Promise((r) => setTimeout(r, 30));

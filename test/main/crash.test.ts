@@ -44,7 +44,7 @@ async function startMosquitto(dir: string): Promise<number> {
   );
   const p = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   children.push(p);
-  await waitFor(() => portOpen(port), 5000, 'mosquitto to listen');
+  await waitFor(() => portOpen(port), 15_000, 'mosquitto to listen');
   return port;
 }
 
