@@ -15,7 +15,13 @@ import { type Clock, ScaledClock, systemClock } from './core/clock.ts';
 import { EventBus } from './core/event-bus.ts';
 import type { HeatEvents } from './core/events.ts';
 import { createLogger, type Logger } from './core/log.ts';
-import { MetricsRegistry } from './core/metrics.ts';
+import {
+  METRIC,
+  MetricsRegistry,
+  outboxMetrics,
+  RULES_TICK_BUCKETS_S,
+  timeEachCall,
+} from './core/metrics.ts';
 import { HouseholdsModule, householdsMigrations } from './households/module.ts';
 import { httpMigrations } from './http/audit.ts';
 import { createHttpModule } from './http/module.ts';
@@ -102,7 +108,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
   const logLevels = new LogLevelControl(log, svc.logLevel);
   logLevels.attach();
   const bus = new EventBus<HeatEvents>(log.child({ module: 'bus' }));
-  const metrics = new MetricsRegistry();
+  const metrics = new MetricsRegistry({ defaults: true });
   bus.on('alert', 'log', (a) => log[a.active ? 'warn' : 'info']({ alert: a.key }, a.message));
 
   // Everything started is pushed here; stop() runs it backwards.
@@ -353,6 +359,12 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       stops.push({ name: 'rules', stop: () => mod.stop() });
       metrics.gauge('heatwatch_tickets', 'Adjustment tickets by status', () =>
         Object.entries(mod.tickets.counts()).map(([status, value]) => ({ labels: { status }, value })),
+      );
+      outboxMetrics(metrics, mod.tickets.outbox, clock);
+      timeEachCall(
+        mod.engine,
+        'tick',
+        metrics.histogram(METRIC.rulesTickSeconds, 'Rules tick duration.', RULES_TICK_BUCKETS_S),
       );
       rulesMod = mod;
     }

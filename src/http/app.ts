@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { ServiceConfig } from '../config/service-schema.ts';
 import type { UsersConfig } from '../config/users-schema.ts';
+import { HTTP_BUCKETS_S, METRIC, type MetricsRegistry } from '../core/metrics.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { AuditLog } from './audit.ts';
 import { bootstrapAdmin, TokenAuth } from './auth.ts';
 import { BuildingStates } from './building-state.ts';
 import { buildDashboard, DASHBOARD_DIST, registerDashboard } from './dashboard-assets.ts';
+import { registerDocs } from './docs.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.ts';
 import { LiveHub } from './live-hub.ts';
 import type { HttpDeps } from './ports.ts';
@@ -34,6 +36,8 @@ export interface AppOptions {
   /** Where the dashboard is built to and served from (tests may use a temp dir). */
   dashboardDir?: string;
   version?: string;
+  /** Where the edge records its request histogram and live-client gauge (absent in most tests). */
+  registry?: MetricsRegistry;
 }
 
 export interface HeatwatchHttp {
@@ -107,7 +111,14 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     wallClock: deps.wallClock,
     rateLimitPerMin: o.http.rateLimitPerMin,
     loginAttemptsPerMin: o.http.loginAttemptsPerMin,
+    requestSeconds: o.registry?.histogram(
+      METRIC.httpRequestSeconds,
+      'HTTP answers by route (its pattern, not the URL), method and status.',
+      HTTP_BUCKETS_S,
+      ['route', 'method', 'status'],
+    ),
   });
+  o.registry?.gauge(METRIC.liveClients, 'Open live streams (GET /api/live).', () => hub.stats().clients);
 
   const routeDeps: RouteDeps = {
     ...deps,
@@ -118,16 +129,15 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     hub,
     audit,
   };
-  let doc: unknown;
   const routes: RouteDef[] = [
     ...networkRoutes(routeDeps),
     ...ticketRoutes(routeDeps),
     ...(deps.households ? householdRoutes({ ...routeDeps, households: deps.households }) : []),
     ...(deps.households ? householdReportRoutes({ ...routeDeps, households: deps.households }) : []),
-    ...opsRoutes(routeDeps, () => doc),
+    ...opsRoutes(routeDeps),
   ];
-  doc = openApiDocument(routes, { title: 'heatwatch API', version: o.version ?? '0.1.0' });
   registerRoutes(app, routes, { audit, now: () => deps.clock.now() });
+  await registerDocs(app, openApiDocument(routes, { title: 'heatwatch API', version: o.version ?? '0.1.0' }));
 
   const dashboardDir = o.dashboardDir ?? DASHBOARD_DIST;
   if (o.http.buildDashboard) await buildDashboard(dashboardDir);

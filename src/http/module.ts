@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
+import type { MetricsRegistry } from '../core/metrics.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { buildApp } from './app.ts';
 import type { TokenAuth } from './auth.ts';
@@ -16,7 +17,6 @@ import type {
   HouseholdsPort,
   LiveView,
   ManualReadingSink,
-  MetricsPort,
 } from './ports.ts';
 import { HttpServer } from './server.ts';
 import { TicketServiceAdapter, type TicketServiceLike } from './ticket-adapter.ts';
@@ -31,7 +31,8 @@ export interface HttpModuleArgs {
   opsDb: Db;
   log: Logger;
   store?: HistoryPort;
-  metrics?: MetricsPort;
+  /** The service's metrics: /metrics serves it; the HTTP edge adds its request histogram and gauges. */
+  metrics?: MetricsRegistry;
   health?: HealthPort;
   /** The ingestor: `submit(reading)` makes a manual reading durable like any other. */
   manual?: ManualReadingSink;
@@ -68,6 +69,7 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
     log: a.log.child({ module: 'http' }),
     announceAdminToken: a.announceAdminToken,
     version: a.config.version,
+    registry: a.metrics,
     deps: {
       clock: a.clock,
       wallClock: a.wallClock,

@@ -117,6 +117,8 @@ export type HistoryPort = Pick<ReadingStore, 'roomHistory' | 'substationHistory'
 export interface MetricsPort {
   /** Prometheus text exposition format. */
   render(): string | Promise<string>;
+  /** The full exposition when the registry has one (prom-client: histograms, process metrics). */
+  exposition?(): Promise<string>;
 }
 
 export interface HealthReport {

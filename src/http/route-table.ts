@@ -128,7 +128,11 @@ const toJson = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unkno
     unrepresentable: 'any',
     reused: 'inline',
   }) as Record<string, unknown>;
-  return rest;
+  // A schema with a meta id (errorSchema) comes back as a $ref into its own $defs, which an OpenAPI
+  // document cannot resolve from inside components: hand over the definition itself.
+  const ref = typeof rest.$ref === 'string' ? /^#\/\$defs\/(.+)$/.exec(rest.$ref) : null;
+  const defs = rest.$defs as Record<string, Record<string, unknown>> | undefined;
+  return ref && defs?.[ref[1]!] ? defs[ref[1]!]! : rest;
 };
 
 /** OpenAPI 3.1 document generated from the route table (served at /api/docs). */

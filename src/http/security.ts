@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.ts';
 import { Errors } from '../core/errors.ts';
+import type { Histogram } from '../core/metrics.ts';
 import type { AuditLog } from './audit.ts';
 import { extractToken, type Principal, type TokenAuth, WindowCounter } from './auth.ts';
 import { ROLE_RANK } from './ports.ts';
@@ -24,6 +25,7 @@ export interface SecurityOptions {
   wallClock: Clock;
   rateLimitPerMin: number;
   loginAttemptsPerMin: number;
+  requestSeconds?: Histogram;
 }
 
 const MINUTE_MS = 60_000;
@@ -83,6 +85,12 @@ export function registerSecurity(app: FastifyInstance, o: SecurityOptions): void
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    // Labelled by the route pattern: URLs would make one series per id (and per attacker's probe).
+    o.requestSeconds?.observe(reply.elapsedTime / 1000, {
+      route: req.routeOptions.url ?? 'unmatched',
+      method: req.method,
+      status: String(reply.statusCode),
+    });
     req.log.info(
       {
         method: req.method,

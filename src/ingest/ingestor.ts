@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.ts';
 import {
   type Counter,
   type Histogram,
+  JOURNAL_APPEND_BUCKETS_S,
   METRIC,
   type MetricsRegistry,
   STORE_WRITE_BUCKETS_S,
@@ -85,6 +86,7 @@ export class Ingestor {
     storeFailures: Counter;
     spoolRefused: Counter;
     writeSeconds: Histogram;
+    appendSeconds: Histogram;
   };
 
   constructor(private readonly d: IngestorDeps) {
@@ -116,6 +118,11 @@ export class Ingestor {
         METRIC.storeWriteSeconds,
         'Reading-store batch write latency.',
         STORE_WRITE_BUCKETS_S,
+      ),
+      appendSeconds: m.histogram(
+        METRIC.journalAppendSeconds,
+        'Journal (spool) append latency, per accepted message.',
+        JOURNAL_APPEND_BUCKETS_S,
       ),
     };
     m.gauge(
@@ -210,7 +217,9 @@ export class Ingestor {
       if (!this.d.registry().buildings.has(reading.buildingId))
         return { ok: false, reason: 'unknown_building' };
       if (this.d.journal.overBudget) return { ok: false, reason: 'spool_full' };
+      const appended = this.c.appendSeconds.startTimer();
       this.d.journal.append('room', [reading], this.d.wallClock.now());
+      appended();
       this.c.accepted.inc();
       this.d.live.applyRoom([reading]);
       this.d.bus.emit('roomReadings', [reading]);
@@ -260,7 +269,9 @@ export class Ingestor {
           this.hold(msg, 'spool over budget');
           return;
         }
+        const appended = this.c.appendSeconds.startTimer();
         this.d.journal.append(v.kind, v.readings, this.d.wallClock.now());
+        appended();
       }
       for (const r of result.rejected)
         this.reject(msg.topic, Buffer.from(JSON.stringify(r.item) ?? ''), r.reason, r.detail);

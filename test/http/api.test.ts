@@ -6,7 +6,6 @@ import { type Harness, makeHarness, TOKENS, USERS } from './harness.ts';
 const SAMPLES: Record<string, { url: string; body?: unknown }> = {
   'GET /api/health': { url: '/api/health' },
   'GET /metrics': { url: '/metrics' },
-  'GET /api/docs': { url: '/api/docs' },
   'GET /api/me': { url: '/api/me' },
   'GET /api/buildings': { url: '/api/buildings' },
   'GET /api/buildings/:id': { url: '/api/buildings/n01' },
@@ -292,9 +291,11 @@ describe('HTTP API through inject', () => {
     expect(lines).toHaveLength(1 + 16);
   });
 
-  it('OpenAPI document lists every route with its role', async () => {
-    const res = await call('GET /api/docs', TOKENS.viewer);
+  it('OpenAPI document lists every route with its role; it and Swagger UI need no token', async () => {
+    const res = await h.http.app.inject({ url: '/api/docs/json' });
+    expect(res.statusCode).toBe(200);
     const doc = res.json();
+    expect(Object.keys(doc.paths).length).toBe(new Set(h.http.routes.map((r) => r.url)).size);
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/api/tickets/{id}/{action}');
     expect(doc.paths['/api/tickets/{id}/{action}'].post['x-heatwatch-role']).toBe('operator');
@@ -302,6 +303,12 @@ describe('HTTP API through inject', () => {
     expect(
       doc.paths['/api/readings/manual'].post.requestBody.content['application/json'].schema.required,
     ).toContain('measuredBy');
+    const ui = await h.http.app.inject({ url: '/api/docs' });
+    const page = ui.statusCode === 302 ? await h.http.app.inject({ url: ui.headers.location as string }) : ui;
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('swagger-ui');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
   });
 });
 

@@ -34,7 +34,7 @@ const liveQuery = z
   })
   .strict();
 
-export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
+export function opsRoutes(deps: RouteDeps): RouteDef[] {
   const compliance =
     deps.compliance ??
     (deps.history
@@ -80,19 +80,11 @@ export function opsRoutes(deps: RouteDeps, docs: () => unknown): RouteDef[] {
       summary: 'Prometheus text exposition.',
       produces: 'text/plain; version=0.0.4',
       handler: async ({ reply }) => {
-        const text = await need(deps.metrics, 'Metrics').render();
+        const m = need(deps.metrics, 'Metrics');
+        const text = m.exposition ? await m.exposition() : await m.render();
         reply.type('text/plain; version=0.0.4; charset=utf-8');
         return text;
       },
-    }),
-    defineRoute({
-      method: 'GET',
-      url: '/api/docs',
-      access: 'viewer',
-      tag: 'service',
-      summary: 'This API as an OpenAPI 3.1 document.',
-      produces: 'application/json',
-      handler: () => docs(),
     }),
     defineRoute({
       method: 'GET',
