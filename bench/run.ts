@@ -6,10 +6,13 @@
  *   npm run bench                     all scenarios
  *   npm run bench -- latency          one scenario
  *   npm run bench -- ingest --count N the journal comparison (bench/ingest.ts), only when named
+ *   npm run bench -- ingest --format chirpstack|tts|all  the same with network-server uplinks beside
+ *   npm run bench -- decode           decoder cost per message: native vs uplink adapters
  *   npm run bench -- twin [--seeds 1,2,3] [--days N]  the digital twin's strategies, only when named
  */
-import { formatIngestBench, runIngestBench } from './ingest.ts';
+import { benchFormats, formatIngestBench, runIngestBench } from './ingest.ts';
 import { writeResult } from './lib.ts';
+import { formatDecodeBench, runDecodeBench } from './scenarios/decode.ts';
 import { formatInflux, runInflux } from './scenarios/influx.ts';
 import { formatCeiling, runIngestCeiling } from './scenarios/ingest-ceiling.ts';
 import { formatLatency, runLatency } from './scenarios/latency.ts';
@@ -98,9 +101,16 @@ const SCENARIOS: Scenario[] = [
       ),
   },
   {
+    name: 'decode',
+    // Seconds; run by name beside `ingest --format`, to see what an uplink adapter costs per message.
+    onDemand: true,
+    run: async () => as(runDecodeBench({ messages: arg('--count', 200_000) }), formatDecodeBench),
+  },
+  {
     name: 'ingest',
     onDemand: true,
-    run: async () => as(await runIngestBench(arg('--count', 50_000)), formatIngestBench),
+    run: async () =>
+      as(await runIngestBench(arg('--count', 50_000), benchFormats(process.argv)), formatIngestBench),
   },
 ];
 
