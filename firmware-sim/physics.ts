@@ -17,7 +17,7 @@
  * lower, as docs/domain.md describes.
  */
 import type { ColdSpell, SimConfig } from '../src/config/sim-schema.ts';
-import { curveSupplyC, positionClasses, type Registry } from '../src/core/registry.ts';
+import { curveSupplyC, type PositionClass, positionClasses, type Registry } from '../src/core/registry.ts';
 import { hash01, hashGauss, smoothNoise } from './random.ts';
 
 const HOUR_MS = 3_600_000;
@@ -106,7 +106,6 @@ export class SimNetwork {
   private readonly qKw: Float64Array;
   private readonly underSupplied: string[];
   private readonly unbalanced: string[];
-  private readonly gNorm: number;
   private queuedCount = 0;
 
   constructor(registry: Registry, scenario: SimConfig, startMs: number) {
@@ -115,7 +114,6 @@ export class SimNetwork {
     this.startMs = startMs;
     this.t = startMs;
     const p = scenario.physics;
-    this.gNorm = 1 - Math.exp(-p.flowShapeK);
 
     registry.substations.forEach((s, i) => {
       this.subIndex.set(s.id, i);
@@ -170,13 +168,9 @@ export class SimNetwork {
         for (let col = 1; col <= b.unitsPerFloor; col++) {
           const i = next + (floor - 1) * b.unitsPerFloor + (col - 1);
           const classes = positionClasses(floor, col, b.floors, b.unitsPerFloor);
-          let loss = 1;
-          if (classes.includes('top')) loss += p.topExtra;
-          if (classes.includes('ground')) loss += p.groundExtra;
-          if (classes.includes('gable')) loss += p.gableExtra;
-          const spread = p.unitVariationPct / 100;
-          const uaVar = 1 + spread * clamp(hashGauss(this.seed, 'ua', b.id, floor, col), -2.5, 2.5);
-          const kVar = 1 + spread * clamp(hashGauss(this.seed, 'rad', b.id, floor, col), -2.5, 2.5);
+          const loss = exposureLoss(classes, p);
+          const uaVar = unitVariation(p.unitVariationPct, this.seed, 'ua', b.id, floor, col);
+          const kVar = unitVariation(p.unitVariationPct, this.seed, 'rad', b.id, floor, col);
           this.uaKwK[i] = uaMid * loss * uaVar;
           // Same thermal mass per unit; the time constant follows from the middle unit's.
           this.capKWhK[i] = p.timeConstantH * uaMid;
@@ -422,7 +416,7 @@ export class SimNetwork {
   }
 
   private flowOutput(phi: number): number {
-    return phi <= 0 ? 0 : (1 - Math.exp(-this.cfg.physics.flowShapeK * phi)) / this.gNorm;
+    return flowOutputShare(phi, this.cfg.physics.flowShapeK);
   }
 
   private targetSupply(s: SubState, outdoorC: number): number {
@@ -570,6 +564,26 @@ export class SimNetwork {
     return { heatKw: sum };
   }
 }
+
+/** Heat-loss factor of a unit against a middle unit: exposures add up, so a top gable corner loses most. */
+export function exposureLoss(
+  classes: readonly PositionClass[],
+  extra: { topExtra: number; groundExtra: number; gableExtra: number },
+): number {
+  let loss = 1;
+  if (classes.includes('top')) loss += extra.topExtra;
+  if (classes.includes('ground')) loss += extra.groundExtra;
+  if (classes.includes('gable')) loss += extra.gableExtra;
+  return loss;
+}
+
+/** A unit's seeded deviation from its building (residents and rooms differ): 1 ± spread, bounded. */
+export const unitVariation = (spreadPct: number, seed: number, ...key: Array<string | number>): number =>
+  1 + (spreadPct / 100) * clamp(hashGauss(seed, ...key), -2.5, 2.5);
+
+/** Radiator output share at flow share φ, (1 − e^(−kφ)) / (1 − e^(−k)): saturating, as real radiators do. */
+export const flowOutputShare = (phi: number, k: number): number =>
+  phi <= 0 ? 0 : (1 - Math.exp(-k * phi)) / (1 - Math.exp(-k));
 
 /** Depth of one cold spell `h` hours after the start: ramp down, hold, ramp up. */
 export function spellDepth(spell: ColdSpell, h: number): number {

@@ -7,7 +7,7 @@
  * has a capacity, and when the network asks for more, every building gets its share of less.
  */
 import { curveSupplyC, type HeatingCurve, isExposed, positionClasses } from '../../src/core/registry.ts';
-import type { SimSetpoint } from '../physics.ts';
+import { exposureLoss, flowOutputShare, type SimSetpoint, unitVariation } from '../physics.ts';
 import { hashGauss } from '../random.ts';
 import type { BuildingPhysics, Estate } from './estate.ts';
 import type { TwinScenario } from './scenario.ts';
@@ -75,7 +75,6 @@ export class TwinPlant {
   private readonly windowOpen: Uint8Array;
   private readonly qKw: Float64Array;
   private readonly capacityKw: number;
-  private readonly gNorm: number;
   private heatKWh = 0;
   /** Share of the asked-for heat the source delivered in the last step (1: no shortfall). */
   sourceShare = 1;
@@ -90,7 +89,6 @@ export class TwinPlant {
     this.t = startMs;
     this.stepMs = sc.stepMin * 60_000;
     const bp = sc.buildings;
-    this.gNorm = 1 - Math.exp(-bp.flowShapeK);
     for (const s of estate.substations) {
       const reg = estate.registry.substations.get(s.id)!;
       this.subIndex.set(s.id, this.subs.length);
@@ -137,13 +135,8 @@ export class TwinPlant {
         for (let col = 1; col <= b.unitsPerFloor; col++) {
           const i = next + (floor - 1) * b.unitsPerFloor + (col - 1);
           const classes = positionClasses(floor, col, b.floors, b.unitsPerFloor);
-          let loss = 1;
-          if (classes.includes('top')) loss += b.topExtra;
-          if (classes.includes('ground')) loss += b.groundExtra;
-          if (classes.includes('gable')) loss += b.gableExtra;
-          const spread = bp.unitVariationPct / 100;
-          const vary = (name: string) =>
-            1 + spread * clamp(hashGauss(seed, name, b.id, floor, col), -2.5, 2.5);
+          const loss = exposureLoss(classes, b);
+          const vary = (name: string) => unitVariation(bp.unitVariationPct, seed, name, b.id, floor, col);
           this.uaKwK[i] = b.uaMiddleKwK * loss * vary('twin-ua');
           this.capKWhK[i] = b.timeConstantH * b.uaMiddleKwK;
           this.kRad[i] = kMid * loss ** b.exposedSizingExponent * vary('twin-rad');
@@ -244,7 +237,7 @@ export class TwinPlant {
       const T = this.tempC[i]!;
       roomSum += T;
       const phi = b.flowShare * this.unitFlow[i]!;
-      const g = phi <= 0 ? 0 : (1 - Math.exp(-k * phi)) / this.gNorm;
+      const g = flowOutputShare(phi, k);
       const dT = effSupplyC - T;
       const q = dT > 0 ? this.kRad[i]! * g * dT ** n : 0;
       this.qKw[i] = q;
