@@ -1,8 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/servers.ts';
-import { tempDir, waitFor } from './support.ts';
+import { spawnService, tempDir, waitFor } from './support.ts';
 
 const run = promisify(execFile);
 const BIN = 'bin/heatwatch.js';
@@ -44,37 +44,28 @@ describe('bin/heatwatch.js (npx heatwatch)', () => {
     const t = tempDir('hw-bin-');
     cleanup = t.cleanup;
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const proc = spawn(process.execPath, [BIN, 'start', '--speed', '60'], {
-      env: {
-        ...process.env,
-        HEATWATCH_DATA_DIR: t.dir,
-        HEATWATCH_MQTT_PORT: String(mqttPort),
-        HEATWATCH_HTTP_PORT: String(httpPort),
-        HEATWATCH_SIM: 'off',
-        HEATWATCH_DEVICE_KEY: 'bin-test-key',
-        HEATWATCH_MQTT_PASSWORD: 'bin-test-password',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    const { proc, output, exited } = spawnService(
+      [BIN, 'start', '--speed', '60'],
+      { mqtt: mqttPort, http: httpPort },
+      t.dir,
+    );
     try {
-      await waitFor(() => /heatwatch running: http:\/\/[\d.]+:\d+\//.test(out), 45_000, `URL line (${out})`);
+      await waitFor(
+        () => /heatwatch running: http:\/\/[\d.]+:\d+\//.test(output()),
+        45_000,
+        `URL line (${output()})`,
+      );
       // Not a terminal: the log is JSON lines for a shipper, not the pretty form.
-      const first = out.split('\n').find((l) => l.includes('heatwatch running'));
+      const first = output()
+        .split('\n')
+        .find((l) => l.includes('heatwatch running'));
       expect(() => JSON.parse(first ?? '')).not.toThrow();
-      const url = out.match(/heatwatch running: (http:\/\/[\d.]+:\d+\/)/)?.[1];
+      const url = output().match(/heatwatch running: (http:\/\/[\d.]+:\d+\/)/)?.[1];
       const health = await fetch(`${url}api/health`);
       expect(health.ok).toBe(true);
       proc.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 20_000))]);
-      expect(code, out).toBe(0);
+      expect(code, output()).toBe(0);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }

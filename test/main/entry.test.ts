@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/main.ts';
 import { freePort } from '../support/servers.ts';
-import { tempDir, waitFor } from './support.ts';
+import { spawnService, tempDir, waitFor } from './support.ts';
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -18,33 +17,18 @@ describe('npm start (src/main.ts)', () => {
     const t = tempDir();
     cleanup = t.cleanup;
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--speed', '60'], {
-      env: {
-        ...process.env,
-        HEATWATCH_DATA_DIR: t.dir,
-        HEATWATCH_MQTT_PORT: String(mqttPort),
-        HEATWATCH_HTTP_PORT: String(httpPort),
-        HEATWATCH_SIM: 'off',
-        HEATWATCH_DEVICE_KEY: 'entry-test-key',
-        HEATWATCH_MQTT_PASSWORD: 'entry-test-password',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    const { proc, output, exited } = spawnService(
+      ['--import', 'tsx', 'src/main.ts', '--speed', '60'],
+      { mqtt: mqttPort, http: httpPort },
+      t.dir,
+    );
     try {
       await waitFor(
-        () => /heatwatch running: http:\/\/[\d.]+:\d+\//.test(out),
+        () => /heatwatch running: http:\/\/[\d.]+:\d+\//.test(output()),
         30_000,
-        `the URL line (got: ${out})`,
+        `the URL line (got: ${output()})`,
       );
-      const url = out.match(/heatwatch running: (http:\/\/[\d.]+:\d+\/)/)?.[1];
+      const url = output().match(/heatwatch running: (http:\/\/[\d.]+:\d+\/)/)?.[1];
       const health = (await (await fetch(`${url}api/health`)).json()) as Record<string, unknown>;
       expect(health).toMatchObject({
         broker: { connected: true },
@@ -53,7 +37,7 @@ describe('npm start (src/main.ts)', () => {
       expect(health.spoolDepth).toBe(0);
       proc.kill('SIGINT');
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 15_000))]);
-      expect(code, out).toBe(0);
+      expect(code, output()).toBe(0);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     }

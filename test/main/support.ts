@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,4 +124,35 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * `node <args>` as a person starts heatwatch (`src/main.ts`, `bin/heatwatch.js start`), on free ports
+ * and the given data directory, with the simulator off; its stdout and stderr are collected.
+ */
+export function spawnService(
+  args: string[],
+  ports: { mqtt: number; http: number },
+  dataDir: string,
+): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, args, {
+    env: {
+      ...process.env,
+      HEATWATCH_DATA_DIR: dataDir,
+      HEATWATCH_MQTT_PORT: String(ports.mqtt),
+      HEATWATCH_HTTP_PORT: String(ports.http),
+      HEATWATCH_SIM: 'off',
+      HEATWATCH_DEVICE_KEY: 'spawned-service-key',
+      HEATWATCH_MQTT_PASSWORD: 'spawned-service-password',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const collect = (d: Buffer) => {
+    out += d.toString();
+  };
+  proc.stdout?.on('data', collect);
+  proc.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, output: () => out, exited };
 }
