@@ -11,6 +11,7 @@ import type { RegistryIndex } from '../core/registry.ts';
 import type { HouseholdsPort } from '../households/http-port.ts';
 import type { BuildingStats, SensorLive, SubstationLive } from '../state/live-state.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
+import type { SetpointStatus } from '../tickets/confirmation.ts';
 
 export { ROLE_RANK, type Role } from '../core/roles.ts';
 
@@ -90,19 +91,7 @@ export interface TicketView {
 }
 
 /** What heatwatch sent and what the substation reports in force (they differ until confirmed). */
-export interface SetpointView {
-  commandId: string;
-  delivery: 'pending' | 'published';
-  attempts: number;
-  lastError?: string;
-  publishedTs?: number;
-  sent: { supplyOffsetC: number; slopeDelta?: number; buildingValves?: Record<string, number> };
-  reported?: { supplyOffsetC?: number; setpointId?: string; ts: number };
-  confirmation: 'awaiting' | 'confirmed' | 'not-confirmed' | 'superseded';
-  confirmedAfterS?: number;
-  /** e.g. `confirmed after 3 min`, `not confirmed after 15 minutes`. */
-  text: string;
-}
+export type SetpointView = SetpointStatus;
 
 /** Ticket queue port. Actions throw `HwError` (404 unknown ticket, 409 wrong status). */
 export interface TicketsPort {

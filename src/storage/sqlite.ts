@@ -53,3 +53,19 @@ export function migrate(db: Db, migrations: readonly Migration[]): string[] {
   }
   return applied;
 }
+
+/**
+ * A prepared-statement cache over one database: modules that ask the same questions every tick
+ * prepare each SQL text once. Returns the lookup function.
+ */
+export function statementCache(db: Db): (sql: string) => Database.Statement<unknown[]> {
+  const statements = new Map<string, Database.Statement<unknown[]>>();
+  return (sql) => {
+    let st = statements.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      statements.set(sql, st);
+    }
+    return st;
+  };
+}

@@ -1,8 +1,7 @@
-import type Database from 'better-sqlite3';
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { Db } from '../storage/sqlite.ts';
+import { type Db, statementCache } from '../storage/sqlite.ts';
 import type { SetpointPayload, SetpointPublisher } from './types.ts';
 
 /** Whether the substation has been seen to run a published command (docs/rules.md "Confirmation"). */
@@ -54,13 +53,13 @@ export type TicketNote = (ticketId: string, kind: string, actor: string, reason:
  * again after the restart: the payload's `setpointId` lets a controller see it already has it.
  */
 export class SetpointOutbox {
-  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
   private busy = false;
   private again = false;
   private current: Promise<number> = Promise.resolve(0);
   private retryTimer: NodeJS.Timeout | undefined;
   private failedDrains = 0;
   private stopped = false;
+  private readonly stmt: ReturnType<typeof statementCache>;
 
   constructor(
     private readonly db: Db,
@@ -69,7 +68,9 @@ export class SetpointOutbox {
     private readonly rules: () => RulesConfig,
     private readonly log: Logger,
     private readonly note: TicketNote,
-  ) {}
+  ) {
+    this.stmt = statementCache(db);
+  }
 
   /** Queues a command; call it inside the transaction that records why it is sent. */
   enqueue(ticketId: string, substationId: string, payload: SetpointPayload): void {
@@ -230,15 +231,6 @@ export class SetpointOutbox {
       this.kick();
     }, waitMs);
     this.retryTimer.unref();
-  }
-
-  private stmt(sql: string): Database.Statement<unknown[]> {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
   }
 }
 

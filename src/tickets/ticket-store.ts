@@ -1,6 +1,5 @@
-import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
-import type { Db } from '../storage/sqlite.ts';
+import { type Db, statementCache } from '../storage/sqlite.ts';
 import {
   NEUTRAL_SETPOINT,
   OPEN_STATUSES,
@@ -33,12 +32,15 @@ const SETTLING_SQL = SETTLING_STATUSES.map((x) => `'${x}'`).join(', ');
  * No decisions here — which change is allowed when is TicketService's (and lifecycle.ts's).
  */
 export class TicketStore {
-  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  /** Prepared statements are cached: the rules tick asks the same questions every few minutes. */
+  readonly stmt: ReturnType<typeof statementCache>;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.stmt = statementCache(db);
+  }
 
   list(filter: TicketFilter = {}): Ticket[] {
     const where: string[] = [];
@@ -137,16 +139,6 @@ export class TicketStore {
     }>)
       out[r.status] = r.n;
     return out;
-  }
-
-  /** Prepared statements are cached: the rules tick asks the same questions every few minutes. */
-  stmt(sql: string): Database.Statement<unknown[]> {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
   }
 
   /** An event row on a ticket's history; returns its id. */

@@ -14,8 +14,9 @@ import { silentLogger } from '../../src/core/log.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
-import type { Proposal, SetpointPublisher } from '../../src/tickets/types.ts';
+import type { SetpointPublisher } from '../../src/tickets/types.ts';
 import { mqttPublisher } from '../tickets/broker.ts';
+import { substationProposal } from '../tickets/proposals.ts';
 
 const [mode, file, url, root, count, killAt] = process.argv.slice(2) as [
   string,
@@ -29,19 +30,7 @@ const START_TS = Date.UTC(2026, 0, 15, 6);
 const db = openOpsDb(file, ticketMigrations);
 const rules = rulesSchema.parse({ autoApprove: { enabled: false } });
 
-const proposal = (i: number): Proposal => ({
-  problem: 'substation_cold',
-  targetKind: 'substation',
-  targetId: `ss${i}`,
-  substationId: `ss${i}`,
-  rules: ['substation-under-temp'],
-  summary: `ss${i} cold`,
-  evidence: {},
-  action: { kind: 'supply-offset', deltaC: 1 + i / 10 },
-  predicted: { deltaC: 0.5, expectedC: 18.5, afterH: 12, text: 'about +0.5 °C' },
-  baseline: { valueC: 17.4, ts: START_TS },
-  autoApprovable: false,
-});
+const proposal = (i: number) => substationProposal(`ss${i}`, 1 + i / 10, START_TS);
 
 const broker = await mqttPublisher(url, root);
 let handedOver = 0;

@@ -6,10 +6,10 @@ import { TicketServiceAdapter } from '../../src/http/ticket-adapter.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
-import type { Proposal } from '../../src/tickets/types.ts';
 import { type Harness, makeHarness, TOKENS } from '../http/harness.ts';
 import { uniqueRoot } from '../support/servers.ts';
 import { mqttPublisher, SetpointSubscriber, startBroker } from './broker.ts';
+import { substationProposal } from './proposals.ts';
 
 const long = process.env.HEATWATCH_FAULTS === 'long';
 const TICKETS = long ? 1000 : 100;
@@ -18,19 +18,7 @@ const REQUESTS_PER_TICKET = 50;
 const PARALLEL_TICKETS = 4;
 const ACTIONS = ['apply', 'reject', 'close'] as const;
 
-const proposal = (i: number): Proposal => ({
-  problem: 'substation_cold',
-  targetKind: 'substation',
-  targetId: `ss-${i}`,
-  substationId: `ss-${i}`,
-  rules: ['substation-under-temp'],
-  summary: `ss-${i} cold`,
-  evidence: {},
-  action: { kind: 'supply-offset', deltaC: 2 },
-  predicted: { deltaC: 0.7, expectedC: 18.5, afterH: 12, text: 'about +0.7 °C' },
-  baseline: { valueC: 17.2, ts: 0 },
-  autoApprovable: false,
-});
+const proposal = (i: number) => substationProposal(`ss-${i}`);
 
 /**
  * Issue #13 items 1 and 2, over real sockets: operators' apply / reject / close requests racing on

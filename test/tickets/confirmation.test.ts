@@ -13,7 +13,7 @@ import { openDb } from '../../src/storage/sqlite.ts';
 import { ConfirmationWatcher } from '../../src/tickets/confirmation.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
-import type { Proposal } from '../../src/tickets/types.ts';
+import { substationProposal } from './proposals.ts';
 
 const START = Date.UTC(2026, 0, 15, 6);
 const MIN = 60_000;
@@ -44,19 +44,7 @@ const registry: Registry = {
 
 const index = new RegistryIndex(registry);
 
-const proposal = (substationId: string): Proposal => ({
-  problem: 'substation_cold',
-  targetKind: 'substation',
-  targetId: substationId,
-  substationId,
-  rules: ['substation-under-temp'],
-  summary: `${substationId} cold`,
-  evidence: {},
-  action: { kind: 'supply-offset', deltaC: 2 },
-  predicted: { deltaC: 0.7, expectedC: 18.5, afterH: 12, text: 'about +0.7 °C' },
-  baseline: { valueC: 17.2, ts: START },
-  autoApprovable: false,
-});
+const proposal = (substationId: string) => substationProposal(substationId, 2, START);
 
 /**
  * heatwatch's tickets, outbox and confirmation watcher driving the simulator's controllers

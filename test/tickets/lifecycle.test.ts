@@ -15,7 +15,8 @@ import {
 } from '../../src/tickets/lifecycle.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
-import type { Proposal, SetpointPayload, TicketStatus } from '../../src/tickets/types.ts';
+import type { SetpointPayload, TicketStatus } from '../../src/tickets/types.ts';
+import { substationProposal } from './proposals.ts';
 
 /**
  * The documented state machine (docs/rules.md "Tickets"), written out here by hand so the table in
@@ -34,19 +35,7 @@ const DOCUMENTED: Record<TicketAction, Partial<Record<TicketStatus, TicketStatus
 
 const START = Date.UTC(2026, 0, 15, 6);
 
-const proposal = (i: number): Proposal => ({
-  problem: 'substation_cold',
-  targetKind: 'substation',
-  targetId: `ss${i}`,
-  substationId: `ss${i}`,
-  rules: ['substation-under-temp'],
-  summary: `ss${i} cold`,
-  evidence: {},
-  action: { kind: 'supply-offset', deltaC: 2 },
-  predicted: { deltaC: 0.7, expectedC: 18.5, afterH: 12, text: 'about +0.7 °C' },
-  baseline: { valueC: 17.2, ts: START },
-  autoApprovable: false,
-});
+const proposal = (i: number) => substationProposal(`ss${i}`, 2, START);
 
 function service() {
   const db = openDb(':memory:', { synchronous: 'FULL', migrations: ticketMigrations });
