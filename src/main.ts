@@ -325,9 +325,9 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       stops.push({ name: 'simulator', stop: () => sim.stop() });
     }
 
-    // ── Forecast feed (weather.forecast.enabled): an hourly forecast over HTTP into the live state;
-    //    forecasts over MQTT keep working beside it ─────────────────────────────────────────────
-    if (svc.weather.forecast.enabled && !opts.ingestOnly) {
+    // ── Forecast feed (weather.forecast.enabled): an hourly forecast over HTTP into the live state,
+    //    an input like the broker's (so also in ingestOnly); forecasts over MQTT work beside it ─────
+    if (svc.weather.forecast.enabled) {
       const feed = new ForecastFeed({
         settings: forecastFeedSettings(svc.weather.forecast),
         stationId: config.network.weatherStation,
