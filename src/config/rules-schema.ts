@@ -76,6 +76,21 @@ const hotSchema = z
   })
   .strict();
 
+const estateWarmSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /**
+     * An estate runs warm when its coldest monitored flat is at least this far above
+     * requiredTempC + diagnosis.lowerFloorMarginC, °C: its supply can come down.
+     */
+    raiseAboveFloorC: z.number().min(0).max(10).default(1),
+    /** It stops being warm below this, °C above the same floor. */
+    clearAboveFloorC: z.number().min(0).max(10).default(0.3),
+    /** Warm at least this long (a sunny afternoon is not an over-supplied estate), seconds. */
+    minDurationS: seconds.default(6 * 3600),
+  })
+  .strict();
+
 const imbalanceInsideSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -360,6 +375,7 @@ export const rulesSchema = z
     unitHot: unitHotSchema.prefault({}),
     buildingCold: buildingColdSchema.prefault({}),
     buildingHot: hotSchema.prefault({}),
+    estateWarm: estateWarmSchema.prefault({}),
     imbalanceInside: imbalanceInsideSchema.prefault({}),
     imbalanceBetween: imbalanceBetweenSchema.prefault({}),
     coverage: coverageSchema.prefault({}),
@@ -397,6 +413,12 @@ export const rulesSchema = z
       c.buildingCold.clearOffsetC,
       ['buildingCold', 'clearOffsetC'],
       'must be above raiseOffsetC',
+    );
+    order(
+      c.estateWarm.clearAboveFloorC,
+      c.estateWarm.raiseAboveFloorC,
+      ['estateWarm', 'clearAboveFloorC'],
+      'must be below raiseAboveFloorC',
     );
     order(
       c.imbalanceInside.clearExcessC,

@@ -153,7 +153,8 @@ function branchTask(e: Estate, bid: string): Diagnosed {
 export function buildingOverheat(e: Estate): Diagnosed[] {
   const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
   if (e.trulyCold.length > 0 || hotB.length === 0 || e.subMeasure === undefined) return [];
-  if (wholeEstate(e, hotB.length)) return [];
+  // The whole estate is lowered instead; its buildings wait for that to settle.
+  if (wholeEstate(e, hotB.length) || e.f.warm.has(e.sid)) return [];
   return hotB.map((b) => throttleHot(e, b)).filter((d): d is Diagnosed => d !== undefined);
 }
 

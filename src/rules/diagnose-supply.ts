@@ -1,7 +1,8 @@
 import type { Action, Problem } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
-import { anyFlap, type Diagnosed, type Estate, field, prediction } from './estate.ts';
+import { anyFlap, type Diagnosed, type Estate, field, firedOf, prediction } from './estate.ts';
+import { estateWarm } from './estate-warm.ts';
 import { round1, round2 } from './view.ts';
 
 /** Whether enough of the estate's judged buildings are in `list` to call it the whole estate. */
@@ -87,30 +88,41 @@ export function substationCold(e: Estate): Diagnosed[] {
   ];
 }
 
-/** Most of the estate over-heated (and none of it cold): lower the supply offset for all of it. */
+/**
+ * Lower the estate's supply offset: most of its buildings over-heated, or the estate runs warm
+ * (its coldest monitored flat well above the floor, issue #11 §2), and none of it cold.
+ */
 export function substationOverheat(e: Estate): Diagnosed[] {
   const { cfg, sid, resp } = e;
   const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
-  if (e.trulyCold.length > 0 || hotB.length === 0 || e.subMeasure === undefined) return [];
-  if (!wholeEstate(e, hotB.length)) return [];
-  const deltaC = sizeLowering(e, e.subMeasure);
+  const warm = e.f.warm.get(sid);
+  if (e.trulyCold.length > 0 || e.subMeasure === undefined) return [];
+  const hot = hotB.length > 0 && wholeEstate(e, hotB.length);
+  if (!hot && !warm) return [];
+  const deltaC = sizeLowering(e, e.subMeasure, !hot);
   if (deltaC > -0.2) return [];
+  const why = hot
+    ? `${hotB.length}/${e.judged.length} buildings over-heated`
+    : `even the coldest monitored flat is ${round1(e.coldestUnitC ?? Number.NaN)} °C`;
   return [
     {
-      flapping: anyFlap(hotB.map((b) => e.f.hot.get(b.id))),
+      flapping: anyFlap([...hotB.map((b) => e.f.hot.get(b.id)), warm]),
       proposal: {
         problem: 'overheat',
         targetKind: 'substation',
         targetId: sid,
         substationId: sid,
-        rules: [buildingOverTemp.id],
-        summary: `${sid}: ${hotB.length}/${e.judged.length} buildings over-heated: lower the supply offset by ${round1(-deltaC)} °C`,
+        rules: [...(hot ? [buildingOverTemp.id] : []), ...(warm ? [estateWarm.id] : [])],
+        summary: `${sid}: ${why}: lower the supply offset by ${round1(-deltaC)} °C`,
         evidence: {
           hotBuildings: hotB.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
           substationMedianC: round2(e.subMeasure),
+          coldestUnitC: e.coldestUnitC === undefined ? undefined : round2(e.coldestUnitC),
+          fired: firedOf(warm),
           thresholds: {
             raiseAboveC: cfg.buildingHot.raiseAboveC,
             clearBelowC: cfg.buildingHot.clearBelowC,
+            floorC: cfg.requiredTempC + cfg.diagnosis.lowerFloorMarginC,
           },
         },
         action: { kind: 'supply-offset', deltaC: round1(deltaC) },
@@ -164,7 +176,7 @@ function sizeRaise(
  * allows (several small steps an operator need not approve, issue #20 item 7), and never so far that
  * the coldest monitored flat is predicted below requiredTempC + diagnosis.lowerFloorMarginC.
  */
-function sizeLowering(e: Estate, measureC: number): number {
+function sizeLowering(e: Estate, measureC: number, warmOnly: boolean): number {
   const { cfg, sp, resp } = e;
   const maxStepC = cfg.autoApprove.enabled
     ? Math.min(cfg.limits.maxOffsetStepC, cfg.autoApprove.maxOffsetStepC)
@@ -172,6 +184,8 @@ function sizeLowering(e: Estate, measureC: number): number {
   const excessC = measureC - (e.targetC + 1);
   const floorC = cfg.requiredTempC + cfg.diagnosis.lowerFloorMarginC;
   const roomC = e.coldestUnitC === undefined ? 0 : Math.max(0, e.coldestUnitC - floorC);
-  const deltaC = -Math.min(Math.max(excessC, 0.3) / resp.gainCPerC, maxStepC, roomC / resp.gainCPerC);
+  // A warm (not hot) estate is lowered by what its coldest flat can spare.
+  const wantC = warmOnly ? roomC : Math.max(excessC, 0.3);
+  const deltaC = -Math.min(wantC / resp.gainCPerC, maxStepC, roomC / resp.gainCPerC);
   return Math.max(deltaC, cfg.limits.minOffsetC - sp.supplyOffsetC);
 }

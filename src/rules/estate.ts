@@ -5,6 +5,7 @@ import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
 import { coldSpell } from './cold-spell.ts';
 import { coverage } from './coverage.ts';
+import { estateWarm } from './estate-warm.ts';
 import { imbalanceBetween } from './imbalance-between.ts';
 import { imbalanceInside } from './imbalance-inside.ts';
 import type { ResponseEstimate, SlopeFit } from './response-learner.ts';
@@ -42,6 +43,7 @@ export interface FindingSets {
   spell: Map<string, Finding>;
   cover: Map<string, Finding>;
   health: Map<string, Finding>;
+  warm: Map<string, Finding>;
 }
 
 /** One substation's estate as every cause function sees it (computed once per substation). */
@@ -110,6 +112,7 @@ export function findingSets(findings: readonly Finding[], now: number): FindingS
     spell: by(coldSpell),
     cover: by(coverage),
     health: by(sensorHealth),
+    warm: by(estateWarm),
   };
 }
 

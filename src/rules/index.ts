@@ -2,6 +2,7 @@ import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
 import { coldSpell } from './cold-spell.ts';
 import { coverage } from './coverage.ts';
+import { estateWarm } from './estate-warm.ts';
 import { imbalanceBetween } from './imbalance-between.ts';
 import { imbalanceInside } from './imbalance-inside.ts';
 import { sensorHealth } from './sensor-health.ts';
@@ -16,6 +17,7 @@ export const RULES: readonly RuleNode[] = [
   unitOverTemp,
   buildingUnderTemp,
   buildingOverTemp,
+  estateWarm,
   imbalanceInside,
   imbalanceBetween,
   coverage,

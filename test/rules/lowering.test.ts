@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { HOUR, harness } from './fixture.ts';
+
+const PRIORS = { response: { priorGainCPerC: 0.35 } };
+
+describe('lowering supply where an estate runs warm (issue #11 §2)', () => {
+  it('an estate whose coldest monitored flat is 21 °C is lowered by an auto-approved step the flat can spare', async () => {
+    const h = harness({ rules: PRIORS });
+    // Middle flats 22.5 °C, exposed ones 21 °C: nothing is over the 23 °C building line, all is warm.
+    await h.run(7 * HOUR, (_b, f, c) => (f === 3 || f === 1 || c === 1 || c === 4 ? 21 : 22.5));
+    const t = h.tickets.list({ problem: 'overheat' })[0]!;
+    expect(t).toBeDefined();
+    const stepC = (t.action as { deltaC: number }).deltaC;
+    // Floor 18 + 1 = 19 °C; 21 °C (+0.1 wobble) spares 2 °C → 5.7 °C of supply, capped at the 3 °C auto step.
+    expect(stepC).toBe(-3);
+    expect(t.status).toBe('applied');
+    expect(h.published.at(-1)!.payload.supplyOffset).toBe(-3);
+  });
+
+  it('never lowers where the coldest monitored flat has less than the margin to spare', async () => {
+    const h = harness({ rules: PRIORS });
+    // Middle flats 23 °C but one corner flat at 19.6 °C per building: within 1 °C of the 19 °C floor.
+    await h.run(8 * HOUR, (_b, f, c) => (f === 1 && c === 1 ? 19.6 : 22.8));
+    expect(h.tickets.list({ problem: 'overheat' })).toEqual([]);
+    expect(h.published).toEqual([]);
+  });
+
+  it('a small margin sizes a small step, so the coldest flat is predicted above the floor', async () => {
+    const h = harness({ rules: { ...PRIORS, estateWarm: { raiseAboveFloorC: 0.5, clearAboveFloorC: 0.2 } } });
+    await h.run(7 * HOUR, (_b, f, c) => (f === 1 && c === 1 ? 19.7 : 22));
+    const t = h.tickets.list({ problem: 'overheat' })[0]!;
+    const stepC = (t.action as { deltaC: number }).deltaC;
+    // 0.7 °C to spare ÷ 0.35 = 2 °C of supply; 19.7 + (−2 × 0.35) = 19.0 °C.
+    expect(stepC).toBeCloseTo(-2, 1);
+    expect(19.7 + stepC * 0.35).toBeGreaterThanOrEqual(18.99);
+  });
+});
