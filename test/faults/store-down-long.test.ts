@@ -63,7 +63,12 @@ describe('reading store down for a long stretch under load', () => {
       });
       const h = hw;
       const alerts: Array<HeatEvents['alert']> = [];
-      h.bus.on('alert', 'test', (a) => alerts.push(a));
+      // Wall time of the first write the store took after the outage (the store-down alert clears).
+      let firstWriteMs: number | undefined;
+      h.bus.on('alert', 'test', (a) => {
+        alerts.push(a);
+        if (a.key === 'store-down' && !a.active) firstWriteMs ??= Date.now();
+      });
       const storeDown = (active: boolean) =>
         alerts.some((a) => a.key === 'store-down' && a.active === active);
 
@@ -142,12 +147,17 @@ describe('reading store down for a long stretch under load', () => {
       const rows = storedRows(join(t.dir, 'readings.db'));
       const stored = new Set(rows.map((r) => `${r.sensor_id}@${r.ts}`));
       const missing = [...ledger].filter((k) => !stored.has(k));
+      // The replay rate counts from the first write the store took: before it, the drain only waits
+      // for its retry backoff, which is configuration, not speed.
+      const replayMs =
+        backlogDrainedMs === undefined || firstWriteMs === undefined
+          ? undefined
+          : Math.max(1, recoveredMs + backlogDrainedMs - firstWriteMs);
       const drained =
-        backlogDrainedMs === undefined
+        backlogDrainedMs === undefined || replayMs === undefined
           ? `backlog NOT drained within ${deadlineMs} ms`
-          : `backlog drained in ${backlogDrainedMs} ms (${Math.round(
-              depthAtRecovery / Math.max(backlogDrainedMs / 1000, 0.001),
-            )} readings/s, first retry included; promised >= ${MIN_DRAIN_READINGS_PER_S})`;
+          : `backlog drained in ${backlogDrainedMs} ms, ${replayMs} ms after the first write ` +
+            `(${Math.round(depthAtRecovery / (replayMs / 1000))} readings/s; promised >= ${MIN_DRAIN_READINGS_PER_S})`;
       console.info(
         `store-down-long: ${OUTAGE_MS / 1000} s outage, ${failures} failed store writes; ledger ${ledger.size} ` +
           `(${ackedDuringOutage} acknowledged during the outage); spool depth max ${maxDepth}, ` +
