@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { RegistryIndex } from '../../src/core/registry.ts';
 import type { Heatwatch } from '../../src/main.ts';
+import { onMachineMosquittoWithSources } from '../ingest/uplink-fixtures.ts';
 import { startIngest, tempDir } from '../main/support.ts';
 import { portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
 import { quietScenario, smallRegistry, waitFor } from './helpers.ts';
@@ -45,15 +46,7 @@ describe('npm run sim -- --format chirpstack|tts: the demo network as network-se
         const t = tempDir();
         cleanups.push(t.cleanup);
         hw = await startIngest(t.dir, (c) => {
-          c.service.mqtt.mode = 'external';
-          c.service.mqtt.url = 'mqtt://127.0.0.1:1883';
-          c.service.mqtt.topicRoot = root;
-          c.service.mqtt.clientId = `${root}-ingest`;
-          c.service.mqtt.sessionExpiryS = 30;
-          c.service.ingest.sources = [
-            { filter: `${root}/application/+/device/+/event/up`, format: 'chirpstack' },
-            { filter: `${root}/v3/+/devices/+/up`, format: 'tts' },
-          ];
+          onMachineMosquittoWithSources(c, root);
           c.registry = new RegistryIndex(registry);
         });
         const h = hw;

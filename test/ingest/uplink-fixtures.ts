@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HeatwatchConfig } from '../../src/config/loader.ts';
 import type { NetworkConfig } from '../../src/config/network-schema.ts';
 
 /**
@@ -74,4 +75,20 @@ export function withUplinkDevices(net: NetworkConfig): NetworkConfig {
       if (dev) Object.assign(s, { devEui: dev.devEui, ...('model' in dev ? { model: dev.model } : {}) });
     }
   return copy;
+}
+
+/**
+ * heatwatch on the machine's Mosquitto under `root`, subscribed to network-server uplinks under
+ * `{root}/` too, so tests sharing that broker stay apart.
+ */
+export function onMachineMosquittoWithSources(c: HeatwatchConfig, root: string): void {
+  c.service.mqtt.mode = 'external';
+  c.service.mqtt.url = 'mqtt://127.0.0.1:1883';
+  c.service.mqtt.topicRoot = root;
+  c.service.mqtt.clientId = `${root}-ingest`;
+  c.service.mqtt.sessionExpiryS = 30;
+  c.service.ingest.sources = [
+    { filter: `${root}/application/+/device/+/event/up`, format: 'chirpstack' },
+    { filter: `${root}/v3/+/devices/+/up`, format: 'tts' },
+  ];
 }

@@ -7,7 +7,12 @@ import type { Heatwatch } from '../../src/main.ts';
 import { startIngest, storedRows, tempDir, waitFor } from '../main/support.ts';
 import { portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
 import { FIXTURE_NOW_MS } from './fixtures.ts';
-import { loadUplinkFixtures, UPLINK_DEVICES, withUplinkDevices } from './uplink-fixtures.ts';
+import {
+  loadUplinkFixtures,
+  onMachineMosquittoWithSources,
+  UPLINK_DEVICES,
+  withUplinkDevices,
+} from './uplink-fixtures.ts';
 
 let hw: Heatwatch | undefined;
 let cleanup: (() => void) | undefined;
@@ -37,16 +42,7 @@ describe('ChirpStack and The Things Stack uplinks through a real broker into the
     cleanup = t.cleanup;
     const root = uniqueRoot();
     hw = await startIngest(t.dir, (c) => {
-      c.service.mqtt.mode = 'external';
-      c.service.mqtt.url = 'mqtt://127.0.0.1:1883';
-      c.service.mqtt.topicRoot = root;
-      c.service.mqtt.clientId = `${root}-ingest`;
-      c.service.mqtt.sessionExpiryS = 30;
-      // What a network server's own topics look like, under a root no other test uses.
-      c.service.ingest.sources = [
-        { filter: `${root}/application/+/device/+/event/up`, format: 'chirpstack' },
-        { filter: `${root}/v3/+/devices/+/up`, format: 'tts' },
-      ];
+      onMachineMosquittoWithSources(c, root);
       c.network = withUplinkDevices(c.network);
       c.registry = new RegistryIndex(toRegistry(c.network));
     });

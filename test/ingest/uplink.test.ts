@@ -114,6 +114,13 @@ describe('topic filters (MQTT 3.1.1 §4.7)', () => {
     expect(m('v3/heating@ttn/#', 'v3/heating@ttn')).toBe(true);
     expect(m('#', '$SYS/broker/load')).toBe(false);
   });
+  it('subscribes in the same shared group as the contract topics', () => {
+    expect(sources.filters()).toEqual(['application/+/device/+/event/up', 'v3/+/devices/+/up']);
+    expect(sources.filters('hw')).toEqual([
+      '$share/hw/application/+/device/+/event/up',
+      '$share/hw/v3/+/devices/+/up',
+    ]);
+  });
   it('config refuses a filter with a wildcard inside a level or # before the end', () => {
     const parse = (filter: string) =>
       serviceSchema.safeParse({ ingest: { sources: [{ filter, format: 'tts' }] } }).success;
