@@ -2,6 +2,9 @@ import { isLocale, type Locale, pickLocale } from '../i18n/index.ts';
 import { ApiError, api, h, type Role, session } from './core.ts';
 import { chooseLocale, chosenLocale, setLocale, t } from './i18n.ts';
 import { buildingPage } from './pages/building.ts';
+import { bulletinPage } from './pages/bulletin.ts';
+import { casePage } from './pages/case.ts';
+import { casesPage } from './pages/cases.ts';
 import { compliancePage } from './pages/compliance.ts';
 import { manualPage } from './pages/manual.ts';
 import { overviewPage } from './pages/overview.ts';
@@ -9,7 +12,7 @@ import { substationPage } from './pages/substation.ts';
 import { ticketsPage } from './pages/tickets.ts';
 import type { PageHandle } from './types.ts';
 
-/** Hash routes: #/ · #/building/:id · #/substation/:id · #/tickets · #/compliance · #/manual */
+/** Hash routes: #/ · #/building/:id · #/substation/:id · #/tickets · #/compliance · #/manual · #/cases[/:id] · #/bulletin */
 const view = document.getElementById('view')!;
 let current: PageHandle | undefined;
 /** The user's locale (users.yaml or the site default) and the site's time zone, from /api/me. */
@@ -43,6 +46,9 @@ function route(): void {
   else if (parts[0] === 'tickets') current = ticketsPage(view, params);
   else if (parts[0] === 'compliance') current = compliancePage(view);
   else if (parts[0] === 'manual') current = manualPage(view);
+  else if (parts[0] === 'cases' && parts[1]) current = casePage(view, parts[1]);
+  else if (parts[0] === 'cases') current = casesPage(view, params);
+  else if (parts[0] === 'bulletin') current = bulletinPage(view);
   else current = overviewPage(view);
 }
 

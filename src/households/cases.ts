@@ -153,7 +153,7 @@ export function newTask(k: HouseholdCase, ctx: Ctx, ch: Changes): MeasurementTas
     state: 'pending',
   };
   ch.tasks.push(t);
-  note(k, 'task', 'households', ctx, ch, `measurement task ${t.id} due ${new Date(t.dueTs).toISOString()}`);
+  note(k, 'task', 'households', ctx, ch, `measurement task ${t.id}`);
   if (k.state !== 'measuring')
     move(k, 'measuring', 'households', ctx, ch, 'two staff to measure in the home');
   return t;
@@ -246,7 +246,7 @@ export function checkDue(cases: HouseholdCase[], tasks: MeasurementTask[], ctx: 
     if (k.state === 'closed') continue;
     const next = levels[k.escalationLevel];
     if (next && ctx.now >= k.dueTs + next.afterOverdueH * HOUR_MS)
-      escalate(k, 'households', ctx, ch, `case overdue since ${new Date(k.dueTs).toISOString()}`);
+      escalate(k, 'households', ctx, ch, 'case overdue');
   }
   return closed;
 }

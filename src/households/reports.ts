@@ -126,16 +126,16 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
     list.filter((v) => substations.has(v.substationId));
   const cases = inUnit(x.cases);
   const complaints = inUnit(x.complaints);
-  const received = complaints.filter((c) => c.receivedTs >= fromTs && c.receivedTs < toTs);
+  const received = complaints.filter((c) => c.receivedTs > fromTs && c.receivedTs <= toTs);
   const closed = complaints.filter(
-    (c) => c.closedTs !== undefined && c.closedTs >= fromTs && c.closedTs < toTs,
+    (c) => c.closedTs !== undefined && c.closedTs > fromTs && c.closedTs <= toTs,
   );
-  const stillOpen = complaints.filter((c) => c.closedTs === undefined && c.receivedTs < toTs);
+  const stillOpen = complaints.filter((c) => c.closedTs === undefined && c.receivedTs <= toTs);
   const limitMs = x.cfg.complaints.closeWithinH * HOUR_MS;
   const orders = inUnit(x.workOrders);
-  const callbacks = orders.filter((w) => w.callback && w.callback.ts >= fromTs && w.callback.ts < toTs);
+  const callbacks = orders.filter((w) => w.callback && w.callback.ts > fromTs && w.callback.ts <= toTs);
   const tickets = inUnit(x.tickets);
-  const rechecked = tickets.filter((t) => t.outcome && t.outcome.ts >= fromTs && t.outcome.ts < toTs);
+  const rechecked = tickets.filter((t) => t.outcome && t.outcome.ts > fromTs && t.outcome.ts <= toTs);
   const count = <K extends string>(keys: readonly K[], of: (c: Complaint) => K) =>
     Object.fromEntries(keys.map((k) => [k, received.filter((c) => of(c) === k).length])) as Record<K, number>;
   return {
@@ -150,8 +150,8 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
       flatsVeryLowBand,
     },
     cases: {
-      opened: cases.filter((k) => k.openedTs >= fromTs && k.openedTs < toTs).length,
-      closed: cases.filter((k) => k.closedTs !== undefined && k.closedTs >= fromTs && k.closedTs < toTs)
+      opened: cases.filter((k) => k.openedTs > fromTs && k.openedTs <= toTs).length,
+      closed: cases.filter((k) => k.closedTs !== undefined && k.closedTs > fromTs && k.closedTs <= toTs)
         .length,
       open: cases.filter((k) => k.state !== 'closed').length,
       overdue: cases.filter((k) => k.state !== 'closed' && k.state !== 'watching' && toTs > k.dueTs).length,
@@ -162,7 +162,7 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
       byChannel: count(CHANNELS, (c) => c.channel),
     },
     tickets: {
-      applied: tickets.filter((t) => t.appliedTs !== undefined && t.appliedTs >= fromTs && t.appliedTs < toTs)
+      applied: tickets.filter((t) => t.appliedTs !== undefined && t.appliedTs > fromTs && t.appliedTs <= toTs)
         .length,
       rechecked: rechecked.length,
       resolved: rechecked.filter((t) => t.outcome!.resolved).length,
@@ -174,8 +174,8 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
       })),
     },
     workOrders: {
-      sent: orders.filter((w) => w.createdTs >= fromTs && w.createdTs < toTs).length,
-      late: orders.filter((w) => w.createdTs >= fromTs && w.createdTs < toTs && w.late).length,
+      sent: orders.filter((w) => w.createdTs > fromTs && w.createdTs <= toTs).length,
+      late: orders.filter((w) => w.createdTs > fromTs && w.createdTs <= toTs && w.late).length,
     },
     rates: {
       complaintsClosed: closed.length,
@@ -243,7 +243,7 @@ export function buildBulletin(x: ReportInput, id: string) {
         degreeHoursBelow: round(f.degreeHoursBelow),
         inBandShare: share(f.inBandHours, f.hours),
         complaints: x.complaints.filter(
-          (c) => c.buildingId === b.id && c.receivedTs >= fromTs && c.receivedTs < toTs,
+          (c) => c.buildingId === b.id && c.receivedTs > fromTs && c.receivedTs <= toTs,
         ).length,
         openCases: x.cases.filter((k) => k.buildingId === b.id && k.state !== 'closed').length,
       };

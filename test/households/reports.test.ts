@@ -31,7 +31,12 @@ describe('households digest and bulletin for a scripted day', () => {
     const start = Date.UTC(2026, 0, 15, 8);
     const clock = new ManualClock(start);
     const bus = new EventBus<HeatEvents>();
-    const hh = households({ clock, bus, index, cfg: { cases: { watchH: 4 } } });
+    const hh = households({
+      clock,
+      bus,
+      index,
+      cfg: { cases: { watchH: 4 }, complaints: { measurementDueH: 23 } },
+    });
     await hh.mod.start();
     const temps: Record<string, number> = { 'n01-6-1': 15, 'n01-1-2': 13, 'n01-3-2': 20.5, 'r01-3-2': 19 };
     const feed = () =>
@@ -68,7 +73,7 @@ describe('households digest and bulletin for a scripted day', () => {
       'otto',
     );
     temps['n01-1-2'] = 13; // the sensor still reads cold: the measurement is the reference for 48 h
-    await step(21 * HOUR); // now 25 h after the start: the first task (due 24 h after its complaint) is overdue
+    await step(20 * HOUR); // 23 h after the complaints: their tasks (due within 23 h here) are overdue
 
     const digests = await hh.mod.reporter.runDigest();
     const north = digests.find((d) => d.heatingUnit === 'ss-north')!;

@@ -14,6 +14,7 @@ import {
 } from '../core.ts';
 import { t } from '../i18n.ts';
 import type { BuildingDetail, BuildingHistory, PageHandle } from '../types.ts';
+import { markCases } from './cases.ts';
 
 const CLASS_ORDER = ['top', 'ground', 'gable', 'middle'] as const;
 const CLASS_COLOUR: Record<string, string> = {
@@ -132,6 +133,7 @@ export function buildingPage(root: HTMLElement, id: string): PageHandle {
       }
     }
     facade.replaceChildren(frag);
+    void markCases(b.id, cells);
   }
 
   async function loadHistory(): Promise<void> {

@@ -3,7 +3,7 @@ import { t, tr } from '../i18n.ts';
 import type { BuildingDetail, BuildingSummary, PageHandle } from '../types.ts';
 
 /** Wall time of the site's zone as `YYYY-MM-DDTHH:mm` (what a datetime-local input holds). */
-function toSiteLocal(ts: number): string {
+export function toSiteLocal(ts: number): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: tr().timeZone,
     year: 'numeric',
@@ -18,7 +18,7 @@ function toSiteLocal(ts: number): string {
 }
 
 /** The instant a datetime-local value means in the site's zone (its offset found by one round trip). */
-function fromSiteLocal(value: string): number {
+export function fromSiteLocal(value: string): number {
   const asUtc = Date.parse(`${value}:00Z`);
   const shown = Date.parse(`${toSiteLocal(asUtc)}:00Z`);
   return asUtc - (shown - asUtc);
