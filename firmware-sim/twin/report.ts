@@ -37,6 +37,7 @@ export function jsonOf(r: TwinResult): Record<string, unknown> {
     tickets: r.byProblem,
     operatorActions: r.operatorActions,
     setpointsSent: r.setpoints.length,
+    lowering: r.lowering,
     rechecks: r.rechecks,
     units: r.units,
     sensors: r.sensors,

@@ -15,6 +15,7 @@ import type { SimSetpoint } from '../physics.ts';
 import { hashGauss, Rng } from '../random.ts';
 import { EngineStrategy } from './engine.ts';
 import { drawEstate } from './estate.ts';
+import { type LoweringFigures, LoweringWatch } from './lowering.ts';
 import { TwinPlant } from './plant.ts';
 import type { TwinScenario } from './scenario.ts';
 import {
@@ -49,6 +50,7 @@ export interface TwinResult extends TicketFigures {
   cpuMs: number;
   /** Every setpoint the strategy sent, in order (for tests; not in the JSON). */
   setpoints: Array<{ ts: number; substationId: string; setpoint: SimSetpoint }>;
+  lowering: LoweringFigures;
 }
 
 export interface TwinOptions {
@@ -86,6 +88,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
   const biasC = sensors.map((s) => sc.sensors.biasC * hashGauss(opts.seed, 'twin-bias', s.sensor.id));
   const smoothed = new Map<string, number>();
   const setpoints: TwinResult['setpoints'] = [];
+  const lowering = new LoweringWatch(estate.registry, plant);
   const alpha = Math.min(1, sc.stepMin / SMOOTHING_MIN);
   // The same noise stream for every strategy: the same seed sees the same sensor errors.
   const rng = new Rng(opts.seed ^ 0x5eed);
@@ -95,6 +98,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     smoothedC: (id) => smoothed.get(id),
     send: async (id, sp) => {
       setpoints.push({ ts: plant.nowMs, substationId: id, setpoint: sp });
+      lowering.onSetpoint(id, sp);
       plant.applySetpoint(id, sp);
     },
   };
@@ -142,7 +146,10 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
       live.applyForecast({ stationId: STATION, issued: ts, points: weather.forecast(ts) });
       nextForecast = ts + sc.forecast.intervalH * HOUR_MS;
     }
-    if ((ts - startMs) % HOUR_MS === 0) countTruth(plant.unitTemps, truth);
+    if ((ts - startMs) % HOUR_MS === 0) {
+      countTruth(plant.unitTemps, truth);
+      lowering.sample();
+    }
     view.now = ts;
     await strategy.afterStep(view);
   }
@@ -162,6 +169,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     runtimeMs: Math.round(performance.now() - t0),
     cpuMs: Math.round(cpuMsSince(cpu0)),
     setpoints,
+    lowering: lowering.figures(),
     ...figures,
   };
 }

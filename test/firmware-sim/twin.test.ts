@@ -151,6 +151,19 @@ describe('twin strategies do what their names say', () => {
   }, 120_000);
 });
 
+describe('lowering supply in the twin', () => {
+  it('never takes a monitored flat below 18 °C when heatwatch lowers; the watch does catch a strategy that does', async () => {
+    for (const name of ['mild-oversupplied', 'autumn-fast']) {
+      const sc = scenario(name);
+      const acting = await run(sc, 'acting', 6);
+      expect(acting.lowering.steps, name).toBeGreaterThan(0);
+      expect(acting.lowering.flatsTakenBelow18, name).toBe(0);
+      // The same watch on coldest-flat, which steers to the coldest flat with no margin for the rest.
+      expect((await run(sc, 'coldest-flat', 6)).lowering.flatsTakenBelow18, name).toBeGreaterThan(0);
+    }
+  }, 180_000);
+});
+
 /**
  * Issue #11's bar on two short scenarios: acting warmer than watching, and no more heat than
  * raise-all at equal comfort.
