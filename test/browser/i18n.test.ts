@@ -43,6 +43,21 @@ function populate(h: Harness): void {
       },
     ]);
   h.tickets.add('t-2001', 'n03', 'ss-north');
+  // An applied ticket whose setpoint the substation has not confirmed: its line is translated too.
+  Object.assign(h.tickets.add('t-2002', 'ss-north', 'ss-north', 'substation'), {
+    status: 'applied',
+    actions: ['close'],
+    setpoint: {
+      commandId: 't-2002-apply',
+      delivery: 'published',
+      attempts: 1,
+      publishedTs: now,
+      sent: { supplyOffsetC: 2 },
+      reported: { supplyOffsetC: 0, ts: now },
+      confirmation: 'not-confirmed',
+      text: 'not confirmed after 15 minutes',
+    },
+  });
 }
 
 describe.runIf(haveChromium)(

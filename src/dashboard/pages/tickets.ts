@@ -5,6 +5,26 @@ import type { PageHandle, Ticket } from '../types.ts';
 
 const sign = (v: number, digits = 1) => `${v >= 0 ? '+' : '−'}${tr().num(Math.abs(v), digits)}`;
 
+/**
+ * What heatwatch sent beside what the substation reports in force, and whether it confirmed the
+ * command (docs/rules.md "Confirmation"); a command not confirmed is marked for the operator.
+ */
+function setpointLine(s: NonNullable<Ticket['setpoint']>): HTMLElement {
+  const reported = s.reported?.supplyOffsetC;
+  const state =
+    s.delivery === 'pending'
+      ? tr().t('setpoint.pending', { attempts: s.attempts })
+      : tr().t(`setpoint.${s.confirmation}`, { min: Math.round((s.confirmedAfterS ?? 0) / 60) });
+  return h(
+    'p',
+    { class: `setpoint sp-${s.delivery === 'pending' ? 'pending' : s.confirmation}`, title: s.text },
+    `${tr().t('tickets.setpointLine', {
+      sent: sign(s.sent.supplyOffsetC),
+      reported: reported === undefined ? '?' : sign(reported),
+    })} · ${state}`,
+  );
+}
+
 /** The proposal in the reader's language, from its machine form (kind + params). */
 function proposalText(p: Ticket['proposal']): string {
   const n = (k: string) => Number(p.params[k]);
@@ -123,6 +143,8 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
           { class: 'proposal' },
           h('h4', {}, tr().t('tickets.proposal')),
           h('p', {}, proposalText(t.proposal)),
+          t.setpoint ? h('h4', {}, tr().t('tickets.setpoint')) : null,
+          t.setpoint ? setpointLine(t.setpoint) : null,
           h('h4', {}, tr().t('tickets.predicted')),
           h(
             'p',
