@@ -9,7 +9,7 @@ import {
   type MeasurementTask,
   type WorkOrder,
 } from './types.ts';
-import { addFigures } from './unit-hours.ts';
+import { addFigures, zeroFigures } from './unit-hours.ts';
 
 const HOUR_MS = 3_600_000;
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -102,14 +102,7 @@ export type Digest = ReturnType<typeof buildDigests>[number];
 
 function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<string>) {
   const sensors = [...x.index.sensors.values()].filter((s) => substations.has(s.substation.id));
-  const total: ComplianceFigures = {
-    hours: 0,
-    inBandHours: 0,
-    atOrAboveRequiredHours: 0,
-    degreeHoursBelow: 0,
-    lowBandHours: 0,
-    veryLowBandHours: 0,
-  };
+  const total: ComplianceFigures = zeroFigures();
   let flatsLowBand = 0;
   let flatsVeryLowBand = 0;
   let flatsSeen = 0;
@@ -226,14 +219,7 @@ export function buildBulletin(x: ReportInput, id: string) {
   const units = heatingUnits(x.cfg, x.index);
   const worst = [...x.index.buildings.values()]
     .map((b) => {
-      const f = {
-        hours: 0,
-        inBandHours: 0,
-        atOrAboveRequiredHours: 0,
-        degreeHoursBelow: 0,
-        lowBandHours: 0,
-        veryLowBandHours: 0,
-      };
+      const f = zeroFigures();
       for (const s of x.index.sensorsByBuilding.get(b.id) ?? [])
         addFigures(f, x.figures(s.sensor.id, fromTs, toTs));
       return {

@@ -6,7 +6,7 @@ const HOUR_MS = 3_600_000;
 /** Hour buckets kept per unit: the bulletin's day plus a day of slack for a late run. */
 const KEEP_H = 48;
 
-const zero = (): ComplianceFigures => ({
+export const zeroFigures = (): ComplianceFigures => ({
   hours: 0,
   inBandHours: 0,
   atOrAboveRequiredHours: 0,
@@ -48,7 +48,7 @@ export class UnitHours {
           unit = new Map();
           this.buckets.set(r.sensorId, unit);
         }
-        const f = unit.get(hour) ?? zero();
+        const f = unit.get(hour) ?? zeroFigures();
         accumulate(f, prev.tempC, (end - t) / HOUR_MS, cfg);
         unit.set(hour, f);
         t = end;
@@ -60,7 +60,7 @@ export class UnitHours {
 
   /** The figures of one sensor over [fromTs, toTs) (whole hours). */
   figures(sensorId: string, fromTs: number, toTs: number): ComplianceFigures {
-    const f = zero();
+    const f = zeroFigures();
     for (const [h, b] of this.buckets.get(sensorId) ?? []) if (h >= fromTs && h < toTs) addFigures(f, b);
     return f;
   }
