@@ -294,6 +294,15 @@ const recheckSchema = z
      * often, seconds (every tick would rewrite every open ticket every few minutes).
      */
     refreshS: z.number().int().min(0).max(86_400).default(900),
+    /**
+     * A re-check judges the mean of the target over this window before it is due (hourly samples of
+     * the class-weighted means), not one instant, hours.
+     */
+    windowH: hours(72).default(6),
+    /** Hourly samples the window needs; fewer: the re-check is deferred, never escalated for lack of data. */
+    minWindowSamples: z.number().int().min(1).max(72).default(3),
+    /** A deferred re-check runs again this much later, hours. */
+    deferRetryH: hours(72).default(6),
     /** How many escalations a problem may go through before it needs a person. */
     maxEscalations: z.number().int().min(0).max(20).default(3),
   })

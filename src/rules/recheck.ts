@@ -2,7 +2,10 @@ import type { RulesConfig } from '../config/rules-schema.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Problem, RecheckOutcome, SetpointInForce, Ticket } from '../tickets/types.ts';
 import { substationMeasure } from './estate.ts';
-import { type ResponseLearner, substationKey } from './response-learner.ts';
+import { buildingKey, type ResponseLearner, substationKey } from './response-learner.ts';
+
+const HOUR_MS = 3_600_000;
+
 import { coldLineC, type RuleNode } from './types.ts';
 import { type BuildingPicture, round2 } from './view.ts';
 
@@ -32,7 +35,8 @@ export interface RecheckInput {
   setpointOf(substationId: string): SetpointInForce;
 }
 
-function measure(inp: RecheckInput, t: Ticket): number | undefined {
+/** The current value of the target (fresh sensors now). */
+function instant(inp: RecheckInput, t: Ticket): number | undefined {
   switch (MEASURED[t.problem]) {
     case 'substation':
       return substationMeasure(inp.index, t.substationId, inp.picture);
@@ -43,6 +47,36 @@ function measure(inp: RecheckInput, t: Ticket): number | undefined {
     case 'building':
       return inp.picture(t.targetId).weightedMeanC;
   }
+}
+
+interface Measured {
+  valueC?: number;
+  outdoorC?: number;
+  how: string;
+}
+
+/**
+ * What the re-check judges (issue #11 §2): the target's mean over `recheck.windowH` of hourly
+ * samples since the action, with the window's mean outdoor temperature; with too few samples, the
+ * fresh readings of now; with neither, nothing (the re-check is deferred).
+ */
+function measure(inp: RecheckInput, t: Ticket): Measured {
+  const kind = MEASURED[t.problem];
+  const c = inp.cfg.recheck;
+  if (kind === 'substation' || kind === 'building') {
+    const key = kind === 'substation' ? substationKey(t.substationId) : buildingKey(t.targetId);
+    const from = Math.max(inp.now - c.windowH * HOUR_MS, t.appliedTs ?? 0);
+    const xs = inp.learner.samplesOf(key).filter((x) => x.ts >= from && x.ts <= inp.now);
+    if (xs.length >= c.minWindowSamples) {
+      const outs = xs.filter((x) => x.outdoorC !== undefined).map((x) => x.outdoorC!);
+      return {
+        valueC: xs.reduce((a, x) => a + x.valueC, 0) / xs.length,
+        outdoorC: outs.length ? outs.reduce((a, x) => a + x, 0) / outs.length : inp.outdoorNowC,
+        how: `mean of ${xs.length} hourly samples over ${c.windowH} h`,
+      };
+    }
+  }
+  return { valueC: instant(inp, t), outdoorC: inp.outdoorNowC, how: 'current readings' };
 }
 
 /** Whether the target is back in band, and why. */
@@ -114,10 +148,17 @@ export function judgeRecheck(
   inp: RecheckInput,
   t: Ticket,
 ): { outcome: RecheckOutcome; revert?: SetpointInForce } {
-  const m = measure(inp, t);
+  const measured = measure(inp, t);
+  const m = measured.valueC;
   const base = t.baseline;
+  if (m === undefined && t.action.kind !== 'preheat') {
+    // Nothing fresh to judge by: deferred and retried, never escalated for lack of data.
+    const retryTs = inp.now + inp.cfg.recheck.deferRetryH * HOUR_MS;
+    const text = `deferred: no fresh readings of ${t.targetId} in the last ${inp.cfg.recheck.windowH} h; retried at ${new Date(retryTs).toISOString()}`;
+    return { outcome: emptyOutcome(inp, t, text, retryTs) };
+  }
   const outdoorShiftC =
-    inp.outdoorNowC !== undefined && base.outdoorC !== undefined ? inp.outdoorNowC - base.outdoorC : 0;
+    measured.outdoorC !== undefined && base.outdoorC !== undefined ? measured.outdoorC - base.outdoorC : 0;
   const resp = inp.learner.response(t.targetKind === 'substation' ? t.substationId : t.targetId);
   const correctedDeltaC = m === undefined ? 0 : m - base.valueC - resp.outdoorGainCPerC * outdoorShiftC;
   const { resolved, why, coldArrived: notArrived } = verdict(inp, t, m);
@@ -134,10 +175,24 @@ export function judgeRecheck(
     outdoorNowC: inp.outdoorNowC,
     observedGain: observedGain === undefined ? undefined : round2(observedGain),
     coldArrived,
-    text: `${resolved ? 'back in band' : 'not in band'}: ${why}; change ${round2(correctedDeltaC)} °C (outdoor-corrected by ${round2(outdoorShiftC)} °C outdoor), predicted ${t.predicted.deltaC} °C`,
+    text: `${resolved ? 'back in band' : 'not in band'}: ${why} (${measured.how}); change ${round2(correctedDeltaC)} °C (outdoor-corrected by ${round2(outdoorShiftC)} °C outdoor), predicted ${t.predicted.deltaC} °C`,
   };
   // Pre-heating ends with its re-check: the extra offset comes off whatever the outcome.
   const revert =
     t.action.kind === 'preheat' ? { ...inp.setpointOf(t.substationId), preheatOffsetC: 0 } : undefined;
   return { outcome, revert };
+}
+
+function emptyOutcome(inp: RecheckInput, t: Ticket, text: string, deferredUntilTs: number): RecheckOutcome {
+  return {
+    ts: inp.now,
+    resolved: false,
+    measuredC: Number.NaN,
+    baselineC: t.baseline.valueC,
+    correctedDeltaC: 0,
+    predictedDeltaC: t.predicted.deltaC,
+    outdoorNowC: inp.outdoorNowC,
+    deferredUntilTs,
+    text,
+  };
 }

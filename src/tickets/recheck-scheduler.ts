@@ -67,6 +67,10 @@ export class RecheckScheduler {
           continue;
         }
         const { outcome, revert } = this.evaluator.evaluateRecheck(t);
+        if (outcome.deferredUntilTs !== undefined) {
+          this.tickets.deferRecheck(ticketId, outcome.deferredUntilTs, outcome.text);
+          continue;
+        }
         if (!this.tickets.recordRecheck(ticketId, outcome, revert)) continue;
         done.push(ticketId);
         this.log.info({ ticketId, resolved: outcome.resolved, text: outcome.text }, 're-check recorded');

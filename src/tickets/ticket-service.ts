@@ -233,6 +233,22 @@ export class TicketService {
     })();
   }
 
+  /**
+   * A re-check without enough fresh data is deferred, never judged on nothing (issue #11 §2): its
+   * row is due again at `retryTs`, the ticket stays settling, and a `deferred` event says why.
+   */
+  deferRecheck(id: string, retryTs: number, reason: string): void {
+    const t = this.get(id)?.ticket;
+    if (!t || !SETTLING_STATUSES.includes(t.status)) return;
+    this.db.transaction(() => {
+      this.store
+        .stmt('UPDATE ticket_rechecks SET due_ts = ? WHERE ticket_id = ? AND done_ts IS NULL')
+        .run(retryTs, id);
+      this.store.saveBody(id, { ...t, recheckDueTs: retryTs });
+      this.store.event(id, 'deferred', 'recheck', t.status, t.status, reason);
+    })();
+  }
+
   supersede(id: string, actor: string, reason: string): void {
     const t = this.get(id)?.ticket;
     if (!t || !nextStatus(t.status, 'supersede')) return;

@@ -145,6 +145,8 @@ export interface RecheckOutcome {
   predictedDeltaC: number;
   outdoorNowC?: number;
   observedGain?: number;
+  /** Not judged: too few fresh readings in the window; the re-check runs again at this time. */
+  deferredUntilTs?: number;
   /** Pre-heating: whether the forecast cold came (judged on the observed outdoor temperature). */
   coldArrived?: boolean;
   text: string;
