@@ -18,6 +18,7 @@ export const METRIC = {
   readingsStored: 'heatwatch_readings_stored_total',
   spoolDepth: 'heatwatch_spool_depth',
   storeWriteSeconds: 'heatwatch_store_write_seconds',
+  storeUp: 'heatwatch_store_up',
   journalAppendSeconds: 'heatwatch_journal_append_seconds',
   rulesTickSeconds: 'heatwatch_rules_tick_seconds',
   httpRequestSeconds: 'heatwatch_http_request_seconds',

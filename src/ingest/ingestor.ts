@@ -140,6 +140,11 @@ export class Ingestor {
       'Age of the oldest reading waiting for the store.',
       () => this.spoolOldestAgeMs() / 1000,
     );
+    m.gauge(
+      METRIC.storeUp,
+      'Whether the reading store takes writes (0 while readings wait in the spool).',
+      () => (this.drainer.storeUp ? 1 : 0),
+    );
     m.gauge(METRIC.sensors, 'Room sensors by state.', () => {
       const n = this.d.live.sensorCounts(this.d.clock.now());
       return [
