@@ -380,6 +380,10 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         cfg: () => watcher.config.service.households,
         rules: () => watcher.config.rules,
         tickets: rulesMod ? () => rulesMod!.tickets.list({}) : undefined,
+        fieldTask: (id) => {
+          const t = rulesMod?.tickets.get(id)?.ticket;
+          return t?.action.kind === 'field' ? t : undefined;
+        },
         index: () => live.index,
         sensorTempC: (id) => live.sensor(id)?.tempC,
         webhookSecret: config.secrets.webhookSecret,

@@ -86,6 +86,8 @@ export const householdsSchema = z
           .default({ repair: 20, inspection: 120, balancing: 24 * 60 }),
         /** A measurement below the line sends a work order of this type (none: leave it to the operator). */
         onColdMeasurement: z.string().min(1).max(40).optional().default('repair'),
+        /** An applied field-task ticket (e.g. balancing the risers) sends a work order of this type. */
+        fromFieldTicket: z.string().min(1).max(40).default('balancing'),
         /** Longest note and photo reference the field app may send. */
         maxNoteChars: z.number().int().min(1).max(10_000).default(2000),
       })

@@ -9,7 +9,7 @@ import type { Db } from '../storage/sqlite.ts';
 import { OutboxDeliverer } from './outbox.ts';
 import { Reporter } from './reporter.ts';
 import type { TicketLike } from './reports.ts';
-import { HouseholdService } from './service.ts';
+import { type HouseholdDeps, HouseholdService } from './service.ts';
 import { SqliteHouseholdsStore } from './sqlite-store.ts';
 import type { HouseholdsStore } from './store.ts';
 import { UnitHours } from './unit-hours.ts';
@@ -27,6 +27,7 @@ export interface HouseholdsModuleDeps {
   rules: () => RulesConfig;
   /** Tickets for the digest and the bulletin (TicketService.list). */
   tickets?: () => TicketLike[];
+  fieldTask?: HouseholdDeps['fieldTask'];
   index: () => RegistryIndex;
   sensorTempC?: (sensorId: string) => number | undefined;
   webhookSecret?: string;

@@ -59,6 +59,8 @@ export interface HouseholdDeps {
   sensorTempC?: (sensorId: string) => number | undefined;
   bus?: EventBus<HeatEvents>;
   log: Logger;
+  /** A ticket whose action is a field task (the crew must go), or undefined for any other ticket. */
+  fieldTask?: (ticketId: string) => { targetId: string; substationId: string; summary: string } | undefined;
 }
 
 /**
@@ -322,9 +324,27 @@ export class HouseholdService {
     });
   }
 
-  /** Links a building or substation ticket to the open cases it concerns. */
+  /**
+   * Links a building or substation ticket to the open cases it concerns; an applied field-task
+   * ticket sends its work order to the crew (once per ticket).
+   */
   onTicket(t: HeatEvents['ticketChanged']): Promise<void> {
     return this.run(async (ctx, ch) => {
+      const task = t.status === 'applied' ? this.d.fieldTask?.(t.ticketId) : undefined;
+      const sent =
+        task &&
+        (await this.d.store.workOrders({ fromTs: ctx.now - 30 * 86_400_000 })).some(
+          (w) => w.ticketId === t.ticketId,
+        );
+      if (task && !sent) {
+        const b = this.d.index().buildings.get(task.targetId);
+        const at = {
+          buildingId: b?.id ?? task.targetId,
+          substationId: task.substationId,
+          ticketId: t.ticketId,
+        };
+        newWorkOrder(undefined, at, ctx.cfg.workOrders.fromFieldTicket, task.summary, t.actor, ctx, ch);
+      }
       for (const k of await this.d.store.listCases({ states: OPEN_CASE_STATES })) {
         if ((k.buildingId !== t.target && k.substationId !== t.target) || k.ticketIds.includes(t.ticketId))
           continue;

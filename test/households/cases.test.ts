@@ -219,4 +219,37 @@ describe('households: cases', () => {
     await hh.mod.stop();
     hh.db.close();
   });
+
+  it('an applied field-task ticket sends one work order to the crew and is linked to the building’s cases', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 15, 8));
+    const h = harness({ clock });
+    const hh = households({
+      clock,
+      bus: h.bus,
+      index: h.index,
+      fieldTask: (id) =>
+        id === 'T-7'
+          ? { targetId: 'b1', substationId: 'ss', summary: 'balance the risers of b1' }
+          : undefined,
+    });
+    await hh.mod.start();
+    const r = await hh.svc.fileComplaint(complaint('b1/3-1'), 'otto');
+    const change = { ticketId: 'T-7', target: 'b1', problem: 'exposed_cold', actor: 'otto', ts: clock.now() };
+    h.bus.emit('ticketChanged', { ...change, status: 'approved', previousStatus: 'proposed' });
+    h.bus.emit('ticketChanged', { ...change, status: 'applied', previousStatus: 'approved' });
+    h.bus.emit('ticketChanged', { ...change, status: 'applied', previousStatus: 'applied' });
+    h.bus.emit('ticketChanged', {
+      ...change,
+      ticketId: 'T-8',
+      status: 'applied',
+      previousStatus: 'approved',
+    });
+    await hh.svc.idle();
+    const orders = await hh.store.workOrders({});
+    expect(orders).toMatchObject([
+      { type: 'balancing', ticketId: 'T-7', buildingId: 'b1', summary: 'balance the risers of b1' },
+    ]);
+    expect((await hh.store.getCase(r.case!.id))?.ticketIds).toEqual(['T-7', 'T-8']);
+    await hh.mod.stop();
+  });
 });

@@ -5,7 +5,11 @@ import type { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { RegistryIndex } from '../../src/core/registry.ts';
-import { HouseholdsModule, householdsMigrations } from '../../src/households/module.ts';
+import {
+  HouseholdsModule,
+  type HouseholdsModuleDeps,
+  householdsMigrations,
+} from '../../src/households/module.ts';
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
 
 export const HOUR = 3_600_000;
@@ -21,6 +25,7 @@ export function households(o: {
   cfg?: Record<string, unknown>;
   sensorTempC?: (id: string) => number | undefined;
   webhookSecret?: string;
+  fieldTask?: HouseholdsModuleDeps['fieldTask'];
 }) {
   const db = o.db ?? openDb(o.file ?? ':memory:', { synchronous: 'FULL', migrations: householdsMigrations });
   // Wall-clock cron stays off in tests: they call runDigest / runBulletin on the ManualClock.
@@ -39,6 +44,7 @@ export function households(o: {
     index: () => o.index,
     sensorTempC: o.sensorTempC,
     webhookSecret: o.webhookSecret,
+    fieldTask: o.fieldTask,
     log: silentLogger(),
   });
   return { mod, db, cfg, svc: mod.service, store: mod.store };
