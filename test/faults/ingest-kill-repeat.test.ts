@@ -151,6 +151,8 @@ describe.runIf(serverAvailable('mosquitto', existsSync(MOSQUITTO), `${MOSQUITTO}
             await life.ready;
           }
         })();
+        // Awaited after the stream; observed now so a failed kill is reported once, as the test's error.
+        killer.catch(() => undefined);
 
         // The publisher's ledger: a reading counts once Mosquitto answered its QoS 1 publish with PUBACK.
         const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {

@@ -134,6 +134,8 @@ describe('crash: ingestion SIGKILLed mid-stream and restarted loses nothing it w
           killed = true;
           await new Promise((r) => first.proc.once('exit', r));
           second = startChild(env);
+          // Awaited after the stream; observed now so a slow start is not an unhandled rejection.
+          second.ready.catch(() => undefined);
         }
       }
       await pub.endAsync();

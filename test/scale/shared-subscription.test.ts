@@ -195,6 +195,8 @@ describe.runIf(hasBroker)('two ingestion instances on one MQTT 5 shared subscrip
             publishedWhileDown = published - killedAtMsg;
           });
           restartedUp = () => up;
+          // Awaited later; observed now so a failed restart is not an unhandled rejection meanwhile.
+          restarted.catch(() => undefined);
         }
         published = n + PER_TICK;
         if (restarted && !restartedUp() && published - killedAtMsg >= DOWN_BUDGET) await restarted;
