@@ -8,11 +8,12 @@ import { casesPage } from './pages/cases.ts';
 import { compliancePage } from './pages/compliance.ts';
 import { manualPage } from './pages/manual.ts';
 import { overviewPage } from './pages/overview.ts';
+import { seasonPage } from './pages/season.ts';
 import { substationPage } from './pages/substation.ts';
 import { ticketsPage } from './pages/tickets.ts';
 import type { PageHandle } from './types.ts';
 
-/** Hash routes: #/ · #/building/:id · #/substation/:id · #/tickets · #/compliance · #/manual · #/cases[/:id] · #/bulletin */
+/** Hash routes: #/ · #/building/:id · #/substation/:id · #/tickets · #/compliance · #/manual · #/cases[/:id] · #/bulletin · #/season */
 const view = document.getElementById('view')!;
 let current: PageHandle | undefined;
 /** The user's locale (users.yaml or the site default) and the site's time zone, from /api/me. */
@@ -49,6 +50,7 @@ function route(): void {
   else if (parts[0] === 'cases' && parts[1]) current = casePage(view, parts[1]);
   else if (parts[0] === 'cases') current = casesPage(view, params);
   else if (parts[0] === 'bulletin') current = bulletinPage(view);
+  else if (parts[0] === 'season') current = seasonPage(view);
   else current = overviewPage(view);
 }
 

@@ -18,5 +18,5 @@ export interface HouseholdsPort {
     HouseholdsStore,
     'listCases' | 'tasks' | 'complaints' | 'workOrders' | 'outboxItems' | 'reports' | 'getReport'
   >;
-  reporter: Pick<Reporter, 'runDigest' | 'runBulletin'>;
+  reporter: Pick<Reporter, 'runDigest' | 'runBulletin' | 'seasonReview'>;
 }

@@ -12,6 +12,7 @@ import {
   type ReportInput,
   type TicketLike,
 } from './reports.ts';
+import { type SeasonRow, seasonReview } from './season.ts';
 import type { HouseholdsStore } from './store.ts';
 import { noChanges } from './types.ts';
 import type { UnitHours } from './unit-hours.ts';
@@ -71,6 +72,21 @@ export class Reporter {
       tickets: this.d.tickets?.() ?? [],
       figures: (id, from, to) => this.d.unitHours.figures(id, from, to),
     };
+  }
+
+  /** The summer repair list over [fromTs, toTs]; `hoursBelow18` per building from the reading history. */
+  async seasonReview(fromTs: number, toTs: number, hoursBelow18?: Map<string, number>): Promise<SeasonRow[]> {
+    const s = this.d.store;
+    return seasonReview({
+      index: this.d.index(),
+      fromTs,
+      toTs,
+      cases: await s.listCases({ openedFromTs: fromTs }),
+      complaints: await s.complaints({ fromTs, toTs: toTs + 1 }),
+      workOrders: await s.workOrders({ fromTs }),
+      tickets: this.d.tickets?.() ?? [],
+      hoursBelow18,
+    });
   }
 
   async runDigest(): Promise<Digest[]> {

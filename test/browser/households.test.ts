@@ -100,6 +100,10 @@ describe.runIf(haveChromium)('the dispatcher’s day in Chromium', { timeout: 12
     await page.waitForSelector('#bulletin table.data');
     expect(await page.locator('#bulletin').textContent()).toContain('n01');
     await page.screenshot({ path: join(ARTIFACTS, 'households-bulletin.png'), fullPage: true });
+    await page.goto(`${base}/#/season`);
+    await page.waitForSelector('#season table.data');
+    expect(await page.locator('#season tbody tr').first().textContent()).toContain('n01');
+    await page.screenshot({ path: join(ARTIFACTS, 'households-season.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
 });

@@ -168,4 +168,22 @@ describe('households API', () => {
     );
     expect((await call('GET', '/api/households/bulletins/nope', TOKENS.viewer)).statusCode).toBe(404);
   });
+
+  it('season review: buildings ranked into the summer repair list, JSON and CSV', async () => {
+    const r = (await call('GET', '/api/households/season-review', TOKENS.viewer)).json();
+    expect(r.rows[0]).toMatchObject({
+      rank: 1,
+      buildingId: 'n01',
+      cases: 1,
+      complaints: 1,
+      repeatedFieldTasks: 0,
+    });
+    expect(r.rows[0].complaintsByClass.temperature).toBe(1);
+    expect(r.rows.length).toBe(16);
+    const csv = await call('GET', '/api/households/season-review/csv', TOKENS.viewer);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const [head, first] = csv.body.split('\n');
+    expect(head).toMatch(/^rank,buildingId,name,street,substationId,hoursBelow18,cases,complaints,/);
+    expect(first).toMatch(/^1,n01,n01,Birch Road,ss-north,/);
+  });
 });

@@ -3,8 +3,9 @@ import { Errors } from '../../core/errors.ts';
 import type { HouseholdsPort } from '../../households/http-port.ts';
 import { bulletinCsv, bulletinHtml } from '../../households/report-render.ts';
 import type { Bulletin } from '../../households/reports.ts';
+import { seasonCsv } from '../../households/season.ts';
 import { defineRoute, type RouteDef } from '../route-table.ts';
-import { idParams } from '../schemas.ts';
+import { idParams, instant } from '../schemas.ts';
 import type { RouteDeps } from './context.ts';
 import { record } from './households-schemas.ts';
 
@@ -19,7 +20,54 @@ export function householdReportRoutes(deps: RouteDeps & { households: Households
     if (r?.kind !== 'bulletin') throw Errors.notFound(`No bulletin '${id}'.`, 'params.id');
     return r.body as Bulletin;
   };
+  const DAY_MS = 86_400_000;
+  /** The season's rows; hours below 18 °C from the reading history when it can be read. */
+  const season = async (q: { from?: number; to?: number }) => {
+    const toTs = q.to ?? deps.clock.now();
+    const fromTs = q.from ?? toTs - 180 * DAY_MS;
+    let hours: Map<string, number> | undefined;
+    try {
+      const r = await deps.compliance?.report(fromTs, toTs);
+      if (r) hours = new Map(r.buildings.map((b) => [b.buildingId, b.unitHours * b.belowShare]));
+    } catch {
+      hours = undefined; // the store is down: the list still ranks by cases, complaints and tasks
+    }
+    return { fromTs, toTs, rows: await hh.reporter.seasonReview(fromTs, toTs, hours) };
+  };
+  const seasonQuery = z.object({ from: instant.optional(), to: instant.optional() }).strict();
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/season-review',
+      access: 'viewer',
+      tag: 'households',
+      summary:
+        'The season per building (hours below 18 °C, cases, complaints by class, repeated field tasks, adjustments that did not help), ranked into the summer repair list. Default: the last 180 days.',
+      query: seasonQuery,
+      response: z.object({ fromTs: z.number(), toTs: z.number(), rows: z.array(record) }),
+      handler: async ({ query }) =>
+        (await season(query)) as unknown as {
+          fromTs: number;
+          toTs: number;
+          rows: Array<Record<string, unknown>>;
+        },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/households/season-review/csv',
+      access: 'viewer',
+      tag: 'households',
+      summary: 'The summer repair list as CSV.',
+      query: seasonQuery,
+      produces: 'text/csv',
+      handler: async ({ query, reply }) => {
+        const s = await season(query);
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="summer-repair-list.csv"');
+        return seasonCsv(s.rows);
+      },
+    }),
     defineRoute({
       method: 'GET',
       url: '/api/households/bulletins',
