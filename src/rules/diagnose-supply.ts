@@ -139,6 +139,48 @@ export function substationOverheat(e: Estate): Diagnosed[] {
   ];
 }
 
+/**
+ * A building of the estate went cold while the engine's own lowering of it settles: undo that
+ * lowering now rather than leave the flats cold until its re-check (the building's own valve waits
+ * while the estate's supply settles, so nothing else would act).
+ */
+export function undoLowering(e: Estate): Diagnosed[] {
+  const lowering = e.inp.settlingLowering?.(e.sid);
+  if (!lowering || e.trulyCold.length === 0 || e.subMeasure === undefined) return [];
+  if (wholeEstate(e, e.trulyCold.length)) return []; // substationCold raises the whole estate
+  const stepC = Math.min(
+    -lowering.deltaC,
+    e.cfg.limits.maxOffsetC - e.sp.supplyOffsetC,
+    Math.max(0, e.supplyHeadroomC),
+  );
+  if (stepC < 0.2) return [];
+  const cold = e.trulyCold.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) }));
+  return [
+    {
+      flapping: anyFlap(e.trulyCold.map((b) => e.f.cold.get(b.id))),
+      proposal: {
+        problem: 'substation_cold',
+        targetKind: 'substation',
+        targetId: e.sid,
+        substationId: e.sid,
+        rules: [buildingUnderTemp.id],
+        summary: `${e.sid}: ${cold.map((c) => c.buildingId).join(', ')} cold while lowering ${lowering.ticketId} settles: undo it (+${round1(stepC)} °C)`,
+        evidence: { coldBuildings: cold, lowering, substationMedianC: round2(e.subMeasure) },
+        action: { kind: 'supply-offset', deltaC: round1(stepC) },
+        predicted: prediction(
+          e.subMeasure,
+          stepC * e.resp.gainCPerC,
+          e.resp.lagH,
+          `supply +${round1(stepC)} °C`,
+        ),
+        baseline: e.baselineOf(e.subMeasure),
+        // Undoing the engine's own auto-approved step is as safe as the step was.
+        autoApprovable: stepC <= e.cfg.autoApprove.maxOffsetStepC,
+      },
+    },
+  ];
+}
+
 /** The raise for a cold estate: a slope step on cold-days-only, else an offset step, within the limits. */
 function sizeRaise(
   e: Estate,

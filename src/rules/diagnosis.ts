@@ -1,7 +1,7 @@
 import { buildingFlowShare, buildingOverheat } from './diagnose-buildings.ts';
 import { coverageTasks, exposedCold, sensorFaults } from './diagnose-field.ts';
 import { preheat } from './diagnose-preheat.ts';
-import { substationCold, substationOverheat } from './diagnose-supply.ts';
+import { substationCold, substationOverheat, undoLowering } from './diagnose-supply.ts';
 import { type Diagnosed, type DiagnosisInput, type Estate, estateOf, findingSets } from './estate.ts';
 
 export type { Diagnosed, DiagnosisInput } from './estate.ts';
@@ -16,6 +16,7 @@ export type { ResponseEstimate } from './response-learner.ts';
  */
 const CAUSES: ReadonlyArray<(e: Estate) => Diagnosed[]> = [
   substationCold,
+  undoLowering,
   buildingFlowShare,
   exposedCold,
   substationOverheat,

@@ -251,6 +251,10 @@ export class RulesEngine {
   }
 
   private diagnose(findings: Finding[], ctx: RuleContext) {
+    const lowerings = new Map<string, { ticketId: string; deltaC: number }>();
+    for (const t of this.tickets.settling())
+      if (t.problem === 'overheat' && t.action.kind === 'supply-offset' && t.action.deltaC < 0)
+        lowerings.set(t.substationId, { ticketId: t.id, deltaC: t.action.deltaC });
     return diagnose({
       cfg: ctx.cfg,
       now: ctx.now,
@@ -260,6 +264,7 @@ export class RulesEngine {
       outdoorC: this.outdoorC(),
       normalGapC: this.position.normalGapC,
       setpoint: (sid) => this.tickets.setpointOf(sid),
+      settlingLowering: (sid) => lowerings.get(sid),
       response: (id) => this.learner.response(id),
       slopeFit: (sid) => this.learner.slopeFit(sid),
     });

@@ -23,6 +23,8 @@ export interface DiagnosisInput {
   /** Normal middle − exposed gap (°C), measured across healthy buildings. */
   normalGapC: number;
   setpoint(substationId: string): SetpointInForce;
+  /** The supply lowering (°C, negative) of the estate still settling, with its ticket, if any. */
+  settlingLowering?(substationId: string): { ticketId: string; deltaC: number } | undefined;
   response(targetId: string): ResponseEstimate;
   /** Room mean against outdoor temperature over the kept samples (°C room per °C outdoor). */
   slopeFit(substationId: string): SlopeFit | undefined;

@@ -34,4 +34,19 @@ describe('lowering supply where an estate runs warm (issue #11 §2)', () => {
     expect(stepC).toBeCloseTo(-2, 1);
     expect(19.7 + stepC * 0.35).toBeGreaterThanOrEqual(18.99);
   });
+
+  it('a building that goes cold while the lowering settles gets the lowering undone at once', async () => {
+    const h = harness({ rules: PRIORS });
+    await h.run(7 * HOUR, (_b, f, c) => (f === 3 || f === 1 || c === 1 || c === 4 ? 21 : 22.5));
+    expect(h.tickets.list({ problem: 'overheat' })[0]!.status).toBe('applied');
+    // b3 falls below the line (17 °C) while the others stay warm (the sudden fall is first taken for
+    // open windows for sensorHealth.openWindowHoldS, then it counts).
+    await h.run(3 * HOUR, (b, f, c) =>
+      b === 'b3' ? 17 : f === 3 || f === 1 || c === 1 || c === 4 ? 20 : 21.5,
+    );
+    const undo = h.tickets.list({ problem: 'substation_cold' })[0]!;
+    expect(undo.action).toEqual({ kind: 'supply-offset', deltaC: 3 });
+    expect(undo.status).toBe('applied');
+    expect(h.published.at(-1)!.payload.supplyOffset).toBe(0);
+  });
 });
