@@ -12,14 +12,9 @@ import { record } from './households-schemas.ts';
 /** The printable page carries its own small stylesheet; nothing else may load or run. */
 const PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
-/** Digests and daily bulletins (docs/households.md): JSON, printable HTML and CSV tables. */
+/** Season review, daily bulletins and digests (docs/households.md): JSON, printable HTML and CSV. */
 export function householdReportRoutes(deps: RouteDeps & { households: HouseholdsPort }): RouteDef[] {
   const hh = deps.households;
-  const load = async (id: string): Promise<Bulletin> => {
-    const r = id === 'latest' ? (await hh.store.reports('bulletin', 1))[0] : await hh.store.getReport(id);
-    if (r?.kind !== 'bulletin') throw Errors.notFound(`No bulletin '${id}'.`, 'params.id');
-    return r.body as Bulletin;
-  };
   const DAY_MS = 86_400_000;
   /** The season's rows; hours below 18 °C from the reading history when it can be read. */
   const season = async (q: { from?: number; to?: number }) => {
@@ -68,6 +63,19 @@ export function householdReportRoutes(deps: RouteDeps & { households: Households
         return seasonCsv(s.rows);
       },
     }),
+    ...bulletinRoutes(deps),
+  ];
+}
+
+/** Daily bulletins and two-hourly digests: made on demand or by schedule, read as JSON, HTML, CSV. */
+function bulletinRoutes(deps: RouteDeps & { households: HouseholdsPort }): RouteDef[] {
+  const hh = deps.households;
+  const load = async (id: string): Promise<Bulletin> => {
+    const r = id === 'latest' ? (await hh.store.reports('bulletin', 1))[0] : await hh.store.getReport(id);
+    if (r?.kind !== 'bulletin') throw Errors.notFound(`No bulletin '${id}'.`, 'params.id');
+    return r.body as Bulletin;
+  };
+  return [
     defineRoute({
       method: 'GET',
       url: '/api/households/bulletins',

@@ -145,6 +145,15 @@ export function householdRoutes(deps: RouteDeps & { households: HouseholdsPort }
           Record<string, unknown>
         >,
     }),
+    ...workOrderRoutes(deps),
+  ];
+}
+
+/** Work orders: operators send them and record call-backs; the crew's app answers. */
+function workOrderRoutes(deps: RouteDeps & { households: HouseholdsPort }): RouteDef[] {
+  const hh = deps.households;
+  const now = () => deps.clock.now();
+  return [
     defineRoute({
       method: 'POST',
       url: '/api/households/cases/:id/work-orders',
