@@ -70,11 +70,19 @@ export class ConfirmationWatcher {
     }
   }
 
-  /** The report shows the command: its id when the controller echoes ids, and its offset. */
+  /**
+   * The report shows the command: the id it echoes is the command's (and the offset, if reported,
+   * is the command's). A report without an id — a controller that echoes none, or one that has not
+   * applied any command yet — can show only a command that moved the offset: an unchanged offset
+   * proves nothing (a valve command to a controller that ignored it would look confirmed).
+   */
   private inForce(cmd: SetpointCommand, r: SubstationReading): boolean {
-    if (r.setpointId !== undefined && r.setpointId !== cmd.commandId) return false;
-    if (r.supplyOffsetC === undefined) return r.setpointId === cmd.commandId;
-    return Math.abs(r.supplyOffsetC - cmd.payload.supplyOffset) <= this.rules().setpoint.confirmToleranceC;
+    const tol = this.rules().setpoint.confirmToleranceC;
+    const offsetOk =
+      r.supplyOffsetC === undefined || Math.abs(r.supplyOffsetC - cmd.payload.supplyOffset) <= tol;
+    if (r.setpointId !== undefined) return r.setpointId === cmd.commandId && offsetOk;
+    if (r.supplyOffsetC === undefined) return false;
+    return offsetOk && Math.abs(cmd.payload.supplyOffset - this.outbox.offsetBefore(cmd)) > tol;
   }
 
   private confirm(cmd: SetpointCommand, r: SubstationReading): void {

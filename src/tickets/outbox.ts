@@ -137,6 +137,15 @@ export class SetpointOutbox {
     ).map(fromRow);
   }
 
+  /** The supply offset the substation's previous command asked for (0, the neutral one, before any). */
+  offsetBefore(cmd: SetpointCommand): number {
+    const row = this.stmt(
+      `SELECT payload FROM setpoint_outbox WHERE substation_id = ?
+         AND seq < (SELECT seq FROM setpoint_outbox WHERE command_id = ?) ORDER BY seq DESC LIMIT 1`,
+    ).get(cmd.substationId, cmd.commandId) as { payload: string } | undefined;
+    return row ? (JSON.parse(row.payload) as SetpointPayload).supplyOffset : 0;
+  }
+
   /** Records a confirmation verdict (ConfirmationWatcher decides it). */
   setConfirm(commandId: string, state: ConfirmState, ts: number, reported?: SetpointCommand['reported']) {
     this.stmt(

@@ -51,7 +51,7 @@ const proposal = (substationId: string) => substationProposal(substationId, 2, S
  * directly (no broker), on one ManualClock: each minute the network steps, each controller's
  * telemetry becomes the latest report, and the watcher's poll runs.
  */
-function loop(controller: { ignoring?: string[]; applyDelayS?: number }) {
+function loop(controller: { ignoring?: string[]; applyDelayS?: number }, opts: { echoIds?: boolean } = {}) {
   const clock = new ManualClock(START);
   const sim = new SimNetwork(
     registry,
@@ -81,8 +81,8 @@ function loop(controller: { ignoring?: string[]; applyDelayS?: number }) {
     silentLogger(),
   );
   watcher.start();
-  const apply = async (sid: string) => {
-    const id = tickets.propose(proposal(sid)).ticket.id;
+  const apply = async (sid: string, p = proposal(sid)) => {
+    const id = tickets.propose(p).ticket.id;
     tickets.approve(id, 'otto');
     tickets.apply(id, 'otto');
     await tickets.outbox.drainOnce();
@@ -93,7 +93,12 @@ function loop(controller: { ignoring?: string[]; applyDelayS?: number }) {
       sim.step(MIN);
       for (const sid of ['ss-a', 'ss-b']) {
         const t = sim.substationTelemetry(sid);
-        latest.set(sid, { substationId: sid, ...t });
+        // A controller that echoes no command ids reports only the offset in force.
+        latest.set(sid, {
+          substationId: sid,
+          ...t,
+          setpointId: opts.echoIds === false ? undefined : t.setpointId,
+        });
       }
       await clock.advanceAsync(MIN);
     }
@@ -166,5 +171,37 @@ describe('setpoint confirmation from the substation', () => {
       'setpoint-not-confirmed',
       'setpoint-confirmed',
     ]);
+  });
+
+  it('a command that leaves the offset as it was is confirmed only by its id, never by an unchanged offset', async () => {
+    const l = loop({ ignoring: ['ss-b'] });
+    const valves = {
+      ...proposal('ss-b'),
+      problem: 'building_cold' as const,
+      targetKind: 'building' as const,
+      targetId: 'b-b',
+      action: { kind: 'valves' as const, valves: { 'b-b': 100 }, previous: { 'b-b': 70 } },
+    };
+    const ignored = await l.apply('ss-b', valves);
+    const obeyed = await l.apply('ss-a', { ...valves, substationId: 'ss-a', targetId: 'b-a' });
+    await l.minutes(CONFIRM_AFTER_MIN + 1);
+    // The ignoring controller still reports offset 0, which is what the valve command asked for.
+    expect(l.tickets.setpointStatus(ignored)).toMatchObject({
+      confirmation: 'not-confirmed',
+      sent: { supplyOffsetC: 0 },
+    });
+    expect(l.tickets.setpointStatus(obeyed)?.confirmation).toBe('confirmed');
+  });
+
+  it('a controller that echoes no ids is judged by the offset it reports, once the command moved it', async () => {
+    const l = loop({ ignoring: ['ss-b'] }, { echoIds: false });
+    const moved = await l.apply('ss-a');
+    const ignored = await l.apply('ss-b');
+    await l.minutes(CONFIRM_AFTER_MIN + 1);
+    expect(l.tickets.setpointStatus(moved)).toMatchObject({
+      confirmation: 'confirmed',
+      reported: { supplyOffsetC: 2 },
+    });
+    expect(l.tickets.setpointStatus(ignored)?.confirmation).toBe('not-confirmed');
   });
 });
