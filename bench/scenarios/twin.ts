@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TABLE_HEAD, TABLE_RULE, tableRow } from '../../firmware-sim/twin/report.ts';
-import { runTwin, type TwinResult } from '../../firmware-sim/twin/run.ts';
+import { loadRules, runTwin, type TwinResult } from '../../firmware-sim/twin/run.ts';
 import { loadScenario } from '../../firmware-sim/twin/scenario.ts';
 import { STRATEGIES } from '../../firmware-sim/twin/strategies.ts';
 
@@ -45,6 +45,8 @@ export async function runTwinBench(opts: { seeds: number[]; days?: number }): Pr
   const files = readdirSync(SCENARIO_DIR)
     .filter((f) => f.endsWith('.yaml'))
     .sort();
+  // Read once: every run of the bench judges the same rules, even if the file changes meanwhile.
+  const rules = loadRules();
   const all: TwinResult[] = [];
   const verdicts: Verdict[] = [];
   for (const f of files) {
@@ -52,7 +54,13 @@ export async function runTwinBench(opts: { seeds: number[]; days?: number }): Pr
     for (const seed of opts.seeds) {
       const rows: TwinResult[] = [];
       for (const strategy of STRATEGIES) {
-        const r = await runTwin(sc, { scenarioName: basename(f, '.yaml'), seed, days: opts.days, strategy });
+        const r = await runTwin(sc, {
+          scenarioName: basename(f, '.yaml'),
+          seed,
+          days: opts.days,
+          strategy,
+          rules,
+        });
         process.stderr.write(`  twin ${r.scenario} seed ${seed} ${strategy}: ${r.cpuMs} ms CPU\n`);
         rows.push(r);
       }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConfigIssue } from '../../src/config/loader.ts';
-import { ConfigError, parseYaml } from '../../src/config/loader.ts';
+import { ConfigError, formatPath, parseYaml } from '../../src/config/loader.ts';
 import { type RulesConfig, rulesSchema } from '../../src/config/rules-schema.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import type { RoomReading } from '../../src/core/readings.ts';
@@ -65,9 +65,12 @@ export interface TwinOptions {
 export function loadRules(file = 'config/rules.yaml'): RulesConfig {
   const issues: ConfigIssue[] = [];
   const raw = parseYaml(file, readFileSync(file, 'utf8'), issues);
-  const r = raw === undefined ? undefined : rulesSchema.safeParse(raw);
-  if (!r?.success)
-    throw new ConfigError(issues.length ? issues : [{ file, path: '', message: 'invalid rules' }]);
+  if (raw === undefined) throw new ConfigError(issues);
+  const r = rulesSchema.safeParse(raw);
+  if (!r.success)
+    throw new ConfigError(
+      r.error.issues.map((i) => ({ file, path: formatPath(i.path), message: i.message })),
+    );
   return r.data;
 }
 

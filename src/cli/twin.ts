@@ -5,9 +5,10 @@
  */
 import { basename } from 'node:path';
 import { jsonOf, TABLE_HEAD, TABLE_RULE, tableRow } from '../../firmware-sim/twin/report.ts';
-import { runTwin } from '../../firmware-sim/twin/run.ts';
+import { loadRules, runTwin } from '../../firmware-sim/twin/run.ts';
 import { loadScenario, ScenarioError } from '../../firmware-sim/twin/scenario.ts';
 import { STRATEGIES, type StrategyName } from '../../firmware-sim/twin/strategies.ts';
+import { ConfigError, formatIssue } from '../config/loader.ts';
 
 const USAGE =
   'usage: heatwatch twin --scenario FILE [--days N] [--seed S] [--strategy acting|watching|raise-all|coldest-flat|all] [--json]\n';
@@ -31,18 +32,22 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   let scenario: ReturnType<typeof loadScenario>;
+  let rules: ReturnType<typeof loadRules>;
   try {
     scenario = loadScenario(file);
+    rules = loadRules();
   } catch (err) {
-    if (!(err instanceof ScenarioError)) throw err;
-    for (const line of err.message.split('\n').slice(1)) process.stderr.write(`${line.trim()}\n`);
+    // Each problem on its own line as file: path: message, as check-config prints them.
+    if (err instanceof ScenarioError || err instanceof ConfigError)
+      for (const i of err.issues) process.stderr.write(`${formatIssue(i)}\n`);
+    else throw err;
     return 1;
   }
   const names = strategyArg === 'all' ? [...STRATEGIES] : [strategyArg as StrategyName];
   const json = args.includes('--json');
   if (!json) process.stdout.write(`${scenario.description}\n\n${TABLE_HEAD}\n${TABLE_RULE}\n`);
   for (const strategy of names) {
-    const r = await runTwin(scenario, { scenarioName: basename(file, '.yaml'), seed, days, strategy });
+    const r = await runTwin(scenario, { scenarioName: basename(file, '.yaml'), seed, days, strategy, rules });
     process.stdout.write(json ? `${JSON.stringify(jsonOf(r))}\n` : `${tableRow(r)}\n`);
   }
   return 0;
