@@ -8,13 +8,12 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import type { RoomReading } from '../../src/core/readings.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
-import { households } from '../households/support.ts';
+import { households, sensorReading } from '../households/support.ts';
 
 const HOUR_MS = 3_600_000;
 const STEP_MS = 300_000;
@@ -52,17 +51,9 @@ async function runDay(o: { seed: number; callShare: number }) {
   while (clock.now() < end) {
     sim.step(STEP_MS);
     const ts = sim.nowMs;
-    const readings: RoomReading[] = sensors.map((i) => ({
-      sensorId: i.sensor.id,
-      ts,
-      tempC: Math.round((sim.sensorTempC(i.sensor.id) + (rng.next() - 0.5) * 0.4) * 10) / 10,
-      buildingId: i.building.id,
-      substationId: i.substation.id,
-      floor: i.sensor.floor,
-      column: i.sensor.column,
-      classes: i.classes,
-      source: 'sensor',
-    }));
+    const readings = sensors.map((i) =>
+      sensorReading(i, Math.round((sim.sensorTempC(i.sensor.id) + (rng.next() - 0.5) * 0.4) * 10) / 10, ts),
+    );
     live.applyRoom(readings);
     live.applyObservation({ stationId: 'city', ts, outdoorTempC: sim.outdoorTempC() });
     bus.emit('roomReadings', readings);

@@ -3,28 +3,15 @@ import { loadConfig } from '../../src/config/loader.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
-import type { RoomReading } from '../../src/core/readings.ts';
 import { bulletinCsv, bulletinHtml } from '../../src/households/report-render.ts';
-import { HOUR, households } from './support.ts';
+import { HOUR, households, sensorReading } from './support.ts';
 
 const index = loadConfig('config', {}).registry;
 const MIN = 60_000;
 
 /** A room reading of a demo sensor at the clock's time. */
-const reading = (sensorId: string, tempC: number, ts: number): RoomReading => {
-  const i = index.sensors.get(sensorId)!;
-  return {
-    sensorId,
-    ts,
-    tempC,
-    buildingId: i.building.id,
-    substationId: i.substation.id,
-    floor: i.sensor.floor,
-    column: i.sensor.column,
-    classes: i.classes,
-    source: 'sensor',
-  };
-};
+const reading = (sensorId: string, tempC: number, ts: number) =>
+  sensorReading(index.sensors.get(sensorId)!, tempC, ts);
 
 describe('households digest and bulletin for a scripted day', () => {
   it('count what happened: compliance bands, cases, complaints by class and channel, rates, hotspots', async () => {

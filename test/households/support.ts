@@ -4,7 +4,8 @@ import type { ManualClock } from '../../src/core/clock.ts';
 import type { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import type { RegistryIndex } from '../../src/core/registry.ts';
+import type { RoomReading } from '../../src/core/readings.ts';
+import type { RegistryIndex, SensorInfo } from '../../src/core/registry.ts';
 import {
   HouseholdsModule,
   type HouseholdsModuleDeps,
@@ -49,3 +50,16 @@ export function households(o: {
   });
   return { mod, db, cfg, svc: mod.service, store: mod.store };
 }
+
+/** A sensor reading of a registry sensor, as ingestion would enrich it. */
+export const sensorReading = (i: SensorInfo, tempC: number, ts: number): RoomReading => ({
+  sensorId: i.sensor.id,
+  ts,
+  tempC,
+  buildingId: i.building.id,
+  substationId: i.substation.id,
+  floor: i.sensor.floor,
+  column: i.sensor.column,
+  classes: i.classes,
+  source: 'sensor',
+});
