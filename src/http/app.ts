@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { RulesConfig } from '../config/rules-schema.ts';
@@ -103,6 +104,8 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   );
   const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
 
+  // Cookies are parsed only where one may authenticate (the live stream), not on every request.
+  await app.register(fastifyCookie, { hook: false });
   registerErrorHandling(app, { audit, now: () => deps.clock.now() });
   registerSecurity(app, {
     auth,
@@ -141,7 +144,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
 
   const dashboardDir = o.dashboardDir ?? DASHBOARD_DIST;
   if (o.http.buildDashboard) await buildDashboard(dashboardDir);
-  registerDashboard(app, dashboardDir);
+  await registerDashboard(app, dashboardDir);
 
   app.addHook('onReady', async () => {
     hub.start();

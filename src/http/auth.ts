@@ -133,22 +133,6 @@ export class WindowCounter {
   }
 }
 
-/** The `hw_token` cookie's value; a value that is not valid percent-encoding is `''` (a failed login). */
-function cookieToken(cookie: string): string | undefined {
-  for (const part of cookie.split(';')) {
-    const i = part.indexOf('=');
-    if (i <= 0 || part.slice(0, i).trim() !== 'hw_token') continue;
-    let v = part.slice(i + 1).trim();
-    if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1);
-    try {
-      return decodeURIComponent(v);
-    } catch {
-      return '';
-    }
-  }
-  return undefined;
-}
-
 /**
  * Reads the token: `Authorization: Bearer` always; on the live stream only (`streamRoute`), else
  * the `hw_token` cookie, else `?token=`. A browser sends cookies on cross-site requests too, so a
@@ -158,6 +142,8 @@ export function extractToken(
   headers: Record<string, string | string[] | undefined>,
   query: unknown,
   streamRoute: boolean,
+  /** @fastify/cookie's parser (it leaves a value that is not valid percent-encoding as sent). */
+  parseCookie: (header: string) => Record<string, string | undefined>,
 ): string | undefined {
   const auth = headers.authorization;
   if (typeof auth === 'string') {
@@ -167,7 +153,7 @@ export function extractToken(
   if (!streamRoute) return undefined;
   const cookie = headers.cookie;
   if (typeof cookie === 'string') {
-    const t = cookieToken(cookie);
+    const t = parseCookie(cookie).hw_token;
     if (t !== undefined) return t;
   }
   if (query && typeof query === 'object') {

@@ -65,7 +65,9 @@ export function registerSecurity(app: FastifyInstance, o: SecurityOptions): void
     }
     const access = req.routeOptions.config?.access ?? 'public';
     if (access === 'public') return;
-    const token = extractToken(req.headers, req.query, req.routeOptions.config?.tokenInQuery === true);
+    const token = extractToken(req.headers, req.query, req.routeOptions.config?.tokenInQuery === true, (h) =>
+      app.parseCookie(h),
+    );
     if (token === undefined) throw Errors.unauthorized();
     if (failures.count(req.ip) >= o.loginAttemptsPerMin) {
       retryAfter(reply, failures);
