@@ -9,7 +9,7 @@ import type { ConfigIssue } from '../../src/config/loader.ts';
 import { ConfigError, formatPath, parseYaml } from '../../src/config/loader.ts';
 import { type RulesConfig, rulesSchema } from '../../src/config/rules-schema.ts';
 import { ManualClock } from '../../src/core/clock.ts';
-import type { RoomReading } from '../../src/core/readings.ts';
+import { type RoomReading, roomReadingOf } from '../../src/core/readings.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import type { SimSetpoint } from '../physics.ts';
 import { hashGauss, Rng } from '../random.ts';
@@ -121,17 +121,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
         ) / 10;
       const prev = smoothed.get(info.sensor.id);
       smoothed.set(info.sensor.id, prev === undefined ? tempC : prev + alpha * (tempC - prev));
-      return {
-        sensorId: info.sensor.id,
-        ts,
-        tempC,
-        buildingId: info.building.id,
-        substationId: info.substation.id,
-        floor: info.sensor.floor,
-        column: info.sensor.column,
-        classes: info.classes,
-        source: 'sensor',
-      };
+      return roomReadingOf(info, ts, tempC, 'sensor');
     });
     live.applyRoom(readings);
     const outdoor = plant.outdoorC();
