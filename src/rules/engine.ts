@@ -101,7 +101,7 @@ export class RulesEngine {
     this.policy = new ProposalPolicy(tickets, () => this.cfg);
     this.position = new PositionEffect(this.nodes, rules.imbalanceInside.priorGapC);
     this.states = new BuildingStates(this.nodes, bus);
-    this.unitFindings = new UnitFindingAnnouncer(bus);
+    this.unitFindings = new UnitFindingAnnouncer(bus, this.nodes);
     this.forecasts = new ForecastTracker(() => this.cfg);
     this.compliance = new ComplianceAccumulator(
       () => this.live.index,

@@ -79,6 +79,8 @@ export interface RuleMeaning {
   unhealthyBuilding?: boolean;
   /** A ticket of this problem is resolved at its re-check once this rule is no longer active on it. */
   resolves?: Problem;
+  /** Its findings are single cold flats, handed to households as `unitFinding` (never more supply). */
+  coldFlat?: boolean;
 }
 
 /** The most severe colour wins when several rules speak of one building. */

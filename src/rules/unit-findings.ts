@@ -1,22 +1,30 @@
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
-import type { Finding } from './types.ts';
+import type { Finding, RuleNode } from './types.ts';
 
 /**
- * Announces single cold flats to households (`unitFinding`): `cold` when a unit-under-temp finding
+ * Announces single cold flats to households (`unitFinding`): `cold` when a cold-flat finding
  * becomes active, `cleared` when it goes. The engine calls `update` with each tick's findings; a
  * restart announces the active ones again, which households join to the open case (idempotent).
  */
 export class UnitFindingAnnouncer {
   private readonly active = new Map<string, Finding>();
 
-  constructor(private readonly bus: EventBus<HeatEvents> | undefined) {}
+  /** The rules whose findings are single cold flats (`meaning.coldFlat`). */
+  private readonly coldFlatRules: ReadonlySet<string>;
+
+  constructor(
+    private readonly bus: EventBus<HeatEvents> | undefined,
+    nodes: readonly RuleNode[],
+  ) {
+    this.coldFlatRules = new Set(nodes.filter((n) => n.meaning?.coldFlat).map((n) => n.id));
+  }
 
   update(findings: readonly Finding[], now: number): void {
     if (!this.bus) return;
     const seen = new Set<string>();
     for (const f of findings) {
-      if (f.rule !== 'unit-under-temp') continue; // active or flapping: the flat is cold either way
+      if (!this.coldFlatRules.has(f.rule)) continue; // active or flapping: the flat is cold either way
       seen.add(f.targetId);
       if (!this.active.has(f.targetId)) this.emit('cold', f, f.sinceTs, now);
       this.active.set(f.targetId, f);

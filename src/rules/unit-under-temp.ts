@@ -7,6 +7,7 @@ import { round2 } from './view.ts';
  */
 export const unitUnderTemp: RuleNode = {
   id: 'unit-under-temp',
+  meaning: { coldFlat: true },
   enabled: (cfg) => cfg.unitCold.enabled,
   minDurationS: (cfg) => cfg.unitCold.minDurationS,
   evaluate(view, ctx) {
