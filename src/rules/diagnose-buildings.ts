@@ -1,4 +1,5 @@
 import type { Building } from '../core/registry.ts';
+import type { Proposal } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
 import { wholeEstate } from './diagnose-supply.ts';
@@ -68,6 +69,26 @@ function openOwnValve(e: Estate, bid: string): Diagnosed | undefined {
   );
   if (ownStep < 2) return undefined;
   const to = Math.round(x.v + ownStep);
+  return coldBuilding(e, bid, x, {
+    summary: `${bid} cold (${round1(x.meanC)} °C) while its neighbours are fine: open its entry valve ${x.v} → ${to} %`,
+    action: { kind: 'valves', valves: { [bid]: to }, previous: { [bid]: x.v } },
+    predicted: prediction(
+      x.meanC,
+      (to - x.v) * x.bResp.valveGainCPerPct,
+      x.bResp.lagH,
+      `entry valve +${to - x.v} %`,
+    ),
+    autoApprovable: to - x.v <= cfg.autoApprove.maxValveStepPct,
+  });
+}
+
+/** A `building_cold` proposal for `bid` with its flow evidence. */
+function coldBuilding(
+  e: Estate,
+  bid: string,
+  x: ReturnType<typeof flowEvidence>,
+  what: Pick<Proposal, 'summary' | 'action' | 'predicted' | 'autoApprovable'>,
+): Diagnosed {
   return {
     flapping: x.flapping,
     proposal: {
@@ -76,17 +97,9 @@ function openOwnValve(e: Estate, bid: string): Diagnosed | undefined {
       targetId: bid,
       substationId: e.sid,
       rules: x.rules,
-      summary: `${bid} cold (${round1(x.meanC)} °C) while its neighbours are fine: open its entry valve ${x.v} → ${to} %`,
       evidence: x.evidence,
-      action: { kind: 'valves', valves: { [bid]: to }, previous: { [bid]: x.v } },
-      predicted: prediction(
-        x.meanC,
-        (to - x.v) * x.bResp.valveGainCPerPct,
-        x.bResp.lagH,
-        `entry valve +${to - x.v} %`,
-      ),
       baseline: e.baselineOf(x.meanC),
-      autoApprovable: to - x.v <= cfg.autoApprove.maxValveStepPct,
+      ...what,
     },
   };
 }
@@ -116,23 +129,13 @@ function throttleNeighbours(e: Estate, bid: string, flowCold: Set<string>): Diag
   const list = Object.entries(valves)
     .map(([k, to]) => `${k} → ${to} %`)
     .join(', ');
-  return {
-    flapping: x.flapping,
-    proposal: {
-      problem: 'building_cold',
-      targetKind: 'building',
-      targetId: bid,
-      substationId: e.sid,
-      rules: x.rules,
-      summary: `${bid} cold with its entry valve open: throttle warm neighbours ${list}`,
-      evidence: x.evidence,
-      action: { kind: 'valves', valves, previous },
-      predicted: prediction(x.meanC, 0.5, x.bResp.lagH, 'more flow share from throttled neighbours'),
-      baseline: e.baselineOf(x.meanC),
-      // Throttling takes heat from residents who did not ask: an operator decides.
-      autoApprovable: false,
-    },
-  };
+  return coldBuilding(e, bid, x, {
+    summary: `${bid} cold with its entry valve open: throttle warm neighbours ${list}`,
+    action: { kind: 'valves', valves, previous },
+    predicted: prediction(x.meanC, 0.5, x.bResp.lagH, 'more flow share from throttled neighbours'),
+    // Throttling takes heat from residents who did not ask: an operator decides.
+    autoApprovable: false,
+  });
 }
 
 function branchTask(e: Estate, bid: string): Diagnosed {
