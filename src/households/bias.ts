@@ -1,5 +1,6 @@
 import type { HouseholdsConfig } from '../config/households-schema.ts';
-import type { Measurement } from './types.ts';
+import type { HouseholdsStore } from './store.ts';
+import type { HouseholdCase, Measurement } from './types.ts';
 
 export interface SensorBias {
   sensorId: string;
@@ -22,5 +23,25 @@ export function biasOf(
     sensorId,
     biasC: Math.round((last.reduce((a, b) => a + b, 0) / last.length) * 10) / 10,
     measurements: last.length,
+  };
+}
+
+/** One case with its history, complaints, tasks, work orders and the measurements beside its sensor. */
+export async function caseDetail(
+  s: HouseholdsStore,
+  k: HouseholdCase,
+  sensorTempC: number | undefined,
+  cfg: HouseholdsConfig,
+) {
+  const measurements = await s.measurements({ unitKey: k.unitKey });
+  return {
+    case: k,
+    events: await s.caseEvents(k.id),
+    complaints: await s.complaints({ caseId: k.id }),
+    tasks: await s.tasks({ caseId: k.id }),
+    measurements,
+    workOrders: await s.workOrders({ caseId: k.id }),
+    sensorTempC,
+    sensorBias: k.sensorId ? biasOf(k.sensorId, measurements, cfg.measurements) : undefined,
   };
 }

@@ -1,7 +1,7 @@
 import type { HouseholdsConfig } from '../config/households-schema.ts';
 import { HwError } from '../core/errors.ts';
 import type { RegistryIndex } from '../core/registry.ts';
-import type { UnitRef } from './types.ts';
+import type { Channel, ComplaintClass, UnitRef } from './types.ts';
 
 const HOUR_MS = 3_600_000;
 const bad = (field: string, message: string) =>
@@ -73,4 +73,20 @@ export function checkTime(
   if (ts > now + cfg.futureToleranceMs) throw bad(field, 'lies in the future');
   if (ts < now - cfg.maxAgeH * HOUR_MS)
     throw bad(field, `older than ${cfg.maxAgeH} h; too old to count as evidence`);
+}
+
+export interface ComplaintInput extends UnitAddress {
+  channel: Channel;
+  cls: ComplaintClass;
+  caller: string;
+  text: string;
+  receivedTs?: number;
+}
+
+export interface MeasurementInput extends UnitAddress {
+  ts: number;
+  rooms: Array<{ room: string; tempC: number }>;
+  measuredBy: string[];
+  taskId?: string;
+  note?: string;
 }

@@ -16,6 +16,8 @@ import { UnitHours } from './unit-hours.ts';
 
 export { householdsMigrations } from './migrations.ts';
 
+const OPEN_TICKET = new Set(['proposed', 'approved', 'applied', 'rechecking']);
+
 export interface HouseholdsModuleDeps {
   /** The ops database, opened with `householdsMigrations`. */
   db: Db;
@@ -53,6 +55,12 @@ export class HouseholdsModule {
     const log = d.log.child({ module: 'households' });
     this.service = new HouseholdService({
       ...d,
+      openTickets: (buildingId, substationId) =>
+        (d.tickets?.() ?? [])
+          .filter(
+            (t) => OPEN_TICKET.has(t.status) && (t.targetId === buildingId || t.targetId === substationId),
+          )
+          .map((t) => t.id),
       requiredTempC: () => d.rules().requiredTempC,
       store: this.store,
       log,

@@ -7,7 +7,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
-import { biasOf, type SensorBias } from './bias.ts';
+import { biasOf, caseDetail, type SensorBias } from './bias.ts';
 import {
   type Ctx,
   checkDue,
@@ -18,36 +18,22 @@ import {
   openOrJoin,
   touch,
 } from './cases.ts';
-import { checkTime, resolveUnit, twoNames, type UnitAddress } from './intake.ts';
+import { type ComplaintInput, checkTime, type MeasurementInput, resolveUnit, twoNames } from './intake.ts';
+
+export type { ComplaintInput, MeasurementInput };
+
 import type { HouseholdsStore } from './store.ts';
 import {
   type Changes,
-  type Channel,
   type Complaint,
-  type ComplaintClass,
   type HouseholdCase,
   type Measurement,
   noChanges,
   OPEN_CASE_STATES,
   unitKey,
+  type WorkOrder,
 } from './types.ts';
 import { callBack, type FieldStatus, fieldStatus, flagLate, newWorkOrder } from './work-orders.ts';
-
-export interface ComplaintInput extends UnitAddress {
-  channel: Channel;
-  cls: ComplaintClass;
-  caller: string;
-  text: string;
-  receivedTs?: number;
-}
-
-export interface MeasurementInput extends UnitAddress {
-  ts: number;
-  rooms: Array<{ room: string; tempC: number }>;
-  measuredBy: string[];
-  taskId?: string;
-  note?: string;
-}
 
 export interface HouseholdDeps {
   store: HouseholdsStore;
@@ -59,6 +45,8 @@ export interface HouseholdDeps {
   sensorTempC?: (sensorId: string) => number | undefined;
   bus?: EventBus<HeatEvents>;
   log: Logger;
+  /** Open tickets on a building or its substation: a new case starts linked to them. */
+  openTickets?: (buildingId: string, substationId: string) => string[];
   /** A ticket whose action is a field task (the crew must go), or undefined for any other ticket. */
   fieldTask?: (ticketId: string) => { targetId: string; substationId: string; summary: string } | undefined;
 }
@@ -101,6 +89,9 @@ export class HouseholdService {
       const ctx = this.ctx();
       const ch = noChanges();
       const out = await fn(ctx, ch);
+      for (const k of ch.cases)
+        if (ch.events.some((e) => e.caseId === k.id && e.kind === 'opened'))
+          k.ticketIds = this.d.openTickets?.(k.buildingId, k.substationId) ?? k.ticketIds;
       if (Object.values(ch).some((list) => list.length > 0)) await this.d.store.commit(ch, ctx.now);
       for (const k of ch.cases) {
         if (!k.sensorId) continue;
@@ -286,8 +277,7 @@ export class HouseholdService {
 
   fieldStatus(id: string, status: FieldStatus, detail: { note?: string; photoRef?: string }, actor: string) {
     return this.run(async (ctx, ch) => {
-      const wo = await this.d.store.getWorkOrder(id);
-      if (!wo) throw new HwError('HW_ERR_NOT_FOUND', 404, `No work order '${id}'.`, 'params.id');
+      const wo = await this.orderOr404(id);
       const k = wo.caseId ? await this.d.store.getCase(wo.caseId) : undefined;
       fieldStatus(wo, k, status, detail, actor, ctx, ch);
       return wo;
@@ -296,8 +286,7 @@ export class HouseholdService {
 
   callBack(id: string, cb: { result: string; satisfied: boolean }, actor: string) {
     return this.run(async (ctx, ch) => {
-      const wo = await this.d.store.getWorkOrder(id);
-      if (!wo) throw new HwError('HW_ERR_NOT_FOUND', 404, `No work order '${id}'.`, 'params.id');
+      const wo = await this.orderOr404(id);
       const k = wo.caseId ? await this.d.store.getCase(wo.caseId) : undefined;
       const others = k
         ? (await this.d.store.workOrders({ caseId: k.id })).filter((w) => w.id !== id && w.state === 'done')
@@ -309,7 +298,8 @@ export class HouseholdService {
   }
 
   /** Closes a complaint of another class (recorded and routed, not judged by the rules). */
-  closeComplaint(id: string, actor: string) {
+  /** `_actor` is kept for the audit trail the route writes. */
+  closeComplaint(id: string, _actor: string) {
     return this.run(async (ctx, ch) => {
       const c = (await this.d.store.complaints({})).find((x) => x.id === id);
       if (!c) throw new HwError('HW_ERR_NOT_FOUND', 404, `No complaint '${id}'.`, 'params.id');
@@ -319,7 +309,6 @@ export class HouseholdService {
         throw new HwError('HW_ERR_CONFLICT', 409, `Complaint ${id} closes with its case ${c.caseId}.`);
       c.closedTs = ctx.now;
       ch.complaints.push(c);
-      void actor;
       return c;
     });
   }
@@ -375,6 +364,12 @@ export class HouseholdService {
     });
   }
 
+  private async orderOr404(id: string): Promise<WorkOrder> {
+    const wo = await this.d.store.getWorkOrder(id);
+    if (!wo) throw new HwError('HW_ERR_NOT_FOUND', 404, `No work order '${id}'.`, 'params.id');
+    return wo;
+  }
+
   private async caseOr404(id: string): Promise<HouseholdCase> {
     const k = await this.d.store.getCase(id);
     if (!k) throw new HwError('HW_ERR_NOT_FOUND', 404, `No case '${id}'.`, 'params.id');
@@ -384,17 +379,11 @@ export class HouseholdService {
   /** One case with everything that happened to it, for the Cases page. */
   async caseDetail(id: string) {
     const k = await this.caseOr404(id);
-    const s = this.d.store;
-    const measurements = await s.measurements({ unitKey: k.unitKey });
-    return {
-      case: k,
-      events: await s.caseEvents(id),
-      complaints: await s.complaints({ caseId: id }),
-      tasks: await s.tasks({ caseId: id }),
-      measurements,
-      workOrders: await s.workOrders({ caseId: id }),
-      sensorTempC: k.sensorId ? this.d.sensorTempC?.(k.sensorId) : undefined,
-      sensorBias: k.sensorId ? biasOf(k.sensorId, measurements, this.d.cfg().measurements) : undefined,
-    };
+    return caseDetail(
+      this.d.store,
+      k,
+      k.sensorId ? this.d.sensorTempC?.(k.sensorId) : undefined,
+      this.d.cfg(),
+    );
   }
 }

@@ -220,13 +220,39 @@ describe('households: cases', () => {
     hh.db.close();
   });
 
-  it('an applied field-task ticket sends one work order to the crew and is linked to the building’s cases', async () => {
+  it('a new case starts linked to the open tickets of its building; an applied field-task ticket sends one work order', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 15, 8));
     const h = harness({ clock });
     const hh = households({
       clock,
       bus: h.bus,
       index: h.index,
+      tickets: () => [
+        {
+          id: 'T-1',
+          status: 'applied',
+          problem: 'building_cold',
+          targetId: 'b1',
+          substationId: 'ss',
+          createdTs: 0,
+        },
+        {
+          id: 'T-2',
+          status: 'resolved',
+          problem: 'building_cold',
+          targetId: 'b1',
+          substationId: 'ss',
+          createdTs: 0,
+        },
+        {
+          id: 'T-3',
+          status: 'proposed',
+          problem: 'substation_cold',
+          targetId: 'ss',
+          substationId: 'ss',
+          createdTs: 0,
+        },
+      ],
       fieldTask: (id) =>
         id === 'T-7'
           ? { targetId: 'b1', substationId: 'ss', summary: 'balance the risers of b1' }
@@ -249,7 +275,7 @@ describe('households: cases', () => {
     expect(orders).toMatchObject([
       { type: 'balancing', ticketId: 'T-7', buildingId: 'b1', summary: 'balance the risers of b1' },
     ]);
-    expect((await hh.store.getCase(r.case!.id))?.ticketIds).toEqual(['T-7', 'T-8']);
+    expect((await hh.store.getCase(r.case!.id))?.ticketIds).toEqual(['T-1', 'T-3', 'T-7', 'T-8']);
     await hh.mod.stop();
   });
 });

@@ -27,6 +27,7 @@ export function households(o: {
   sensorTempC?: (id: string) => number | undefined;
   webhookSecret?: string;
   fieldTask?: HouseholdsModuleDeps['fieldTask'];
+  tickets?: HouseholdsModuleDeps['tickets'];
 }) {
   const db = o.db ?? openDb(o.file ?? ':memory:', { synchronous: 'FULL', migrations: householdsMigrations });
   // Wall-clock cron stays off in tests: they call runDigest / runBulletin on the ManualClock.
@@ -46,6 +47,7 @@ export function households(o: {
     sensorTempC: o.sensorTempC,
     webhookSecret: o.webhookSecret,
     fieldTask: o.fieldTask,
+    tickets: o.tickets,
     log: silentLogger(),
   });
   return { mod, db, cfg, svc: mod.service, store: mod.store };
