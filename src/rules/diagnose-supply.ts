@@ -140,14 +140,18 @@ export function substationOverheat(e: Estate): Diagnosed[] {
 }
 
 /**
- * A building of the estate went cold while the engine's own lowering of it settles: undo that
- * lowering now rather than leave the flats cold until its re-check (the building's own valve waits
- * while the estate's supply settles, so nothing else would act).
+ * A building of the estate went cold, or a monitored flat used up half the lowering margin, while the
+ * engine's own lowering of it settles: undo that lowering now rather than leave the flats cold until
+ * its re-check (the building's own valve waits while the estate's supply settles).
  */
 export function undoLowering(e: Estate): Diagnosed[] {
   const lowering = e.inp.settlingLowering?.(e.sid);
-  if (!lowering || e.trulyCold.length === 0 || e.subMeasure === undefined) return [];
+  if (!lowering || e.subMeasure === undefined) return [];
   if (wholeEstate(e, e.trulyCold.length)) return []; // substationCold raises the whole estate
+  // A monitored flat used up half the margin the lowering was sized to keep: it is going cold.
+  const guardC = e.cfg.requiredTempC + e.cfg.diagnosis.lowerFloorMarginC / 2;
+  const flatCooling = e.coldestUnitC !== undefined && e.coldestUnitC < guardC;
+  if (e.trulyCold.length === 0 && !flatCooling) return [];
   const stepC = Math.min(
     -lowering.deltaC,
     e.cfg.limits.maxOffsetC - e.sp.supplyOffsetC,
@@ -164,8 +168,14 @@ export function undoLowering(e: Estate): Diagnosed[] {
         targetId: e.sid,
         substationId: e.sid,
         rules: [buildingUnderTemp.id],
-        summary: `${e.sid}: ${cold.map((c) => c.buildingId).join(', ')} cold while lowering ${lowering.ticketId} settles: undo it (+${round1(stepC)} °C)`,
-        evidence: { coldBuildings: cold, lowering, substationMedianC: round2(e.subMeasure) },
+        summary: `${e.sid}: ${cold.length ? `${cold.map((c) => c.buildingId).join(', ')} cold` : `a monitored flat at ${round1(e.coldestUnitC!)} °C`} while lowering ${lowering.ticketId} settles: undo it (+${round1(stepC)} °C)`,
+        evidence: {
+          coldBuildings: cold,
+          coldestUnitC: e.coldestUnitC === undefined ? undefined : round2(e.coldestUnitC),
+          guardC,
+          lowering,
+          substationMedianC: round2(e.subMeasure),
+        },
         action: { kind: 'supply-offset', deltaC: round1(stepC) },
         predicted: prediction(
           e.subMeasure,
