@@ -38,6 +38,7 @@ export function substationCold(e: Estate): Diagnosed[] {
       targetC: e.targetC,
     },
     gainCPerC: round2(resp.gainCPerC),
+    meter: e.meter,
   };
   const { action, problem, supplyRiseC } = sizeRaise(e, deficitC, coldDaysOnly);
   const flapping = anyFlap(e.trulyCold.map((b) => e.f.cold.get(b.id)));
@@ -119,6 +120,7 @@ export function substationOverheat(e: Estate): Diagnosed[] {
           substationMedianC: round2(e.subMeasure),
           coldestUnitC: e.coldestUnitC === undefined ? undefined : round2(e.coldestUnitC),
           fired: firedOf(warm),
+          meter: e.meter,
           thresholds: {
             raiseAboveC: cfg.buildingHot.raiseAboveC,
             clearBelowC: cfg.buildingHot.clearBelowC,
@@ -174,6 +176,7 @@ export function undoLowering(e: Estate): Diagnosed[] {
           coldestUnitC: e.coldestUnitC === undefined ? undefined : round2(e.coldestUnitC),
           guardC,
           lowering,
+          meter: e.meter,
           substationMedianC: round2(e.subMeasure),
         },
         action: { kind: 'supply-offset', deltaC: round1(stepC) },

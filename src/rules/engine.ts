@@ -267,6 +267,7 @@ export class RulesEngine {
       settlingLowering: (sid) => lowerings.get(sid),
       response: (id) => this.learner.response(id),
       slopeFit: (sid) => this.learner.slopeFit(sid),
+      meter: (sid) => this.live.substation(sid)?.latest,
     });
   }
 

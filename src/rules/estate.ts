@@ -1,4 +1,5 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
+import type { SubstationReading } from '../core/readings.ts';
 import type { Building, RegistryIndex, Substation } from '../core/registry.ts';
 import type { Baseline, Problem, Proposal, SetpointInForce } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
@@ -28,6 +29,8 @@ export interface DiagnosisInput {
   response(targetId: string): ResponseEstimate;
   /** Room mean against outdoor temperature over the kept samples (°C room per °C outdoor). */
   slopeFit(substationId: string): SlopeFit | undefined;
+  /** The substation meter's latest reading, if any. */
+  meter?(substationId: string): SubstationReading | undefined;
 }
 
 export interface Diagnosed {
@@ -74,6 +77,8 @@ export interface Estate {
   exposedOnly(b: string): boolean;
   /** The coldest fresh monitored unit of the estate, °C (what a lowering must keep warm). */
   coldestUnitC?: number;
+  /** What the substation's meters say (supply, return, ΔT, flow, heat), for the evidence. */
+  meter?: Record<string, number | undefined>;
   baselineOf(valueC: number): Baseline;
 }
 
@@ -156,7 +161,22 @@ export function estateOf(inp: DiagnosisInput, f: FindingSets, sid: string, build
     meanOf: (b) => inp.picture(b).weightedMeanC ?? Number.NaN,
     exposedOnly,
     coldestUnitC: coldestUnit(inp, judged),
+    meter: meterEvidence(inp.meter?.(sid)),
     baselineOf: (valueC) => ({ valueC: round2(valueC), outdoorC: inp.outdoorC, ts: inp.now }),
+  };
+}
+
+/** The meter's figures a supply decision is read beside: is supply following, is heat delivered. */
+function meterEvidence(r: SubstationReading | undefined): Record<string, number | undefined> | undefined {
+  if (!r) return undefined;
+  return {
+    ts: r.ts,
+    supplyTempC: round2(r.supplyTempC),
+    returnTempC: round2(r.returnTempC),
+    deltaTC: round2(r.supplyTempC - r.returnTempC),
+    flowM3h: r.flowM3h,
+    heatKw: r.heatKw,
+    reportedOffsetC: r.supplyOffsetC,
   };
 }
 

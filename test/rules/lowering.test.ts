@@ -6,6 +6,9 @@ const PRIORS = { response: { priorGainCPerC: 0.35 } };
 describe('lowering supply where an estate runs warm (issue #11 §2)', () => {
   it('an estate whose coldest monitored flat is 21 °C is lowered by an auto-approved step the flat can spare', async () => {
     const h = harness({ rules: PRIORS });
+    h.live.applySubstation([
+      { substationId: 'ss', ts: h.clock.now(), supplyTempC: 55, returnTempC: 40, flowM3h: 12, heatKw: 210 },
+    ]);
     // Middle flats 22.5 °C, exposed ones 21 °C: nothing is over the 23 °C building line, all is warm.
     await h.run(7 * HOUR, (_b, f, c) => (f === 3 || f === 1 || c === 1 || c === 4 ? 21 : 22.5));
     const t = h.tickets.list({ problem: 'overheat' })[0]!;
@@ -14,6 +17,8 @@ describe('lowering supply where an estate runs warm (issue #11 §2)', () => {
     // Floor 18 + 1 = 19 °C; 21 °C (+0.1 wobble) spares 2 °C → 5.7 °C of supply, capped at the 3 °C auto step.
     expect(stepC).toBe(-3);
     expect(t.status).toBe('applied');
+    // The substation meter is read beside the decision.
+    expect(t.evidence.meter).toMatchObject({ deltaTC: 15, flowM3h: 12, heatKw: 210 });
     expect(h.published.at(-1)!.payload.supplyOffset).toBe(-3);
   });
 
