@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.ts';
+import type { HouseholdsModule } from '../../src/households/module.ts';
 import { CATALOGUES, type Locale } from '../../src/i18n/index.ts';
+import { households } from '../households/support.ts';
 import { type Harness, makeHarness, TOKENS } from '../http/harness.ts';
 import { serverAvailable } from '../support/servers.ts';
 import { ARTIFACTS, CHROMIUM, chromiumInstalled, launchChromium } from './support.ts';
@@ -19,6 +21,11 @@ const PAGES: Array<{ hash: string; ready: string; phone: boolean }> = [
   { hash: 'tickets', ready: '[data-ticket] .evidence', phone: false },
   { hash: 'compliance', ready: '#compliance-table tbody tr', phone: false },
   { hash: 'manual', ready: '#manual-form select[name="unit"] option', phone: true },
+  { hash: 'cases', ready: '#complaint-form select[name="building"] option', phone: false },
+  // A unit's case is what a measuring team opens in the flat: a phone page.
+  { hash: 'cases/CASE', ready: '#measure-form', phone: true },
+  { hash: 'bulletin', ready: '#bulletin table.data', phone: false },
+  { hash: 'season', ready: '#season table.data', phone: false },
 ];
 const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
@@ -67,6 +74,8 @@ describe.runIf(haveChromium)(
     let h: Harness;
     let base: string;
     let browser: Browser;
+    let mod: HouseholdsModule;
+    let caseId = '';
     const contexts: BrowserContext[] = [];
 
     async function open(
@@ -93,9 +102,40 @@ describe.runIf(haveChromium)(
     }
 
     beforeAll(async () => {
-      h = await makeHarness({ build: true, wallClock: systemClock(), http: { rateLimitPerMin: 100_000 } });
+      h = await makeHarness({
+        build: true,
+        wallClock: systemClock(),
+        http: { rateLimitPerMin: 100_000 },
+        households: (bus, clock, live) => {
+          mod = households({ clock, bus, index: live.index }).mod;
+          return mod;
+        },
+      });
+      await mod.start();
       await h.http.app.listen({ port: 0, host: '127.0.0.1' });
       populate(h);
+      // A household complains, so the Cases page, a case and the bulletin have something to show.
+      const auth = { authorization: `Bearer ${TOKENS.operator}` };
+      const filed = await h.http.app.inject({
+        method: 'POST',
+        url: '/api/households/complaints',
+        headers: auth,
+        payload: {
+          unit: 'n01/6-1',
+          channel: 'hotline',
+          cls: 'temperature',
+          caller: 'Liu',
+          text: 'cold bedroom',
+        },
+      });
+      expect(filed.statusCode, filed.body).toBeLessThan(300);
+      caseId = (filed.json() as { case: { id: string } }).case.id;
+      const made = await h.http.app.inject({
+        method: 'POST',
+        url: '/api/households/bulletins',
+        headers: auth,
+      });
+      expect(made.statusCode, made.body).toBeLessThan(300);
       const addr = h.http.app.server.address();
       base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
       browser = await launchChromium();
@@ -105,6 +145,7 @@ describe.runIf(haveChromium)(
     afterAll(async () => {
       for (const c of contexts) await c.close();
       await browser?.close();
+      await mod?.stop();
       await h?.http.app.close();
     });
 
@@ -112,7 +153,7 @@ describe.runIf(haveChromium)(
       for (const vp of VIEWPORTS)
         it(`${locale} at ${vp.width}×${vp.height}: every page renders in ${locale}, with no raw key`, async () => {
           for (const p of PAGES) {
-            const page = await open(locale, vp, p.hash);
+            const page = await open(locale, vp, p.hash.replace('CASE', encodeURIComponent(caseId)));
             await page.waitForSelector(p.ready, { state: 'attached' });
             const text = await page.evaluate(() => document.body.innerText);
             // No catalogue key reaches a person: a missing translation would show as its key.
@@ -124,16 +165,20 @@ describe.runIf(haveChromium)(
             expect(await page.locator('#nav a').first().textContent()).toBe(
               CATALOGUES[locale]['nav.network'],
             );
+            await page.screenshot({
+              path: join(
+                SHOTS,
+                `${locale}-${vp.name}-${p.hash.replace('/', '-').replace('CASE', 'one') || 'overview'}.png`,
+              ),
+              fullPage: true,
+            });
             if (vp.name === 'phone' && p.phone) {
               const overflow = await page.evaluate(
                 () => document.documentElement.scrollWidth - window.innerWidth,
               );
               expect(overflow, `${p.hash} scrolls sideways on a phone`).toBeLessThanOrEqual(0);
             }
-            await page.screenshot({
-              path: join(SHOTS, `${locale}-${vp.name}-${p.hash.replace('/', '-') || 'overview'}.png`),
-              fullPage: true,
-            });
+
             await page.context().close();
           }
         });

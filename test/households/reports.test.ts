@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { bulletinCsv, bulletinHtml } from '../../src/households/report-render.ts';
+import { translator } from '../../src/i18n/index.ts';
 import { HOUR, households, sensorReading } from './support.ts';
 
 const index = loadConfig('config', {}).registry;
@@ -88,12 +89,25 @@ describe('households digest and bulletin for a scripted day', () => {
 
     // Kept in the ops database and rendered for people and spreadsheets.
     expect((await hh.store.reports('bulletin', 5)).map((r) => r.id)).toEqual([b.id]);
-    const html = bulletinHtml(b, 'demo', 'Asia/Shanghai');
+    const html = bulletinHtml(b, 'demo', translator('en', 'Asia/Shanghai'));
     expect(html).toContain('Birch Road');
+    expect(html).toContain('Repeat hotspots');
     expect(html).not.toMatch(/\b1\d{12}\b/); // no epoch numbers
     const csv = bulletinCsv(b, 'units').split('\n');
     expect(csv[0]).toMatch(/^heatingUnit,inBandShare,degreeHoursBelow18,flats14to16C,flatsBelow14C,/);
     expect(csv[1]).toMatch(/^company,50 %,/);
+    // In the reader's language: the same figures, the words and the complaint classes in Chinese.
+    const zh = translator('zh-CN', 'Asia/Shanghai');
+    const zhHtml = bulletinHtml(b, 'demo', zh);
+    expect(zhHtml).toContain('<html lang="zh-CN">');
+    expect(zhHtml).toContain('供热日报 — demo');
+    expect(zhHtml).toContain('重复投诉热点');
+    expect(zhHtml).toContain('<td>收费</td>');
+    expect(zhHtml).toContain('街道 Birch Road');
+    expect(zhHtml).not.toContain('Repeat hotspots');
+    const zhCsv = bulletinCsv(b, 'units', zh).split('\n');
+    expect(zhCsv[0]).toMatch(/^供热单位,达标率,/);
+    expect(zhCsv[1]).toBe(csv[1]);
     await hh.mod.stop();
   });
 });

@@ -77,14 +77,18 @@ export function bulletinPage(root: HTMLElement): PageHandle {
         { class: 'actions' },
         h(
           'button',
-          { type: 'button', onclick: () => void open(`/api/households/bulletins/${b.id}/html`) },
+          {
+            type: 'button',
+            onclick: () => void open(`/api/households/bulletins/${b.id}/html?locale=${tr().locale}`),
+          },
           t('bulletin.print'),
         ),
         h(
           'button',
           {
             type: 'button',
-            onclick: () => void open(`/api/households/bulletins/${b.id}/csv`, `${b.id}.csv`),
+            onclick: () =>
+              void open(`/api/households/bulletins/${b.id}/csv?locale=${tr().locale}`, `${b.id}.csv`),
           },
           t('bulletin.csv'),
         ),
@@ -104,9 +108,15 @@ export function bulletinPage(root: HTMLElement): PageHandle {
         [row(t('bulletin.company'), c), ...b.heatingUnits.map((u) => row(u.name, u))],
       ),
       h('h3', {}, t('bulletin.byClass')),
-      table([t('cases.class'), t('cases.complaints')], Object.entries(c.complaints.byClass)),
+      table(
+        [t('cases.class'), t('cases.complaints')],
+        Object.entries(c.complaints.byClass).map(([k, v]) => [tr().tOr(`complaintClass.${k}`, k), v]),
+      ),
       h('h3', {}, t('bulletin.byChannel')),
-      table([t('cases.channel'), t('cases.complaints')], Object.entries(c.complaints.byChannel)),
+      table(
+        [t('cases.channel'), t('cases.complaints')],
+        Object.entries(c.complaints.byChannel).map(([k, v]) => [tr().tOr(`channel.${k}`, k), v]),
+      ),
       h('h3', {}, t('bulletin.worst')),
       table(
         [

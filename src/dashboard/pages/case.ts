@@ -81,7 +81,7 @@ export function casePage(root: HTMLElement, id: string): PageHandle {
       [
         [
           h('span', { class: `case-state s-${k.state}`, id: 'case-state' }, caseState(k.state)),
-          k.origin,
+          tr().tOr(`origin.${k.origin}`, k.origin),
           k.owner,
           fmtTime(k.openedTs),
           fmtTime(k.dueTs),

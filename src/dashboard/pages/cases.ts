@@ -101,7 +101,7 @@ export function casesPage(root: HTMLElement, params: URLSearchParams): PageHandl
           cases.map((k) => [
             h('a', { href: `#/cases/${encodeURIComponent(k.id)}`, class: 'case-unit' }, k.unitKey),
             h('span', { class: `case-state s-${k.state}` }, caseState(k.state)),
-            k.origin,
+            tr().tOr(`origin.${k.origin}`, k.origin),
             k.owner,
             fmtTime(k.openedTs),
             tr().duration(k.ageH * 3_600_000),
@@ -153,8 +153,16 @@ function complaintForm(done: () => void): HTMLElement {
     required: true,
     inputmode: 'numeric',
   });
-  const channel = h('select', { name: 'channel' }, ...CHANNELS.map((c) => h('option', { value: c }, c)));
-  const cls = h('select', { name: 'cls' }, ...CLASSES.map((c) => h('option', { value: c }, c)));
+  const channel = h(
+    'select',
+    { name: 'channel' },
+    ...CHANNELS.map((c) => h('option', { value: c }, tr().tOr(`channel.${c}`, c))),
+  );
+  const cls = h(
+    'select',
+    { name: 'cls' },
+    ...CLASSES.map((c) => h('option', { value: c }, tr().tOr(`complaintClass.${c}`, c))),
+  );
   const caller = h('input', { name: 'caller', required: true, autocomplete: 'off' });
   const text = h('textarea', { name: 'text', rows: 2, required: true });
   const msg = h('p', { class: 'msg', role: 'status' });

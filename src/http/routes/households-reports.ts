@@ -4,6 +4,7 @@ import type { HouseholdsPort } from '../../households/http-port.ts';
 import { bulletinCsv, bulletinHtml } from '../../households/report-render.ts';
 import type { Bulletin } from '../../households/reports.ts';
 import { seasonCsv } from '../../households/season.ts';
+import { LOCALES, type Locale, type Translator, translator } from '../../i18n/index.ts';
 import { defineRoute, type RouteDef } from '../route-table.ts';
 import { idParams, instant } from '../schemas.ts';
 import type { RouteDeps } from './context.ts';
@@ -67,6 +68,10 @@ export function householdReportRoutes(deps: RouteDeps & { households: Households
   ];
 }
 
+/** The reader's language (asked for, else theirs, else the site's) in the site's time zone. */
+const readerTranslator = (deps: RouteDeps, locale: Locale | undefined): Translator =>
+  translator(locale ?? deps.http.locale.default, deps.http.locale.timeZone);
+
 /** Daily bulletins and two-hourly digests: made on demand or by schedule, read as JSON, HTML, CSV. */
 function bulletinRoutes(deps: RouteDeps & { households: HouseholdsPort }): RouteDef[] {
   const hh = deps.households;
@@ -114,11 +119,12 @@ function bulletinRoutes(deps: RouteDeps & { households: HouseholdsPort }): Route
       tag: 'households',
       summary: 'One bulletin as a printable HTML page.',
       params: idParams,
+      query: z.object({ locale: z.enum(LOCALES).optional() }).strict(),
       produces: 'text/html',
-      handler: async ({ params, reply }) => {
+      handler: async ({ params, query, reply, principal }) => {
         const b = await load(params.id);
         reply.header('content-security-policy', PRINT_CSP).type('text/html; charset=utf-8');
-        return bulletinHtml(b, 'heatwatch', deps.http.locale.timeZone);
+        return bulletinHtml(b, 'heatwatch', readerTranslator(deps, query.locale ?? principal?.locale));
       },
     }),
     defineRoute({
@@ -128,14 +134,20 @@ function bulletinRoutes(deps: RouteDeps & { households: HouseholdsPort }): Route
       tag: 'households',
       summary: 'A table of one bulletin as CSV: units (default), worst or hotspots.',
       params: idParams,
-      query: z.object({ table: z.enum(['units', 'worst', 'hotspots']).default('units') }).strict(),
+      query: z
+        .object({
+          table: z.enum(['units', 'worst', 'hotspots']).default('units'),
+          /** Header row in this language for people; absent, the stable machine names. */
+          locale: z.enum(LOCALES).optional(),
+        })
+        .strict(),
       produces: 'text/csv',
       handler: async ({ params, query, reply }) => {
         const b = await load(params.id);
         reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${b.id}-${query.table}.csv"`);
-        return bulletinCsv(b, query.table);
+        return bulletinCsv(b, query.table, query.locale && readerTranslator(deps, query.locale));
       },
     }),
     defineRoute({
