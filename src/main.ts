@@ -22,6 +22,7 @@ import {
   RULES_TICK_BUCKETS_S,
   timeEachCall,
 } from './core/metrics.ts';
+import { ModuleList } from './core/module.ts';
 import { HouseholdsModule, householdsMigrations } from './households/module.ts';
 import { httpMigrations } from './http/audit.ts';
 import { createHttpModule } from './http/module.ts';
@@ -111,18 +112,19 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
   const metrics = new MetricsRegistry({ defaults: true });
   bus.on('alert', 'log', (a) => log[a.active ? 'warn' : 'info']({ alert: a.key }, a.message));
 
-  // Everything started is pushed here; stop() runs it backwards.
-  const stops: Array<{ name: string; stop: () => Promise<void> | void }> = [];
-  const stopAll = async () => {
-    for (const s of stops.reverse()) {
-      try {
-        await s.stop();
-      } catch (err) {
-        log.error({ err, module: s.name }, 'stop failed');
-      }
-    }
-    stops.length = 0;
-  };
+  // Every module started is added here in start order; stop() stops them in reverse, and a start
+  // that throws below stops those already started before the error goes on (the catch at the end).
+  // A config edit that validated is handed to each module's onConfig, in start order.
+  const modules = new ModuleList<HeatwatchConfig>(log);
+  const stopAll = () => modules.stopAll();
+  modules.add({
+    name: 'log-levels',
+    onConfig: (next, prev) => {
+      if (next.service.logLevel === prev.service.logLevel) return;
+      logLevels.setConfiguredLevel(next.service.logLevel);
+      logLevels.setLogLevel(next.service.logLevel);
+    },
+  });
 
   try {
     // ── Operational database (dead letters, checkpoints; tickets and audit add theirs) ───────────
@@ -133,24 +135,24 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       ...householdsMigrations,
     ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
-    stops.push({ name: 'ops-db', stop: () => void opsDb.close() });
+    modules.add({ name: 'ops-db', stop: () => void opsDb.close() });
     // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
     // fsync per message (the ops DB is FULL for tickets); losing the last second of dead letters to
     // a power cut is acceptable for diagnostics. Same file, so one backup holds everything.
     const deadLetterDb = openDb(dataFile('ops.db'), { synchronous: 'NORMAL', migrations: [] });
-    stops.push({ name: 'dead-letter-db', stop: () => void deadLetterDb.close() });
+    modules.add({ name: 'dead-letter-db', stop: () => void deadLetterDb.close() });
     const deadLetters = new DeadLetters(
       deadLetterDb,
       { payloadBytes: svc.ingest.deadLetterPayloadBytes, retentionDays: svc.ingest.deadLetterRetentionDays },
       clock,
     );
     const pruneTimer = clock.setInterval(() => deadLetters.prune(), svc.ingest.deadLetterPruneIntervalMs);
-    stops.push({ name: 'dead-letter-pruning', stop: () => pruneTimer.cancel() });
+    modules.add({ name: 'dead-letter-pruning', stop: () => pruneTimer.cancel() });
 
     // ── Reading store ────────────────────────────────────────────────────────────────────────────
     const store = createReadingStore(svc, config.secrets, clock, log);
     await store.start();
-    stops.push({ name: 'reading-store', stop: () => store.stop() });
+    modules.add({ name: 'reading-store', stop: () => store.stop() });
 
     // ── Journal / spool ──────────────────────────────────────────────────────────────────────────
     const journal = new Journal(
@@ -163,7 +165,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       wallClock,
     );
     journal.start();
-    stops.push({ name: 'journal', stop: () => journal.stop() });
+    modules.add({ name: 'journal', stop: () => journal.stop() });
 
     // ── Live state and its checkpoints ───────────────────────────────────────────────────────────
     const live = new LiveState(config.registry, svc.state.offlineAfterIntervals);
@@ -175,7 +177,11 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       log.child({ module: 'checkpoint' }),
     );
     checkpoint.start();
-    stops.push({ name: 'checkpoint', stop: () => checkpoint.stop() });
+    modules.add({ name: 'checkpoint', stop: () => checkpoint.stop() });
+    modules.add({
+      name: 'live-state',
+      onConfig: (next) => live.setRegistry(next.registry, next.service.state.offlineAfterIntervals),
+    });
 
     // ── Embedded broker (unless mqtt.mode is external) ───────────────────────────────────────────
     const topics = new Topics(svc.mqtt.topicRoot);
@@ -210,7 +216,13 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       });
       const started = broker;
       mqttPort = (await started.start()).port;
-      stops.push({ name: 'broker', stop: () => started.stop() });
+      const deviceAuth = auth;
+      modules.add({
+        name: 'broker',
+        stop: () => started.stop(),
+        // Devices added to network.yaml can log in at once.
+        onConfig: (next) => deviceAuth.setRegistry(next.registry, [next.network.weatherStation]),
+      });
       // What devices see of the broker's protections, on /metrics beside ingestion's own figures.
       metrics.gauge('heatwatch_broker_events', 'Embedded broker counters since start, by kind', () =>
         Object.entries(started.stats()).map(([kind, value]) => ({ labels: { kind }, value })),
@@ -234,7 +246,12 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       settings: ingestSettings(svc),
     });
     ingestor.start();
-    stops.push({ name: 'ingestor', stop: () => ingestor.stop() });
+    modules.add({
+      name: 'ingestor',
+      stop: () => ingestor.stop(),
+      onConfig: (next) =>
+        ingestor.applySettings(ingestSettings({ ...next.service, mqtt: svc.mqtt, spool: svc.spool })),
+    });
     const mqttClient = new ServiceMqttClient(
       {
         url: mqttUrl,
@@ -257,46 +274,37 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       log.child({ module: 'mqtt-client' }),
     );
     await mqttClient.start();
-    stops.push({ name: 'mqtt-client', stop: () => mqttClient.stop() });
+    modules.add({ name: 'mqtt-client', stop: () => mqttClient.stop() });
     // Stops run backwards: the embedded broker first hands what it acknowledged to the still
     // connected ingest client, so a graceful stop loses nothing (README "Reliability").
     if (broker) {
       const draining = broker;
-      stops.push({ name: 'broker-drain', stop: () => draining.quiesce() });
+      modules.add({ name: 'broker-drain', stop: () => draining.quiesce() });
     }
     // ── Config reload: registry, ingestion limits and staleness apply at once; keys marked
     //    (restart) are reported, not half-applied (docs/architecture.md decision 7) ───────────────
     let rulesMod: RulesModule | undefined;
+    let inForce = config;
     const watcher = new ConfigWatcher(
       config,
       env,
       log.child({ module: 'config' }),
       (change) => {
-        const next = change.config;
-        live.setRegistry(next.registry, next.service.state.offlineAfterIntervals);
-        // Devices added to network.yaml can log in at once.
-        auth?.setRegistry(next.registry, [next.network.weatherStation]);
-        if (change.changed.includes('service.logLevel')) {
-          logLevels.setConfiguredLevel(next.service.logLevel);
-          logLevels.setLogLevel(next.service.logLevel);
-        }
-        // Validated by the loader already; the engine reports the keys that changed.
-        if (rulesMod && change.changed.some((p) => p.startsWith('rules.'))) {
-          const applied = rulesMod.applyRules(next.rules);
-          log.info({ applied }, 'rules reloaded');
-        }
-        ingestor.applySettings(ingestSettings({ ...next.service, mqtt: svc.mqtt, spool: svc.spool }));
-        bus.emit('configReloaded', {
-          version: next.version,
-          changed: change.changed,
-          restartNeeded: change.restartNeeded,
-        });
+        const prev = inForce;
+        inForce = change.config;
+        void modules.onConfig(change.config, prev).then(() =>
+          bus.emit('configReloaded', {
+            version: change.config.version,
+            changed: change.changed,
+            restartNeeded: change.restartNeeded,
+          }),
+        );
       },
       (issues) => bus.emit('configRejected', { issues }),
     );
     if (opts.watchConfig !== false) {
       watcher.start();
-      stops.push({ name: 'config-watcher', stop: () => watcher.stop() });
+      modules.add({ name: 'config-watcher', stop: () => watcher.stop() });
     }
     const health = healthProvider({
       broker: () => ({ connected: mqttClient.connected, detail: mqttUrl }),
@@ -322,7 +330,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         weatherStation: config.network.weatherStation,
       });
       await sim.start();
-      stops.push({ name: 'simulator', stop: () => sim.stop() });
+      modules.add({ name: 'simulator', stop: () => sim.stop() });
     }
 
     // ── Forecast feed (weather.forecast.enabled): an hourly forecast over HTTP into the live state,
@@ -338,7 +346,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         log: log.child({ module: 'forecast' }),
       });
       feed.start();
-      stops.push({ name: 'forecast-feed', stop: () => feed.stop() });
+      modules.add({ name: 'forecast-feed', stop: () => feed.stop() });
     }
 
     // ── Rules and tickets: judged on the live state on a clock tick; setpoints go out retained
@@ -356,7 +364,15 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         partition: svc.partition.substations,
       });
       await mod.start(store);
-      stops.push({ name: 'rules', stop: () => mod.stop() });
+      modules.add({
+        name: 'rules',
+        stop: () => mod.stop(),
+        // Validated by the loader already; the engine reports the keys that changed.
+        onConfig: (next, prev) => {
+          if (JSON.stringify(next.rules) === JSON.stringify(prev.rules)) return;
+          log.info({ applied: mod.applyRules(next.rules) }, 'rules reloaded');
+        },
+      });
       metrics.gauge('heatwatch_tickets', 'Adjustment tickets by status', () =>
         Object.entries(mod.tickets.counts()).map(([status, value]) => ({ labels: { status }, value })),
       );
@@ -390,7 +406,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         log,
       });
       await hh.start();
-      stops.push({ name: 'households', stop: () => hh.stop() });
+      modules.add({ name: 'households', stop: () => hh.stop() });
       households = hh;
     }
 
@@ -415,9 +431,8 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         households,
       });
       httpPort = await http.start();
-      stops.push({ name: 'http', stop: () => http.stop() });
       // users.yaml applies on save: a removed token stops working at once.
-      bus.on('configReloaded', 'http-users', () => http.onConfig(watcher.config));
+      modules.add({ name: 'http', stop: () => http.stop(), onConfig: (next) => http.onConfig(next) });
     }
 
     const dashboardUrl = `http://${svc.http.host}:${httpPort ?? svc.http.port}/`;

@@ -9,7 +9,8 @@ import type { Logger } from './log.ts';
 export interface Module<C = unknown> {
   readonly name: string;
   start?(): Promise<void> | void;
-  stop(): Promise<void> | void;
+  /** Absent for a module that holds nothing to give back (one that only applies config). */
+  stop?(): Promise<void> | void;
   onConfig?(next: C, prev: C): Promise<void> | void;
 }
 
@@ -53,7 +54,7 @@ export class ModuleList<C = unknown> {
     while (this.started.length > 0) {
       const m = this.started.pop()!;
       try {
-        await m.stop();
+        await m.stop?.();
       } catch (err) {
         this.log.error({ err, module: m.name }, 'stop failed');
       }
