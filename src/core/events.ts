@@ -57,6 +57,7 @@ export interface HeatEvents {
   ticketChanged: TicketChange;
   /** A single flat's unit-under-temp condition became active (after its minimum duration) or cleared. */
   unitFinding: UnitFinding;
+  /** Extension point: a validated edit was handed to every module's onConfig (src/core/module.ts). */
   configReloaded: { version: string; changed: string[]; restartNeeded: string[] };
   /** Extension point: an edit that did not validate (the watcher has logged it already). */
   configRejected: { issues: string[] };
