@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.ts';
 import { type Harness, makeHarness, TOKENS } from './harness.ts';
 
-/** Current size of V8's young generation (new space), in MB. */
 // A full collection on demand, so a memory bound measures what is held, not garbage not yet collected.
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
