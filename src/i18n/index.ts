@@ -53,6 +53,30 @@ function fill(template: string, params?: Params): string {
   );
 }
 
+/** Date and time of day to the minute, 24-hour: how times are shown and typed. */
+const TO_THE_MINUTE = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+} as const;
+
+/** Wall time in `timeZone` as `YYYY-MM-DDTHH:mm`, what a datetime-local input holds. */
+export function toZoneLocal(ts: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, ...TO_THE_MINUTE }).formatToParts(new Date(ts));
+  const p = (type: string) => parts.find((x) => x.type === type)?.value ?? '00';
+  return `${p('year')}-${p('month')}-${p('day')}T${p('hour')}:${p('minute')}`;
+}
+
+/** The instant a datetime-local value means in `timeZone` (its offset found by one round trip). */
+export function fromZoneLocal(value: string, timeZone: string): number {
+  const asUtc = Date.parse(`${value}:00Z`);
+  const shown = Date.parse(`${toZoneLocal(asUtc, timeZone)}:00Z`);
+  return asUtc - (shown - asUtc);
+}
+
 /** A translator for one locale and the site's time zone (an IANA name such as Asia/Shanghai). */
 export function translator(locale: Locale, timeZone: string): Translator {
   const cat = CATALOGUES[locale];
@@ -65,15 +89,7 @@ export function translator(locale: Locale, timeZone: string): Translator {
     }
     return f;
   };
-  const dtf = new Intl.DateTimeFormat(locale, {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
+  const dtf = new Intl.DateTimeFormat(locale, { timeZone, ...TO_THE_MINUTE });
   const short = new Intl.DateTimeFormat(locale, {
     timeZone,
     month: 'numeric',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.ts';
 import { type Harness, makeHarness, TOKENS } from '../http/harness.ts';
 import { serverAvailable } from '../support/servers.ts';
-import { ARTIFACTS, CHROMIUM, chromiumInstalled, launchChromium } from './support.ts';
+import { ARTIFACTS, CHROMIUM, chromiumInstalled, demoMeters, launchChromium } from './support.ts';
 
 const haveChromium = serverAvailable('chromium', chromiumInstalled(), `${CHROMIUM} is not installed`);
 
@@ -29,18 +29,7 @@ function populate(h: Harness): void {
       outdoorTempC: -6 - i * 0.8,
     })),
   });
-  for (const id of h.live.index.substations.keys())
-    h.live.applySubstation([
-      {
-        substationId: id,
-        ts: now,
-        supplyTempC: 55.2,
-        returnTempC: 41.3,
-        outdoorTempC: -6.4,
-        flowM3h: 38,
-        valvePct: 62,
-      },
-    ]);
+  demoMeters(h);
   h.bus.emit('buildingStatus', { buildingId: 'r03', state: 'unbalanced', ts: now });
 }
 

@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/core/clock.ts';
 import type { HouseholdsModule } from '../../src/households/module.ts';
-import { households } from '../households/support.ts';
-import { type Harness, makeHarness, TOKENS } from '../http/harness.ts';
+import { type Harness, TOKENS } from '../http/harness.ts';
 import { serverAvailable } from '../support/servers.ts';
-import { ARTIFACTS, CHROMIUM, chromiumInstalled, launchChromium } from './support.ts';
+import {
+  ARTIFACTS,
+  CHROMIUM,
+  chromiumInstalled,
+  dashboardWithHouseholds,
+  launchChromium,
+} from './support.ts';
 
 const haveChromium = serverAvailable('chromium', chromiumInstalled(), `${CHROMIUM} is not installed`);
 
@@ -18,23 +22,11 @@ describe.runIf(haveChromium)('the dispatcher’s day in Chromium', { timeout: 12
   let ctx: BrowserContext;
 
   beforeAll(async () => {
-    h = await makeHarness({
-      build: true,
-      wallClock: systemClock(),
-      http: { rateLimitPerMin: 100_000 },
-      // A one-hour watch, so the test can see the case close on the injected clock.
-      households: (bus, clock, live) => {
-        mod = households({ clock, bus, index: live.index, cfg: { cases: { watchH: 1 } } }).mod;
-        return mod;
-      },
-    });
-    await mod.start();
-    await h.http.app.listen({ port: 0, host: '127.0.0.1' });
+    // A one-hour watch, so the test can see the case close on the injected clock.
+    ({ h, mod, base } = await dashboardWithHouseholds({ cases: { watchH: 1 } }));
     const rs = [...h.live.index.sensors.keys()].map((id) => h.reading(id, id === 'n01-6-1' ? 15.8 : 20.4));
     h.live.applyRoom(rs);
     h.bus.emit('roomReadings', rs);
-    const addr = h.http.app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
     browser = await launchChromium();
     ctx = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
     await ctx.addInitScript((t) => sessionStorage.setItem('heatwatch.token', t), TOKENS.operator);

@@ -2,13 +2,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/core/clock.ts';
 import type { HouseholdsModule } from '../../src/households/module.ts';
 import { CATALOGUES, type Locale } from '../../src/i18n/index.ts';
-import { households } from '../households/support.ts';
-import { type Harness, makeHarness, TOKENS } from '../http/harness.ts';
+import { type Harness, TOKENS } from '../http/harness.ts';
 import { serverAvailable } from '../support/servers.ts';
-import { ARTIFACTS, CHROMIUM, chromiumInstalled, launchChromium } from './support.ts';
+import {
+  ARTIFACTS,
+  CHROMIUM,
+  chromiumInstalled,
+  dashboardWithHouseholds,
+  demoMeters,
+  launchChromium,
+} from './support.ts';
 
 const haveChromium = serverAvailable('chromium', chromiumInstalled(), `${CHROMIUM} is not installed`);
 const SHOTS = join(ARTIFACTS, 'i18n');
@@ -37,18 +42,7 @@ function populate(h: Harness): void {
   const now = h.clock.now();
   h.live.applyRoom([...h.live.index.sensors.keys()].map((id, k) => h.reading(id, 17 + ((k * 37) % 50) / 10)));
   h.live.applyObservation({ stationId: 'city', ts: now, outdoorTempC: -6.4 });
-  for (const id of h.live.index.substations.keys())
-    h.live.applySubstation([
-      {
-        substationId: id,
-        ts: now,
-        supplyTempC: 55.2,
-        returnTempC: 41.3,
-        outdoorTempC: -6.4,
-        flowM3h: 38,
-        valvePct: 62,
-      },
-    ]);
+  demoMeters(h);
   h.tickets.add('t-2001', 'n03', 'ss-north');
   // An applied ticket whose setpoint the substation has not confirmed: its line is translated too.
   Object.assign(h.tickets.add('t-2002', 'ss-north', 'ss-north', 'substation'), {
@@ -102,17 +96,7 @@ describe.runIf(haveChromium)(
     }
 
     beforeAll(async () => {
-      h = await makeHarness({
-        build: true,
-        wallClock: systemClock(),
-        http: { rateLimitPerMin: 100_000 },
-        households: (bus, clock, live) => {
-          mod = households({ clock, bus, index: live.index }).mod;
-          return mod;
-        },
-      });
-      await mod.start();
-      await h.http.app.listen({ port: 0, host: '127.0.0.1' });
+      ({ h, mod, base } = await dashboardWithHouseholds());
       populate(h);
       // A household complains, so the Cases page, a case and the bulletin have something to show.
       const auth = { authorization: `Bearer ${TOKENS.operator}` };
@@ -136,8 +120,6 @@ describe.runIf(haveChromium)(
         headers: auth,
       });
       expect(made.statusCode, made.body).toBeLessThan(300);
-      const addr = h.http.app.server.address();
-      base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
       browser = await launchChromium();
       mkdirSync(SHOTS, { recursive: true });
     });

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { complianceCsv } from '../../src/http/compliance.ts';
-import { CATALOGUES, LOCALES, pickLocale, translator } from '../../src/i18n/index.ts';
+import {
+  CATALOGUES,
+  fromZoneLocal,
+  LOCALES,
+  pickLocale,
+  toZoneLocal,
+  translator,
+} from '../../src/i18n/index.ts';
 
 const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -99,5 +106,14 @@ describe('formatting for people', () => {
     );
     // The figures stay machine-readable in every language.
     expect(complianceCsv(r, 'zh-CN').split('\r\n')[1]).toBe(complianceCsv(r).split('\r\n')[1]);
+  });
+});
+
+describe('datetime-local values in the site zone', () => {
+  it('round-trips an instant through the site wall time, whatever the machine zone', () => {
+    const ts = Date.UTC(2026, 0, 12, 22, 30);
+    expect(toZoneLocal(ts, 'Asia/Shanghai')).toBe('2026-01-13T06:30');
+    expect(fromZoneLocal('2026-01-13T06:30', 'Asia/Shanghai')).toBe(ts);
+    expect(fromZoneLocal(toZoneLocal(ts, 'America/New_York'), 'America/New_York')).toBe(ts);
   });
 });

@@ -1,28 +1,11 @@
+import { fromZoneLocal, toZoneLocal } from '../../i18n/index.ts';
 import { ApiError, api, classLabel, fmtC, h, session } from '../core.ts';
 import { t, tr } from '../i18n.ts';
 import type { BuildingDetail, BuildingSummary, PageHandle } from '../types.ts';
 
-/** Wall time of the site's zone as `YYYY-MM-DDTHH:mm` (what a datetime-local input holds). */
-export function toSiteLocal(ts: number): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: tr().timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(ts));
-  const p = (type: string) => parts.find((x) => x.type === type)?.value ?? '00';
-  return `${p('year')}-${p('month')}-${p('day')}T${p('hour')}:${p('minute')}`;
-}
-
-/** The instant a datetime-local value means in the site's zone (its offset found by one round trip). */
-export function fromSiteLocal(value: string): number {
-  const asUtc = Date.parse(`${value}:00Z`);
-  const shown = Date.parse(`${toSiteLocal(asUtc)}:00Z`);
-  return asUtc - (shown - asUtc);
-}
+/** What a datetime-local input holds for an instant, and back, in the site's zone (not the phone's). */
+export const toSiteLocal = (ts: number): string => toZoneLocal(ts, tr().timeZone);
+export const fromSiteLocal = (value: string): number => fromZoneLocal(value, tr().timeZone);
 
 /**
  * Manual in-home measurement (docs/domain.md): two staff, a calibrated thermometer, room by room. The
