@@ -18,19 +18,21 @@ import {
 const haveChromium = serverAvailable('chromium', chromiumInstalled(), `${CHROMIUM} is not installed`);
 const SHOTS = join(ARTIFACTS, 'i18n');
 
-/** Each page, the element that says it has rendered, and whether a measuring team uses it on a phone. */
-const PAGES: Array<{ hash: string; ready: string; phone: boolean }> = [
-  { hash: '', ready: '.tile', phone: false },
-  { hash: 'building/n01', ready: '.cell[data-sensor]', phone: true },
-  { hash: 'substation/ss-north', ready: '#supply-chart .uplot', phone: false },
-  { hash: 'tickets', ready: '[data-ticket] .evidence', phone: false },
-  { hash: 'compliance', ready: '#compliance-table tbody tr', phone: false },
-  { hash: 'manual', ready: '#manual-form select[name="unit"] option', phone: true },
-  { hash: 'cases', ready: '#complaint-form select[name="building"] option', phone: false },
-  // A unit's case is what a measuring team opens in the flat: a phone page.
-  { hash: 'cases/CASE', ready: '#measure-form', phone: true },
-  { hash: 'bulletin', ready: '#bulletin table.data', phone: false },
-  { hash: 'season', ready: '#season table.data', phone: false },
+/**
+ * Each page and the element that says it has rendered. No page may scroll sideways on a phone: the
+ * measurement form, a case and a façade are used in the flat, the rest by staff on the move.
+ */
+const PAGES: Array<{ hash: string; ready: string }> = [
+  { hash: '', ready: '.tile' },
+  { hash: 'building/n01', ready: '.cell[data-sensor]' },
+  { hash: 'substation/ss-north', ready: '#supply-chart .uplot' },
+  { hash: 'tickets', ready: '[data-ticket] .evidence' },
+  { hash: 'compliance', ready: '#compliance-table tbody tr' },
+  { hash: 'manual', ready: '#manual-form select[name="unit"] option' },
+  { hash: 'cases', ready: '#complaint-form select[name="building"] option' },
+  { hash: 'cases/CASE', ready: '#measure-form' },
+  { hash: 'bulletin', ready: '#bulletin table.data' },
+  { hash: 'season', ready: '#season table.data' },
 ];
 const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
@@ -154,7 +156,7 @@ describe.runIf(haveChromium)(
               ),
               fullPage: true,
             });
-            if (vp.name === 'phone' && p.phone) {
+            if (vp.name === 'phone') {
               const overflow = await page.evaluate(
                 () => document.documentElement.scrollWidth - window.innerWidth,
               );

@@ -54,7 +54,7 @@ export function seasonPage(root: HTMLElement): PageHandle {
             `${r.complaints} (${
               Object.entries(r.complaintsByClass)
                 .filter(([, n]) => n > 0)
-                .map(([c, n]) => `${c} ${n}`)
+                .map(([c, n]) => `${tr().tOr(`complaintClass.${c}`, c)} ${n}`)
                 .join(', ') || '—'
             })`,
             r.repeatedFieldTasks,
