@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { Db, Migration } from '../storage/sqlite.ts';
 
 /**
@@ -52,6 +53,29 @@ export interface AuditEntry {
   outcome: 'ok' | 'refused' | 'failed';
   status: number;
   detail?: string;
+}
+
+/**
+ * The audit row of one HTTP request: who asked (principal, address) and for what (method, route)
+ * come from the request, the rest from the caller. Marks the request as audited, so the error path
+ * never writes a second row for it.
+ */
+export function auditRequest(
+  log: AuditLog,
+  ts: number,
+  req: FastifyRequest,
+  e: Pick<AuditEntry, 'action' | 'target' | 'outcome' | 'status' | 'detail'>,
+): void {
+  req.audited = true;
+  log.record({
+    ts,
+    actor: req.principal?.name ?? 'anonymous',
+    role: req.principal?.role,
+    ip: req.ip,
+    method: req.method,
+    path: req.routeOptions.url ?? req.url.split('?')[0]!,
+    ...e,
+  });
 }
 
 export interface AuditRow {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HwError } from '../core/errors.ts';
-import type { AuditLog } from './audit.ts';
+import { type AuditLog, auditRequest } from './audit.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 
 /** Fastify's own 4xx codes mapped to ours, so clients see one vocabulary. */
@@ -79,14 +79,7 @@ export function registerErrorHandling(app: FastifyInstance, env: { audit: AuditL
     }
     const action = req.routeOptions.config?.audit;
     if (!req.audited && ((action && AUDITED_REFUSAL(body.statusCode)) || body.statusCode >= 500)) {
-      req.audited = true;
-      env.audit.record({
-        ts: env.now(),
-        actor: req.principal?.name ?? 'anonymous',
-        role: req.principal?.role,
-        ip: req.ip,
-        method: req.method,
-        path: req.routeOptions.url ?? req.url.split('?')[0]!,
+      auditRequest(env.audit, env.now(), req, {
         action: action ?? 'request.failed',
         outcome: body.statusCode >= 500 ? 'failed' : 'refused',
         status: body.statusCode,

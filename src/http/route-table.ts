@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Errors, HwError } from '../core/errors.ts';
-import type { AuditLog } from './audit.ts';
+import { type AuditLog, auditRequest } from './audit.ts';
 import type { Principal } from './auth.ts';
 import type { Role } from './ports.ts';
 import { errorSchema } from './schemas.ts';
@@ -106,14 +106,7 @@ function auditWrite(
   status: number,
   err?: unknown,
 ): void {
-  req.audited = true;
-  env.audit.record({
-    ts: env.now(),
-    actor: req.principal?.name ?? 'anonymous',
-    role: req.principal?.role,
-    ip: req.ip,
-    method: req.method,
-    path: req.routeOptions.url ?? req.url.split('?')[0]!,
+  auditRequest(env.audit, env.now(), req, {
     action,
     target,
     outcome,
