@@ -9,6 +9,7 @@
  *   npm run bench -- ingest --format chirpstack|tts|all  the same with network-server uplinks beside
  *   npm run bench -- decode           decoder cost per message: native vs uplink adapters
  *   npm run bench -- twin [--seeds 1,2,3] [--days N]  the digital twin's strategies, only when named
+ *   npm run bench -- twin --vary [--seed-shift 3] [--spread 0.2]  the same against shifted seeds and ranges
  */
 import { benchFormats, formatIngestBench, runIngestBench } from './ingest.ts';
 import { writeResult } from './lib.ts';
@@ -21,6 +22,7 @@ import { formatPeer, runPeer } from './scenarios/peer.ts';
 import { formatRules, runRules } from './scenarios/rules.ts';
 import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
 import { formatTwinBench, runTwinBench } from './scenarios/twin.ts';
+import { formatTwinVary, runTwinVary } from './scenarios/twin-vary.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -86,19 +88,25 @@ const SCENARIOS: Scenario[] = [
     name: 'twin',
     // Minutes of CPU: run by name; it writes its own section of BENCHMARKS.md.
     onDemand: true,
-    run: async () =>
-      as(
-        await runTwinBench({
-          seeds: (process.argv.includes('--seeds')
-            ? String(process.argv[process.argv.indexOf('--seeds') + 1])
-            : '1,2,3'
-          )
-            .split(',')
-            .map(Number),
-          days: process.argv.includes('--days') ? arg('--days', 30) : undefined,
-        }),
-        formatTwinBench,
-      ),
+    run: async () => {
+      const seeds = (
+        process.argv.includes('--seeds') ? String(process.argv[process.argv.indexOf('--seeds') + 1]) : '1,2,3'
+      )
+        .split(',')
+        .map(Number);
+      const days = process.argv.includes('--days') ? arg('--days', 30) : undefined;
+      if (process.argv.includes('--vary'))
+        return as(
+          await runTwinVary({
+            seeds,
+            days,
+            seedShift: arg('--seed-shift', 3),
+            spread: arg('--spread', 0.2),
+          }),
+          formatTwinVary,
+        );
+      return as(await runTwinBench({ seeds, days }), formatTwinBench);
+    },
   },
   {
     name: 'decode',

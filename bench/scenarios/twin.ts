@@ -7,10 +7,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TABLE_HEAD, TABLE_RULE, tableRow } from '../../firmware-sim/twin/report.ts';
 import { loadRules, runTwin, type TwinResult } from '../../firmware-sim/twin/run.ts';
-import { loadScenario } from '../../firmware-sim/twin/scenario.ts';
+import { loadScenario, type TwinScenario } from '../../firmware-sim/twin/scenario.ts';
 import { STRATEGIES } from '../../firmware-sim/twin/strategies.ts';
+import type { RulesConfig } from '../../src/config/rules-schema.ts';
 
-const SCENARIO_DIR = 'firmware-sim/scenarios';
+export const SCENARIO_DIR = 'firmware-sim/scenarios';
 const BEGIN = '<!-- twin:begin (written by npm run bench -- twin) -->';
 const END = '<!-- twin:end -->';
 const PREVIOUS = '#### The run before';
@@ -35,35 +36,21 @@ export interface TwinBenchFigures {
   verdicts: Verdict[];
 }
 
-interface Verdict {
+export interface Verdict {
   scenario: string;
   seed: number;
   checks: Array<{ goal: string; met: boolean; detail: string }>;
 }
 
 export async function runTwinBench(opts: { seeds: number[]; days?: number }): Promise<TwinBenchFigures> {
-  const files = readdirSync(SCENARIO_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort();
   // Read once: every run of the bench judges the same rules, even if the file changes meanwhile.
   const rules = loadRules();
   const all: TwinResult[] = [];
   const verdicts: Verdict[] = [];
-  for (const f of files) {
+  for (const f of scenarioFiles()) {
     const sc = loadScenario(join(SCENARIO_DIR, f));
     for (const seed of opts.seeds) {
-      const rows: TwinResult[] = [];
-      for (const strategy of STRATEGIES) {
-        const r = await runTwin(sc, {
-          scenarioName: basename(f, '.yaml'),
-          seed,
-          days: opts.days,
-          strategy,
-          rules,
-        });
-        process.stderr.write(`  twin ${r.scenario} seed ${seed} ${strategy}: ${r.cpuMs} ms CPU\n`);
-        rows.push(r);
-      }
+      const rows = await runStrategies(sc, basename(f, '.yaml'), seed, rules, opts.days);
       all.push(...rows);
       verdicts.push(judge(rows, sc.overSupplied));
     }
@@ -75,6 +62,30 @@ export async function runTwinBench(opts: { seeds: number[]; days?: number }): Pr
     results: all.map((r) => ({ ...r })),
     verdicts,
   };
+}
+
+/** The shipped scenario files, in name order. */
+export function scenarioFiles(): string[] {
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+}
+
+/** Every strategy on one scenario and seed (the same drawn estate, weather and noise). */
+export async function runStrategies(
+  sc: TwinScenario,
+  scenarioName: string,
+  seed: number,
+  rules: RulesConfig,
+  days: number | undefined,
+): Promise<TwinResult[]> {
+  const rows: TwinResult[] = [];
+  for (const strategy of STRATEGIES) {
+    const r = await runTwin(sc, { scenarioName, seed, days, strategy, rules });
+    process.stderr.write(`  twin ${r.scenario} seed ${seed} ${strategy}: ${r.cpuMs} ms CPU\n`);
+    rows.push(r);
+  }
+  return rows;
 }
 
 export function judge(rows: TwinResult[], overSupplied: boolean): Verdict {
