@@ -34,6 +34,8 @@ export interface Secrets {
   influxToken?: string;
   /** Signs households webhook deliveries (HMAC-SHA256 over the body). */
   webhookSecret?: string;
+  /** The operational database on PostgreSQL (`ops.kind: postgres`); may carry a password. */
+  pgUrl?: string;
 }
 
 export interface HeatwatchConfig {
@@ -107,6 +109,12 @@ export function loadConfig(dir: string, env: Env = process.env): HeatwatchConfig
       path: 'store.influxdb.url',
       message: 'store.kind is influxdb but no url is set (HEATWATCH_INFLUX_URL)',
     });
+  if (service.ops.kind === 'postgres' && !env.HEATWATCH_PG_URL)
+    issues.push({
+      file: FILES.service.file,
+      path: 'ops.kind',
+      message: 'ops.kind is postgres but HEATWATCH_PG_URL is not set',
+    });
   // A rules partition naming a substation the registry lacks would silently own nothing of it.
   service.partition.substations.forEach((id, i) => {
     if (!network.substations.some((s) => s.id === id))
@@ -131,6 +139,7 @@ export function loadConfig(dir: string, env: Env = process.env): HeatwatchConfig
       mqttPassword: env.HEATWATCH_MQTT_PASSWORD || service.mqtt.password || undefined,
       influxToken: env.HEATWATCH_INFLUX_TOKEN || service.store.influxdb.token || undefined,
       webhookSecret: env.HEATWATCH_WEBHOOK_SECRET || undefined,
+      pgUrl: env.HEATWATCH_PG_URL || undefined,
     },
     version: hash.digest('hex').slice(0, 12),
   };
@@ -282,6 +291,8 @@ export const RESTART_ONLY_KEYS = [
   'clock',
   'sim',
   'partition',
+  // The operational database is opened once, at start.
+  'ops',
   // Subscriptions are made once, when the MQTT client connects.
   'ingest.sources',
   'weather',

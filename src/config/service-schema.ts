@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { householdsSchema } from './households-schema.ts';
 import { httpSchema } from './http-schema.ts';
+import { opsSchema } from './ops-schema.ts';
 
 /**
  * config/heatwatch.yaml: how the service runs. Every limit has a name and a default here, so an
@@ -328,6 +329,8 @@ export const serviceSchema = z
       })
       .strict()
       .prefault({}),
+    /** The operational database: embedded SQLite or a city's PostgreSQL (src/config/ops-schema.ts). */
+    ops: opsSchema.prefault({}),
     /** The dispatcher's day: cases, complaints, tasks, work orders, digests, bulletin (docs/households.md). */
     households: householdsSchema.prefault({}),
   })
