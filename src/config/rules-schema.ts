@@ -1,22 +1,25 @@
-import cron from 'node-cron';
 import { z } from 'zod';
+import {
+  autoApproveSchema,
+  complianceSchema,
+  diagnosisSchema,
+  hours,
+  limitsSchema,
+  recheckSchema,
+  remindersSchema,
+  responseSchema,
+  seconds,
+  setpointSchema,
+} from './rules-actions-schema.ts';
 
 /**
  * config/rules.yaml: the thresholds engineers tune, read by src/rules and src/tickets only.
  * Every key has a default, so an empty file is valid. Each rule raises at one threshold and clears at
  * a separate one (hysteresis) and must hold for a minimum duration, so sensor noise cannot flap a
  * ticket; a condition that still flips too often is shown as flapping instead of being re-raised.
+ * This file holds the detection thresholds; what is done about a finding (sizing, limits, approval,
+ * re-check, setpoints, reminders, compliance bands) is in rules-actions-schema.ts.
  */
-
-const hours = (max: number) => z.number().min(0).max(max);
-const seconds = z
-  .number()
-  .int()
-  .min(0)
-  .max(7 * 86_400);
-
-/** "MM-DD" of a season boundary. */
-const monthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'expected MM-DD, e.g. 11-15');
 
 const unitColdSchema = z
   .object({
@@ -194,173 +197,6 @@ const flappingSchema = z
     /** A condition raised this many times within the window is flapping: shown, not re-raised. */
     maxRaises: z.number().int().min(2).max(100).default(3),
     windowH: hours(24 * 14).default(24),
-  })
-  .strict();
-
-const diagnosisSchema = z
-  .object({
-    /**
-     * A substation is cold as a whole when at least this share of its judged buildings are cold;
-     * below it, the cold buildings get flow-share actions (their neighbours are fine).
-     */
-    wholeSubstationShare: z.number().min(0).max(1).default(0.6),
-    /**
-     * "Cold only on cold days": the room mean falls by at least this many °C per °C of outdoor drop
-     * (fitted over the samples the engine keeps), so the curve's slope is too flat, not its level.
-     */
-    slopeSensitivity: z.number().min(0).max(2).default(0.15),
-    /** Hourly samples needed before the slope fit is trusted. */
-    minSamplesForSlope: z.number().int().min(6).max(10_000).default(48),
-    /** Outdoor range the samples must span for the fit, °C. */
-    minOutdoorSpanC: z.number().min(0).max(40).default(4),
-    /**
-     * Neighbours count as over-heated, and may be throttled to give a cold building flow, only when
-     * their class-weighted mean is at least this, °C. Throttling is never auto-approved.
-     */
-    throttleNeighboursAboveC: z.number().min(18).max(30).default(21.5),
-    /** Hours of stored history read at start to seed the fit and the lag estimates. */
-    historySeedH: hours(24 * 14).default(72),
-    /**
-     * A lowering of supply never takes the coldest monitored flat of the estate (predicted with the
-     * learnt gain) below requiredTempC + this, °C.
-     */
-    lowerFloorMarginC: z.number().min(0).max(5).default(1),
-  })
-  .strict();
-
-const limitsSchema = z
-  .object({
-    /** Largest change of the supply offset in one ticket, °C. */
-    maxOffsetStepC: z.number().min(0).max(20).default(4),
-    /** Supply offset range the engine may set, °C. */
-    minOffsetC: z.number().min(-30).max(0).default(-8),
-    maxOffsetC: z.number().min(0).max(30).default(12),
-    /** Largest change of the curve slope in one ticket, and the range of the slope change in force. */
-    maxSlopeStep: z.number().min(0).max(2).default(0.15),
-    maxSlopeDelta: z.number().min(0).max(3).default(0.5),
-    /** No proposal may steer the supply above this, °C (pipes, radiators, safety). */
-    maxSupplyTempC: z.number().min(30).max(130).default(75),
-    /** Building-entry valve: largest step and the range, %. */
-    maxValveStepPct: z.number().min(0).max(100).default(30),
-    minValvePct: z.number().min(0).max(100).default(30),
-    maxValvePct: z.number().min(0).max(100).default(100),
-    /** Entry-valve opening assumed when heatwatch has not set one, % (commissioning value). */
-    nominalValvePct: z.number().min(0).max(100).default(70),
-  })
-  .strict();
-
-const responseSchema = z
-  .object({
-    /** Prior room response to supply, °C room per °C supply (updated after every re-check). */
-    priorGainCPerC: z.number().min(0.01).max(5).default(0.35),
-    /** Prior room response to the entry valve, °C room per % opening. */
-    priorValveGainCPerPct: z.number().min(0.001).max(1).default(0.06),
-    /** Prior room response to outdoor temperature with the curve in force, °C room per °C outdoor. */
-    priorOutdoorGainCPerC: z.number().min(0).max(1).default(0.1),
-    /** Prior response lag (time to 63 % of the effect), hours. */
-    priorLagH: hours(240).default(12),
-    /** Weight of a new observation when updating an estimate (exponential smoothing). */
-    learnRate: z.number().min(0).max(1).default(0.5),
-    /** Estimates are kept within these bounds, whatever a noisy re-check says. */
-    minGainCPerC: z.number().min(0.01).max(5).default(0.1),
-    maxGainCPerC: z.number().min(0.01).max(5).default(1.5),
-    /** Room target a proposal aims at: requiredTempC + this. */
-    targetMarginC: z.number().min(0).max(5).default(1),
-  })
-  .strict();
-
-const autoApproveSchema = z
-  .object({
-    /** Small, safe actions apply themselves; everything else waits for an operator. */
-    enabled: z.boolean().default(true),
-    maxOffsetStepC: z.number().min(0).max(20).default(3),
-    maxValveStepPct: z.number().min(0).max(100).default(30),
-    maxSlopeStep: z.number().min(0).max(2).default(0.1),
-    /** Pre-heating before a forecast cold spell cannot wait for office hours. */
-    preheat: z.boolean().default(true),
-  })
-  .strict();
-
-const recheckSchema = z
-  .object({
-    /** Resolved when the target's weighted mean is at or above requiredTempC − toleranceC + this. */
-    bandOffsetC: z.number().min(-5).max(5).default(0),
-    /** Upper end of the band for over-temperature tickets, °C. */
-    hotBandC: z.number().min(18).max(35).default(23),
-    /** How often the scheduler looks for due re-checks, seconds of heating time. */
-    pollS: z.number().int().min(1).max(86_400).default(300),
-    /**
-     * A waiting ticket's evidence and proposal are refreshed from a repeated condition at most this
-     * often, seconds (every tick would rewrite every open ticket every few minutes).
-     */
-    refreshS: z.number().int().min(0).max(86_400).default(900),
-    /**
-     * A re-check judges the mean of the target over this window before it is due (hourly samples of
-     * the class-weighted means), not one instant, hours.
-     */
-    windowH: hours(72).default(6),
-    /** Hourly samples the window needs; fewer: the re-check is deferred, never escalated for lack of data. */
-    minWindowSamples: z.number().int().min(1).max(72).default(3),
-    /** A deferred re-check runs again this much later, hours. */
-    deferRetryH: hours(72).default(6),
-    /** How many escalations a problem may go through before it needs a person. */
-    maxEscalations: z.number().int().min(0).max(20).default(3),
-  })
-  .strict();
-
-const setpointSchema = z
-  .object({
-    /**
-     * A command the broker did not acknowledge is tried again after this, ms of wall-clock time (a
-     * broker outage is real time, whatever the heating clock's speed); doubled per failed attempt.
-     */
-    retryBaseMs: z.number().int().min(10).max(600_000).default(1000),
-    /** The longest wait between two attempts, ms of wall-clock time. */
-    retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
-    /**
-     * A published command the substation's controller does not report as in force within this many
-     * minutes (heating time) is `not confirmed`: an alert and a ticket event. Controllers report every
-     * minute or so and apply at once; a few report cycles plus broker delays fit well inside.
-     */
-    confirmAfterMin: z
-      .number()
-      .min(1)
-      .max(24 * 60)
-      .default(15),
-    /** The reported offset counts as the command's when within this, °C (controllers round). */
-    confirmToleranceC: z.number().min(0).max(2).default(0.05),
-    /** How often the controllers' reports are compared with the commands, seconds of heating time. */
-    confirmPollS: z.number().int().min(1).max(3600).default(60),
-  })
-  .strict()
-  .refine((c) => c.retryBaseMs <= c.retryMaxMs, 'retryBaseMs must not exceed retryMaxMs');
-
-const remindersSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** node-cron expression: every two hours (docs/domain.md "Reminders"). */
-    cron: z
-      .string()
-      .default('0 */2 * * *')
-      .refine((s) => cron.validate(s), 'not a valid cron expression'),
-    /** Heating season, inclusive, as MM-DD; a season may wrap the new year. */
-    seasonStart: monthDay.default('11-15'),
-    seasonEnd: monthDay.default('03-15'),
-    /** POST the digest as JSON here; empty: log only. */
-    webhookUrl: z.url().optional(),
-    webhookTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
-    /** Most cold units listed per substation in one digest. */
-    maxColdUnits: z.number().int().min(1).max(1000).default(20),
-  })
-  .strict();
-
-const complianceSchema = z
-  .object({
-    /** Refund bands (docs/domain.md): time spent at 14–16 °C and below 14 °C. */
-    lowBandC: z.number().min(0).max(25).default(16),
-    veryLowBandC: z.number().min(0).max(25).default(14),
-    /** A gap between samples longer than this is not counted (sensor silent). */
-    maxGapS: seconds.default(3600),
   })
   .strict();
 

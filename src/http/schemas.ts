@@ -1,59 +1,15 @@
 import { z } from 'zod';
 import { ROLES } from '../core/roles.ts';
 import { LOCALES } from '../i18n/index.ts';
+import { duration, instant } from './schema-primitives.ts';
 
 /**
  * The API's wire shapes. Route inputs are parsed with these; outputs are checked against them before
  * they leave, and /api/docs is generated from them, so the contract and the code cannot drift.
  */
 
-export const errorSchema = z
-  .object({
-    statusCode: z.number().int(),
-    code: z.string(),
-    message: z.string(),
-    field: z.string().optional(),
-  })
-  .meta({ id: 'Error' });
-
-export const idParams = z.object({ id: z.string().min(1).max(128) });
-
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Largest instant a JavaScript Date can hold (ECMA-262 time values), in ms either side of 1970. */
-const DATE_MAX_MS = 8.64e15;
-
-/** An instant as epoch ms or ISO 8601, from 1970 on; routes bound it further (routes/ranges.ts). */
-export const instant = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) {
-    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 instant' });
-    return z.NEVER;
-  }
-  if (n < 0 || n > DATE_MAX_MS) {
-    ctx.addIssue({ code: 'custom', message: 'expected an instant after 1970-01-01' });
-    return z.NEVER;
-  }
-  return n;
-});
-
-/** A bucket width as ms or `15m`, `1h`, `1d`. */
-export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  // Upper bounds are the route's (historyMaxEveryDays); here only what is a number at all.
-  if (typeof v === 'number' || /^\d+$/.test(v)) {
-    const n = Number(v);
-    if (n >= 1000 && Number.isSafeInteger(n)) return n;
-  } else {
-    const m = DURATION.exec(v);
-    if (m) {
-      const n = Number(m[1]) * UNIT_MS[m[2]!]!;
-      if (n >= 1000 && Number.isSafeInteger(n)) return n;
-    }
-  }
-  ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1 s: ms, or like 15m, 1h, 1d' });
-  return z.NEVER;
-});
+export * from './schema-primitives.ts';
+export * from './ticket-schemas.ts';
 
 export const historyQuery = z
   .object({
@@ -189,87 +145,6 @@ export const weatherSchema = z.object({
     })
     .optional(),
 });
-
-export const ticketActionSchema = z.enum(['approve', 'apply', 'reject', 'close']);
-
-export const ticketSchema = z.object({
-  id: z.string(),
-  status: z.string(),
-  problem: z.string(),
-  targetKind: z.enum(['substation', 'building', 'unit']),
-  targetId: z.string(),
-  substationId: z.string(),
-  buildingId: z.string().optional(),
-  summary: z.string(),
-  evidence: z.array(
-    z.object({
-      key: z.string(),
-      label: z.string(),
-      value: z.string(),
-      num: z.number().optional(),
-      unit: z.enum(['C', 'pct', 'h', 'share']).optional(),
-    }),
-  ),
-  proposal: z.object({
-    kind: z.enum(['supply-offset', 'slope', 'valves', 'preheat', 'field']),
-    params: z.record(z.string(), z.union([z.string(), z.number()])),
-    description: z.string(),
-    supplyOffsetC: z.number().optional(),
-    valvePct: z.number().optional(),
-    supplyTempC: z.number().optional(),
-  }),
-  predictedEffect: z.string(),
-  prediction: z.object({ deltaC: z.number(), afterH: z.number() }).optional(),
-  createdTs: z.number(),
-  updatedTs: z.number(),
-  recheckDueTs: z.number().optional(),
-  actions: z.array(ticketActionSchema),
-  setpoint: z
-    .object({
-      commandId: z.string(),
-      delivery: z.enum(['pending', 'published']),
-      attempts: z.number(),
-      lastError: z.string().optional(),
-      publishedTs: z.number().optional(),
-      sent: z.object({
-        supplyOffsetC: z.number(),
-        slopeDelta: z.number().optional(),
-        buildingValves: z.record(z.string(), z.number()).optional(),
-      }),
-      reported: z
-        .object({ supplyOffsetC: z.number().optional(), setpointId: z.string().optional(), ts: z.number() })
-        .optional(),
-      confirmation: z.enum(['awaiting', 'confirmed', 'not-confirmed', 'superseded']),
-      confirmedAfterS: z.number().optional(),
-      text: z.string(),
-    })
-    .optional(),
-  events: z.array(
-    z.object({
-      ts: z.number(),
-      actor: z.string(),
-      kind: z.string(),
-      fromStatus: z.string().optional(),
-      toStatus: z.string().optional(),
-      note: z.string().optional(),
-    }),
-  ),
-});
-
-export const ticketListQuery = z
-  .object({
-    status: z
-      .string()
-      .regex(/^[a-z_]{1,32}(,[a-z_]{1,32})*$/, 'expected status[,status…]')
-      .optional(),
-  })
-  .strict();
-
-export const ticketActionParams = z.object({ id: z.string().min(1).max(128), action: ticketActionSchema });
-export const ticketActionBody = z
-  .object({ note: z.string().max(2000).optional() })
-  .strict()
-  .optional();
 
 const personName = z.string().trim().min(1).max(80);
 

@@ -11,37 +11,9 @@ import { RateLimiter } from './limits.ts';
 export type BrokerLimits = ServiceConfig['mqtt']['limits'];
 export type BrokerTls = NonNullable<ServiceConfig['mqtt']['tls']>;
 
-/**
- * Who is on the other end of a connection, once authenticated. Devices carry their registry id; the
- * service account reads everything and writes setpoints (docs/architecture.md "Device credentials").
- */
-export type Principal =
-  | { kind: 'service'; id: string }
-  | { kind: 'sensor' | 'substation' | 'weather'; id: string }
-  /** Only from `openAuth()`: a broker without authentication, for tests of other modules. */
-  | { kind: 'open'; id: string };
+import type { BrokerAuth, Principal } from './broker-auth.ts';
 
-/** The broker's questions to the trust layer (src/mqtt/auth.ts + acl.ts answer them). */
-export interface BrokerAuth {
-  /** The identity behind username/password, or null to refuse the connection. Never throws. */
-  authenticate(username: string | undefined, password: Buffer | undefined): Promise<Principal | null>;
-  /** May this principal use this MQTT client id? Stops one device taking over another's session. */
-  canUseClientId(p: Principal, clientId: string): boolean;
-  canPublish(p: Principal, topic: string): boolean;
-  /** Subscription filters and, with a concrete topic, what may be delivered to the principal. */
-  canSubscribe(p: Principal, filter: string): boolean;
-  /** Principals whose publishes count against `devicePublishesPerMin`. */
-  isRateLimited(p: Principal): boolean;
-}
-
-/** No authentication, every topic but `$`-prefixed ones: only for tests of other modules. */
-export const openAuth = (): BrokerAuth => ({
-  authenticate: async (username) => ({ kind: 'open', id: username ?? '' }),
-  canUseClientId: () => true,
-  canPublish: (_p, topic) => !topic.startsWith('$'),
-  canSubscribe: () => true,
-  isRateLimited: () => false,
-});
+export { type BrokerAuth, openAuth, type Principal } from './broker-auth.ts';
 
 /** Counters for /metrics; each only grows while the broker runs. */
 export interface BrokerStats {
@@ -163,39 +135,7 @@ export class EmbeddedBroker {
         if (!this.connectLimiter?.take(key)) this.connectRefused.add(client);
         done(null, true);
       },
-      authenticate: (client, username, password, done) => {
-        if (this.connectRefused.has(client)) {
-          this.counters.connectRateLimited++;
-          return done(refusal('too many connection attempts', 3), null);
-        }
-        this.opts.auth.authenticate(username, password).then(
-          (principal) => {
-            if (!principal) {
-              this.counters.authFailures++;
-              log.warn({ clientId: client.id, username }, 'mqtt connection refused: bad credentials');
-              // [MQTT-3.2.2.3] 4 = bad user name or password, 5 = not authorized (no credentials).
-              return done(refusal('bad user name or password', username ? 4 : 5), null);
-            }
-            if (!this.opts.auth.canUseClientId(principal, client.id)) {
-              this.counters.authFailures++;
-              log.warn({ clientId: client.id, username }, 'mqtt connection refused: client id not allowed');
-              return done(refusal('client id not allowed for this account', 2), null);
-            }
-            if (!this.tlsIdentityMatches(client, principal)) {
-              this.counters.authFailures++;
-              log.warn({ clientId: client.id, username }, 'mqtt connection refused: certificate name');
-              return done(refusal('client certificate does not match the user name', 5), null);
-            }
-            this.principals.set(client, principal);
-            done(null, true);
-          },
-          (err: unknown) => {
-            this.counters.authFailures++;
-            log.error({ err, clientId: client.id }, 'mqtt authentication failed with an error');
-            done(refusal('authentication unavailable', 3), null);
-          },
-        );
-      },
+      authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => {
         // client is null only for a will left behind by another broker instance; one embedded
         // broker has none to honour.
@@ -265,6 +205,48 @@ export class EmbeddedBroker {
     }
     log.info({ host: this.opts.host, port, tlsPort }, 'embedded mqtt broker listening');
     return tlsPort === undefined ? { port } : { port, tlsPort };
+  }
+
+  /** aedes' authenticate hook: rate-limited attempts refused, then credentials, client id and certificate name. */
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    const { log } = this.opts;
+    if (this.connectRefused.has(client)) {
+      this.counters.connectRateLimited++;
+      done(refusal('too many connection attempts', 3), null);
+      return;
+    }
+    this.opts.auth.authenticate(username, password).then(
+      (principal) => {
+        if (!principal) {
+          this.counters.authFailures++;
+          log.warn({ clientId: client.id, username }, 'mqtt connection refused: bad credentials');
+          // [MQTT-3.2.2.3] 4 = bad user name or password, 5 = not authorized (no credentials).
+          return done(refusal('bad user name or password', username ? 4 : 5), null);
+        }
+        if (!this.opts.auth.canUseClientId(principal, client.id)) {
+          this.counters.authFailures++;
+          log.warn({ clientId: client.id, username }, 'mqtt connection refused: client id not allowed');
+          return done(refusal('client id not allowed for this account', 2), null);
+        }
+        if (!this.tlsIdentityMatches(client, principal)) {
+          this.counters.authFailures++;
+          log.warn({ clientId: client.id, username }, 'mqtt connection refused: certificate name');
+          return done(refusal('client certificate does not match the user name', 5), null);
+        }
+        this.principals.set(client, principal);
+        done(null, true);
+      },
+      (err: unknown) => {
+        this.counters.authFailures++;
+        log.error({ err, clientId: client.id }, 'mqtt authentication failed with an error');
+        done(refusal('authentication unavailable', 3), null);
+      },
+    );
   }
 
   /**

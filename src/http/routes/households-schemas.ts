@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CASE_STATES, CHANNELS, COMPLAINT_CLASSES } from '../../households/types.ts';
-import { instant } from '../schemas.ts';
+import { instant } from '../schema-primitives.ts';
 
 /** Wire shapes of the households routes (docs/households.md). */
 const unitAddress = {
