@@ -124,6 +124,7 @@ export function loadConfig(dir: string, env: Env = process.env): HeatwatchConfig
         message: `unknown substation '${id}' (network.yaml lists ${network.substations.map((s) => s.id).join(', ')})`,
       });
   });
+  issues.push(...leasePartitionIssues(service, network));
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     dir,
@@ -255,6 +256,7 @@ function serviceEnv(raw: Record<string, unknown>, env: Env, issues: ConfigIssue[
   }
   if (env.HEATWATCH_INFLUX_ORG) setIn(raw, ['store', 'influxdb', 'org'], env.HEATWATCH_INFLUX_ORG);
   if (env.HEATWATCH_INFLUX_BUCKET) setIn(raw, ['store', 'influxdb', 'bucket'], env.HEATWATCH_INFLUX_BUCKET);
+  if (env.HEATWATCH_INSTANCE_ID) setIn(raw, ['partition', 'leases', 'instanceId'], env.HEATWATCH_INSTANCE_ID);
   if (env.HEATWATCH_SIM) {
     const v = env.HEATWATCH_SIM.toLowerCase();
     if (v !== 'on' && v !== 'off')
@@ -297,3 +299,28 @@ export const RESTART_ONLY_KEYS = [
   'ingest.sources',
   'weather',
 ] as const;
+
+/**
+ * Lease partitions (partition.leases.partitions) must name known substations, each in one partition
+ * only: a substation in two partitions would have two writers.
+ */
+function leasePartitionIssues(service: ServiceConfig, network: NetworkConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const known = new Set(network.substations.map((s) => s.id));
+  const seen = new Map<string, string>();
+  for (const [name, ids] of Object.entries(service.partition.leases.partitions))
+    ids.forEach((id, i) => {
+      const path = `partition.leases.partitions.${name}[${i}]`;
+      if (!known.has(id))
+        issues.push({ file: FILES.service.file, path, message: `unknown substation '${id}'` });
+      const other = seen.get(id);
+      if (other !== undefined && other !== name)
+        issues.push({
+          file: FILES.service.file,
+          path,
+          message: `substation '${id}' is also in partition '${other}'`,
+        });
+      seen.set(id, name);
+    });
+  return issues;
+}

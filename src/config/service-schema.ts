@@ -309,6 +309,39 @@ export const serviceSchema = z
     partition: z
       .object({
         substations: z.array(z.string().min(1)).default([]),
+        /**
+         * Partitions that fail over by themselves (docs/deploy.md "A city on PostgreSQL"): every rules
+         * instance names the same split, holds a lease per partition in the operational database and
+         * judges only the partitions it holds; a standby takes a partition whose lease expired.
+         * Needs `ops.kind: postgres` (the lease table is shared). Empty `partitions`: no leases.
+         */
+        leases: z
+          .object({
+            /** Partition name → its substations; identical on every rules instance. */
+            partitions: z
+              .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.array(z.string().min(1)).min(1))
+              .default({}),
+            /** This instance's name in the lease table (env HEATWATCH_INSTANCE_ID); absent: host-pid. */
+            instanceId: z.string().min(1).max(128).optional(),
+            /** The holder renews its leases this often. */
+            renewMs: z.number().int().min(50).max(600_000).default(2000),
+            /**
+             * A lease lasts this long after its last renewal. A holder that could not renew for this
+             * long stops writing for the partition; a standby may then take it.
+             */
+            durationMs: z.number().int().min(100).max(3_600_000).default(10_000),
+            /**
+             * A standby looks for expired leases this often: a dead holder's partition is taken within
+             * durationMs + takeoverMs of its last renewal.
+             */
+            takeoverMs: z.number().int().min(50).max(600_000).default(2000),
+          })
+          .strict()
+          .refine((l) => l.renewMs * 2 <= l.durationMs, {
+            message: 'renewMs must be at most half of durationMs (a lease must survive one missed renewal)',
+            path: ['renewMs'],
+          })
+          .prefault({}),
       })
       .strict()
       .prefault({}),

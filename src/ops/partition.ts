@@ -9,7 +9,7 @@ import type { LiveView } from '../rules/view.ts';
  * buildings, opens and re-checks its tickets and publishes its setpoints, so with disjoint
  * partitions every substation has exactly one writer and tickets and schedules stay consistent.
  */
-export type Partition = ServiceConfig['partition'];
+export type Partition = Pick<ServiceConfig['partition'], 'substations'>;
 
 /** A predicate the rules engine and the ticket scheduler apply before acting on a substation. */
 export function ownsSubstation(partition: Partition): (substationId: string) => boolean {
