@@ -110,3 +110,44 @@ describe('rules partitions by substation', () => {
     }
   });
 });
+
+describe('lease partitions in the config', () => {
+  const withLeases = (leases: string): ReturnType<typeof tryLoadConfig> => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-leases-'));
+    try {
+      for (const f of ['network.yaml', 'rules.yaml', 'sim.yaml'])
+        copyFileSync(join(resolve(import.meta.dirname, '../..'), 'config', f), join(dir, f));
+      writeFileSync(join(dir, 'heatwatch.yaml'), `partition:\n  leases:\n${leases}`);
+      return tryLoadConfig(dir, {});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('accepts a split of known substations and refuses unknown ids, overlaps and a renewal too slow for the lease', () => {
+    const ok = withLeases(`    partitions: { north: [${ids[0]}], south: [${ids[1]}] }\n`);
+    expect(ok.ok).toBe(true);
+    const bad = withLeases(
+      `    partitions: { north: [${ids[0]}, nope], south: [${ids[0]}] }\n    renewMs: 6000\n    durationMs: 10000\n`,
+    );
+    expect(bad.ok).toBe(false);
+    const messages = bad.ok ? [] : bad.issues.map((i) => `${i.path}: ${i.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^partition\.leases\.renewMs: renewMs must be at most half/),
+      ]),
+    );
+    const second = withLeases(`    partitions: { north: [${ids[0]}, nope], south: [${ids[0]}] }\n`);
+    expect(second.ok ? [] : second.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "partition.leases.partitions.north[1]: unknown substation 'nope'",
+      `partition.leases.partitions.south[0]: substation '${ids[0]}' is also in partition 'north'`,
+    ]);
+  });
+
+  it('takes the instance name from HEATWATCH_INSTANCE_ID', () => {
+    const c = loadConfig(join(resolve(import.meta.dirname, '../..'), 'config'), {
+      HEATWATCH_INSTANCE_ID: 'rules-2',
+    });
+    expect(c.service.partition.leases.instanceId).toBe('rules-2');
+  });
+});
