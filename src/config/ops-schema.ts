@@ -22,6 +22,36 @@ export const opsSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The city's live feed (src/ops/live-feed.ts, `ops.kind: postgres` only): ticket, case and
+     * building-state changes of every instance, in one order, on every instance's live stream.
+     */
+    live: z
+      .object({
+        /** Rows read per query while an instance catches up. */
+        batch: z.number().int().min(1).max(10_000).default(500),
+        /** First wait before a lost listening connection is made again; doubles up to reconnectMaxMs. */
+        reconnectInitialMs: z.number().int().min(10).max(600_000).default(500),
+        reconnectMaxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+        /** A listening connection must be established within this time. */
+        connectTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
+        /** Events older than this are deleted from the feed (it carries news, not history). */
+        retentionMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(30 * 24 * 3_600_000)
+          .default(24 * 3_600_000),
+        /** How often each instance deletes them. */
+        pruneIntervalMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(24 * 3_600_000)
+          .default(600_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -55,6 +55,8 @@ export interface HeatEvents {
   /** A building changed colour on the dashboard. */
   buildingStatus: { buildingId: string; state: BuildingState; previous?: BuildingState; ts: number };
   ticketChanged: TicketChange;
+  /** A household case was opened, moved or closed (committed). */
+  caseChanged: { caseId: string; state: string; buildingId: string; unitKey: string; ts: number };
   /** A single flat's unit-under-temp condition became active (after its minimum duration) or cleared. */
   unitFinding: UnitFinding;
   /** Extension point: a validated edit was handed to every module's onConfig (src/core/module.ts). */

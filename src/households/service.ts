@@ -93,6 +93,14 @@ export class HouseholdService {
         if (ch.events.some((e) => e.caseId === k.id && e.kind === 'opened'))
           k.ticketIds = this.d.openTickets?.(k.buildingId, k.substationId) ?? k.ticketIds;
       if (Object.values(ch).some((list) => list.length > 0)) await this.d.store.commit(ch, ctx.now);
+      for (const k of ch.cases)
+        this.d.bus?.emit('caseChanged', {
+          caseId: k.id,
+          state: k.state,
+          buildingId: k.buildingId,
+          unitKey: k.unitKey,
+          ts: ctx.now,
+        });
       for (const k of ch.cases) {
         if (!k.sensorId) continue;
         if (k.state === 'closed') this.bySensor.delete(k.sensorId);

@@ -80,15 +80,25 @@ export class LiveHub {
     private readonly bus: EventBus<HeatEvents>,
     private readonly wallClock: Clock,
     private readonly log: Logger,
+    /**
+     * `feed`: building, ticket and case events come from the city's shared live feed
+     * (src/ops/live-bridge.ts calls `publish`), not from this process's bus, so every instance
+     * streams them in one order; `bus`: one process, straight from the bus.
+     */
+    private readonly source: 'bus' | 'feed' = 'bus',
   ) {}
 
   start(): void {
     this.unsubscribe.push(
       this.bus.on('roomReadings', 'http-live', (rs) => this.onReadings(rs)),
-      this.bus.on('buildingStatus', 'http-live', (s) => this.publish('building', s)),
-      this.bus.on('ticketChanged', 'http-live', (t) => this.publish('ticket', t)),
       this.bus.on('alert', 'http-live', (a) => this.publish('alert', a)),
     );
+    if (this.source === 'bus')
+      this.unsubscribe.push(
+        this.bus.on('buildingStatus', 'http-live', (s) => this.publish('building', s)),
+        this.bus.on('ticketChanged', 'http-live', (t) => this.publish('ticket', t)),
+        this.bus.on('caseChanged', 'http-live', (c) => this.publish('case', c)),
+      );
     this.ticker = this.wallClock.setInterval(() => this.flushReadings(), 1000 / this.cfg.maxPushesPerS);
     this.heartbeat = this.wallClock.setInterval(() => this.beat(), this.cfg.heartbeatMs);
   }

@@ -27,6 +27,7 @@ export interface LiveEvents {
   readings: { readings: LiveReading[] };
   building: HeatEvents['buildingStatus'];
   ticket: TicketChange;
+  case: HeatEvents['caseChanged'];
   alert: HeatEvents['alert'];
 }
 
