@@ -396,8 +396,8 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         cfg: () => watcher.config.service.households,
         rules: () => watcher.config.rules,
         tickets: rulesMod ? () => rulesMod!.tickets.list({}) : undefined,
-        fieldTask: (id) => {
-          const t = rulesMod?.tickets.get(id)?.ticket;
+        fieldTask: async (id) => {
+          const t = (await rulesMod?.tickets.get(id))?.ticket;
           return t?.action.kind === 'field' ? t : undefined;
         },
         index: () => live.index,

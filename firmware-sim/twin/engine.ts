@@ -99,10 +99,10 @@ export class EngineStrategy implements Strategy {
   /** The operator: approves and applies what waited for a person, once it has waited the delay. */
   private async operate(): Promise<void> {
     const now = this.clock.now();
-    for (const t of this.tickets.list({ status: 'proposed' })) {
+    for (const t of await this.tickets.list({ status: 'proposed' })) {
       if (now - t.createdTs < this.approveDelayH * HOUR_MS) continue;
       try {
-        this.tickets.approve(t.id, OPERATOR, 'approved by the simulated operator');
+        await this.tickets.approve(t.id, OPERATOR, 'approved by the simulated operator');
         await this.tickets.apply(t.id, OPERATOR, 'applied by the simulated operator');
         this.operatorActions++;
       } catch {
@@ -111,17 +111,17 @@ export class EngineStrategy implements Strategy {
     }
   }
 
-  finish(): TicketFigures {
+  async finish(): Promise<TicketFigures> {
     this.engine.stop();
     this.scheduler.stop();
     this.confirmations.stop();
     const byProblem: TicketFigures['byProblem'] = {};
     const rechecks = { resolved: 0, escalated: 0, deferred: 0 };
-    for (const t of this.tickets.list()) {
+    for (const t of await this.tickets.list()) {
       const row = byProblem[t.problem] ?? {};
       row[t.status] = (row[t.status] ?? 0) + 1;
       byProblem[t.problem] = row;
-      for (const e of this.tickets.get(t.id)?.events ?? []) {
+      for (const e of (await this.tickets.get(t.id))?.events ?? []) {
         if (e.actor === 'recheck' && e.toStatus === 'resolved') rechecks.resolved++;
         if (e.actor === 'recheck' && e.toStatus === 'escalated') rechecks.escalated++;
         if (e.kind.includes('defer')) rechecks.deferred++;

@@ -146,7 +146,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     view.now = ts;
     await strategy.afterStep(view);
   }
-  const figures = strategy.finish();
+  const figures = await strategy.finish();
   return {
     scenario: opts.scenarioName,
     seed: opts.seed,

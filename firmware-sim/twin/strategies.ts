@@ -36,7 +36,7 @@ export interface Strategy {
   readonly name: StrategyName;
   /** Called once per step after the readings of that step are in. */
   afterStep(view: StrategyView): Promise<void>;
-  finish(): TicketFigures;
+  finish(): Promise<TicketFigures>;
 }
 
 export const NO_TICKETS = (): TicketFigures => ({
@@ -80,7 +80,7 @@ abstract class HandStrategy implements Strategy {
     }
   }
 
-  finish(): TicketFigures {
+  async finish(): Promise<TicketFigures> {
     return NO_TICKETS();
   }
 }

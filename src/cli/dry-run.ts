@@ -82,7 +82,7 @@ export async function dryRun(opts: {
     await engine.tick();
     ticks++;
   }
-  const out = tickets.list();
+  const out = await tickets.list();
   db.close();
   return { tickets: out, ticks, readings };
 }

@@ -28,7 +28,8 @@ export interface HouseholdsModuleDeps {
   cfg: () => HouseholdsConfig;
   rules: () => RulesConfig;
   /** Tickets for the digest and the bulletin (TicketService.list). */
-  tickets?: () => TicketLike[];
+  /** The tickets (read from the ticket store, which may be a database server: async). */
+  tickets?: () => TicketLike[] | Promise<TicketLike[]>;
   fieldTask?: HouseholdDeps['fieldTask'];
   index: () => RegistryIndex;
   sensorTempC?: (sensorId: string) => number | undefined;
@@ -55,8 +56,8 @@ export class HouseholdsModule {
     const log = d.log.child({ module: 'households' });
     this.service = new HouseholdService({
       ...d,
-      openTickets: (buildingId, substationId) =>
-        (d.tickets?.() ?? [])
+      openTickets: async (buildingId, substationId) =>
+        ((await d.tickets?.()) ?? [])
           .filter(
             (t) => OPEN_TICKET.has(t.status) && (t.targetId === buildingId || t.targetId === substationId),
           )

@@ -25,7 +25,7 @@ export interface ReporterDeps {
   cfg: () => HouseholdsConfig;
   index: () => RegistryIndex;
   unitHours: UnitHours;
-  tickets?: () => TicketLike[];
+  tickets?: () => TicketLike[] | Promise<TicketLike[]>;
   log: Logger;
 }
 
@@ -69,7 +69,7 @@ export class Reporter {
       tasks: await s.tasks({ states: ['pending', 'overdue'] }),
       complaints: await s.complaints({ fromTs: since, toTs: now + 1 }),
       workOrders: await s.workOrders({ fromTs: since }),
-      tickets: this.d.tickets?.() ?? [],
+      tickets: (await this.d.tickets?.()) ?? [],
       figures: (id, from, to) => this.d.unitHours.figures(id, from, to),
     };
   }
@@ -84,7 +84,7 @@ export class Reporter {
       cases: await s.listCases({ openedFromTs: fromTs }),
       complaints: await s.complaints({ fromTs, toTs: toTs + 1 }),
       workOrders: await s.workOrders({ fromTs }),
-      tickets: this.d.tickets?.() ?? [],
+      tickets: (await this.d.tickets?.()) ?? [],
       hoursBelow18,
     });
   }

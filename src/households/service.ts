@@ -46,9 +46,14 @@ export interface HouseholdDeps {
   bus?: EventBus<HeatEvents>;
   log: Logger;
   /** Open tickets on a building or its substation: a new case starts linked to them. */
-  openTickets?: (buildingId: string, substationId: string) => string[];
+  openTickets?: (buildingId: string, substationId: string) => Promise<string[]>;
   /** A ticket whose action is a field task (the crew must go), or undefined for any other ticket. */
-  fieldTask?: (ticketId: string) => { targetId: string; substationId: string; summary: string } | undefined;
+  fieldTask?: (
+    ticketId: string,
+  ) =>
+    | { targetId: string; substationId: string; summary: string }
+    | undefined
+    | Promise<{ targetId: string; substationId: string; summary: string } | undefined>;
 }
 
 /**
@@ -91,7 +96,7 @@ export class HouseholdService {
       const out = await fn(ctx, ch);
       for (const k of ch.cases)
         if (ch.events.some((e) => e.caseId === k.id && e.kind === 'opened'))
-          k.ticketIds = this.d.openTickets?.(k.buildingId, k.substationId) ?? k.ticketIds;
+          k.ticketIds = (await this.d.openTickets?.(k.buildingId, k.substationId)) ?? k.ticketIds;
       if (Object.values(ch).some((list) => list.length > 0)) await this.d.store.commit(ch, ctx.now);
       for (const k of ch.cases)
         this.d.bus?.emit('caseChanged', {
@@ -327,7 +332,7 @@ export class HouseholdService {
    */
   onTicket(t: HeatEvents['ticketChanged']): Promise<void> {
     return this.run(async (ctx, ch) => {
-      const task = t.status === 'applied' ? this.d.fieldTask?.(t.ticketId) : undefined;
+      const task = t.status === 'applied' ? await this.d.fieldTask?.(t.ticketId) : undefined;
       const sent =
         task &&
         (await this.d.store.workOrders({ fromTs: ctx.now - 30 * 86_400_000 })).some(

@@ -36,14 +36,14 @@ interface TicketEventRecord {
   reason?: string;
 }
 export interface TicketServiceLike {
-  list(filter?: { status?: string }): TicketRecord[];
-  get(id: string): { ticket: TicketRecord; events: TicketEventRecord[] } | undefined;
-  approve(id: string, actor: string, reason?: string): unknown;
-  reject(id: string, actor: string, reason?: string): unknown;
-  close(id: string, actor: string, reason?: string): unknown;
-  apply(id: string, actor: string, reason?: string): unknown;
+  list(filter?: { status?: string }): Promise<TicketRecord[]>;
+  get(id: string): Promise<{ ticket: TicketRecord; events: TicketEventRecord[] } | undefined>;
+  approve(id: string, actor: string, reason?: string): Promise<unknown>;
+  reject(id: string, actor: string, reason?: string): Promise<unknown>;
+  close(id: string, actor: string, reason?: string): Promise<unknown>;
+  apply(id: string, actor: string, reason?: string): Promise<unknown>;
   /** The ticket's latest setpoint command and its confirmation, beside what the substation reports. */
-  setpointStatus?(ticketId: string, reported?: SubstationReading): TicketView['setpoint'];
+  setpointStatus?(ticketId: string, reported?: SubstationReading): Promise<TicketView['setpoint']>;
 }
 
 const sign = (v: number, digits = 1) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
@@ -125,7 +125,7 @@ export class TicketServiceAdapter implements TicketsPort {
     private readonly reported: (substationId: string) => SubstationReading | undefined = () => undefined,
   ) {}
 
-  private view(t: TicketRecord, events: TicketEventRecord[]): TicketView {
+  private async view(t: TicketRecord, events: TicketEventRecord[]): Promise<TicketView> {
     const reg = this.registry();
     const buildingId =
       t.targetKind === 'building'
@@ -153,7 +153,7 @@ export class TicketServiceAdapter implements TicketsPort {
       recheckDueTs: t.recheckDueTs,
       // The ticket module's transition table decides; the API offers what it allows.
       actions: operatorActions(t.status),
-      setpoint: this.service.setpointStatus?.(t.id, this.reported(t.substationId)),
+      setpoint: await this.service.setpointStatus?.(t.id, this.reported(t.substationId)),
       events: events.map((e) => ({
         ts: e.ts,
         actor: e.actor,
@@ -166,19 +166,21 @@ export class TicketServiceAdapter implements TicketsPort {
   }
 
   async list(filter: { status?: string }): Promise<TicketView[]> {
-    const rows = this.service.list(filter.status ? { status: filter.status } : {});
-    return rows.map((t) => this.view(t, this.service.get(t.id)?.events ?? []));
+    const rows = await this.service.list(filter.status ? { status: filter.status } : {});
+    const out: TicketView[] = [];
+    for (const t of rows) out.push(await this.view(t, (await this.service.get(t.id))?.events ?? []));
+    return out;
   }
 
   async get(id: string): Promise<TicketView | undefined> {
-    const got = this.service.get(id);
+    const got = await this.service.get(id);
     return got ? this.view(got.ticket, got.events) : undefined;
   }
 
   async act(id: string, action: TicketAction, actor: string, note?: string): Promise<TicketView> {
     // The service throws coded HwErrors (404 unknown, 409 wrong status); they pass through as is.
-    this.service[action](id, actor, note);
-    const got = this.service.get(id)!;
+    await this.service[action](id, actor, note);
+    const got = (await this.service.get(id))!;
     return this.view(got.ticket, got.events);
   }
 }

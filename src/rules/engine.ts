@@ -3,7 +3,13 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { BuildingState, HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
-import type { Problem, RecheckOutcome, SetpointInForce, Ticket } from '../tickets/types.ts';
+import {
+  NEUTRAL_SETPOINT,
+  type Problem,
+  type RecheckOutcome,
+  type SetpointInForce,
+  type Ticket,
+} from '../tickets/types.ts';
 import { BuildingStates } from './building-states.ts';
 import { ComplianceAccumulator } from './compliance.ts';
 import { changedKeys } from './config-diff.ts';
@@ -214,8 +220,8 @@ export class RulesEngine {
       this.recordSamples(now, ctx);
       this.sampleCompliance(now, ctx);
       this.states.update(this.live.index, findings, now);
-      this.policy.apply(this.diagnose(findings, ctx), report);
-      this.followPreheats(forecast, now);
+      await this.policy.apply(await this.diagnose(findings, ctx), report);
+      await this.followPreheats(forecast, now);
       report.applied = await this.tickets.applyDue();
       this.lastReport = report;
       return report;
@@ -235,9 +241,9 @@ export class RulesEngine {
   }
 
   /** Each open pre-heat follows each new forecast: extended, shortened or cancelled (issue #20 item 1). */
-  private followPreheats(f: JudgedForecast | undefined, now: number): void {
+  private async followPreheats(f: JudgedForecast | undefined, now: number): Promise<void> {
     if (!f) return;
-    const open = this.tickets.list({ status: 'open', problem: 'cold_spell' });
+    const open = await this.tickets.list({ status: 'open', problem: 'cold_spell' });
     for (const id of this.followed.keys()) if (!open.some((t) => t.id === id)) this.followed.delete(id);
     for (const t of open) {
       if (this.followed.get(t.id) === f.issued) continue;
@@ -245,14 +251,15 @@ export class RulesEngine {
       const step = followPreheat(t, f, now, this.cfg, this.outdoorC());
       if (step.kind === 'none') continue;
       if (step.kind === 'cancelled' && (t.status === 'proposed' || t.status === 'approved'))
-        this.tickets.supersede(t.id, 'rules', step.reason);
-      else this.tickets.revisePreheat(t.id, step.untilTs, step.kind, step.reason);
+        await this.tickets.supersede(t.id, 'rules', step.reason);
+      else await this.tickets.revisePreheat(t.id, step.untilTs, step.kind, step.reason);
     }
   }
 
-  private diagnose(findings: Finding[], ctx: RuleContext) {
+  private async diagnose(findings: Finding[], ctx: RuleContext) {
     const lowerings = new Map<string, { ticketId: string; deltaC: number }>();
-    for (const t of this.tickets.settling())
+    const setpoints = await this.tickets.setpoints();
+    for (const t of await this.tickets.settling())
       if (t.problem === 'overheat' && t.action.kind === 'supply-offset' && t.action.deltaC < 0)
         lowerings.set(t.substationId, { ticketId: t.id, deltaC: t.action.deltaC });
     return diagnose({
@@ -263,7 +270,7 @@ export class RulesEngine {
       picture: ctx.picture,
       outdoorC: this.outdoorC(),
       normalGapC: this.position.normalGapC,
-      setpoint: (sid) => this.tickets.setpointOf(sid),
+      setpoint: (sid) => structuredClone(setpoints.get(sid) ?? NEUTRAL_SETPOINT),
       settlingLowering: (sid) => lowerings.get(sid),
       response: (id) => this.learner.response(id),
       slopeFit: (sid) => this.learner.slopeFit(sid),
@@ -275,7 +282,8 @@ export class RulesEngine {
    * Judges an applied ticket at its re-check (RecheckScheduler records the outcome): the target's
    * value now against the baseline and the prediction, outdoor-corrected; learns gain and lag from it.
    */
-  evaluateRecheck(t: Ticket): { outcome: RecheckOutcome; revert?: SetpointInForce } {
+  async evaluateRecheck(t: Ticket): Promise<{ outcome: RecheckOutcome; revert?: SetpointInForce }> {
+    const setpoint = await this.tickets.setpointOf(t.substationId);
     const now = this.clock.now();
     const cfg = this.cfg;
     const pictureCache = new Map<string, BuildingPicture>();
@@ -298,7 +306,7 @@ export class RulesEngine {
         learner: this.learner,
         nodes: this.nodes,
         isActive: (rule, targetId) => this.evaluator.isActive(rule, targetId),
-        setpointOf: (sid) => this.tickets.setpointOf(sid),
+        setpointOf: (sid) => (sid === t.substationId ? setpoint : structuredClone(NEUTRAL_SETPOINT)),
       },
       t,
     );

@@ -9,22 +9,25 @@ export interface ProposeOutcome {
 /**
  * The narrow part of the ticket service the rules engine uses (docs/architecture.md: rules see
  * ports, never adapters). `TicketService` satisfies it structurally; a rules test can hand in an
- * in-memory fake and needs no SQLite.
+ * in-memory fake and needs no SQLite. Every call is async: the tickets may live in a database
+ * server (PostgreSQL) shared by several instances, and a call may reject while it is unreachable.
  */
 export interface TicketPort {
-  list(filter?: TicketFilter): Ticket[];
-  openFor(targetId: string, problem: Problem): Ticket | undefined;
+  list(filter?: TicketFilter): Promise<Ticket[]>;
+  openFor(targetId: string, problem: Problem): Promise<Ticket | undefined>;
   /** Open tickets whose adjustment is settling (applied, waiting for its re-check). */
-  settling(): Ticket[];
-  setpointOf(substationId: string): SetpointInForce;
-  propose(p: Proposal, opts?: { flapping?: boolean }): ProposeOutcome;
-  noteSuppressed(targetId: string, problem: Problem, reason: string): void;
-  supersede(id: string, actor: string, reason: string): void;
+  settling(): Promise<Ticket[]>;
+  setpointOf(substationId: string): Promise<SetpointInForce>;
+  /** Every setpoint heatwatch has put in force, by substation (one read per tick; absent: neutral). */
+  setpoints(): Promise<ReadonlyMap<string, SetpointInForce>>;
+  propose(p: Proposal, opts?: { flapping?: boolean }): Promise<ProposeOutcome>;
+  noteSuppressed(targetId: string, problem: Problem, reason: string): Promise<void>;
+  supersede(id: string, actor: string, reason: string): Promise<void>;
   /**
    * Moves an open pre-heat's end (its re-check, which takes the extra offset off, follows) and
    * records why on the ticket as an event of `kind` (extended, shortened, cancelled).
    */
-  revisePreheat(id: string, untilTs: number, kind: string, reason: string): void;
+  revisePreheat(id: string, untilTs: number, kind: string, reason: string): Promise<void>;
   /** Applies auto-approved tickets whose time has come; returns their ids. */
   applyDue(): Promise<string[]>;
 }

@@ -38,12 +38,12 @@ export class ProposalPolicy {
     this.lastProposed.clear();
   }
 
-  apply(diagnosed: Diagnosed[], report: PolicyReport): void {
-    const settling = this.tickets.settling();
+  async apply(diagnosed: Diagnosed[], report: PolicyReport): Promise<void> {
+    const settling = await this.tickets.settling();
     for (const d of diagnosed) {
       const checked = this.settlingConflict(d.proposal, settling);
       if (typeof checked === 'string') {
-        this.tickets.noteSuppressed(d.proposal.targetId, d.proposal.problem, checked);
+        await this.tickets.noteSuppressed(d.proposal.targetId, d.proposal.problem, checked);
         report.suppressed.push({
           targetId: d.proposal.targetId,
           problem: d.proposal.problem,
@@ -52,7 +52,7 @@ export class ProposalPolicy {
         continue;
       }
       if (this.isRepeat(checked, d.flapping, report.ts)) continue;
-      this.send(checked, d.flapping, report);
+      await this.send(checked, d.flapping, report);
     }
   }
 
@@ -99,14 +99,14 @@ export class ProposalPolicy {
     return false;
   }
 
-  private send(proposal: Proposal, flapping: boolean, report: PolicyReport): void {
-    const p = this.tickets.openFor(proposal.targetId, proposal.problem)
+  private async send(proposal: Proposal, flapping: boolean, report: PolicyReport): Promise<void> {
+    const p = (await this.tickets.openFor(proposal.targetId, proposal.problem))
       ? proposal
-      : this.withParent(proposal);
-    const r = this.tickets.propose(p, { flapping });
+      : await this.withParent(proposal);
+    const r = await this.tickets.propose(p, { flapping });
     if (r.outcome === 'created') {
       report.created.push(r.ticket.id);
-      this.supersedeWrongRemedies(p, r.ticket.id);
+      await this.supersedeWrongRemedies(p, r.ticket.id);
     } else if (r.outcome === 'updated') report.updated++;
     else if (r.outcome === 'suppressed')
       report.suppressed.push({
@@ -116,22 +116,21 @@ export class ProposalPolicy {
       });
   }
 
-  private supersedeWrongRemedies(p: Proposal, newId: string): void {
+  private async supersedeWrongRemedies(p: Proposal, newId: string): Promise<void> {
     // Exposed units only: a waiting valve proposal for the same building was the wrong remedy.
     if (p.problem === 'exposed_cold') {
-      const wrong = this.tickets.openFor(p.targetId, 'building_cold');
-      if (wrong) this.tickets.supersede(wrong.id, 'rules', `only exposed units are cold: ${newId}`);
+      const wrong = await this.tickets.openFor(p.targetId, 'building_cold');
+      if (wrong) await this.tickets.supersede(wrong.id, 'rules', `only exposed units are cold: ${newId}`);
     }
     if (p.problem === 'substation_cold' || p.problem === 'curve_slope')
-      for (const t of this.tickets.list({ status: 'open', substationId: p.substationId }))
+      for (const t of await this.tickets.list({ status: 'open', substationId: p.substationId }))
         if (BUILDING_FLOW_PROBLEMS.includes(t.problem))
-          this.tickets.supersede(t.id, 'rules', `superseded by estate-wide ${newId}`);
+          await this.tickets.supersede(t.id, 'rules', `superseded by estate-wide ${newId}`);
   }
 
   /** Links a repeat of an escalated problem to its parent; past the escalation limit a person decides. */
-  private withParent(p: Proposal): Proposal {
-    const prev = this.tickets
-      .list({ targetId: p.targetId, problem: p.problem })
+  private async withParent(p: Proposal): Promise<Proposal> {
+    const prev = (await this.tickets.list({ targetId: p.targetId, problem: p.problem }))
       .filter((t) => t.status === 'escalated')
       .pop();
     if (!prev) return p;

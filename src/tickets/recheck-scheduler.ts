@@ -6,7 +6,7 @@ import type { RecheckOutcome, SetpointInForce, Ticket } from './types.ts';
 
 /** What judges a re-check (the rules engine implements it). */
 export interface RecheckEvaluator {
-  evaluateRecheck(t: Ticket): { outcome: RecheckOutcome; revert?: SetpointInForce };
+  evaluateRecheck(t: Ticket): Promise<{ outcome: RecheckOutcome; revert?: SetpointInForce }>;
   /** Called after an escalation so the next proposal follows at once. */
   proposeNext(): Promise<unknown>;
 }
@@ -50,12 +50,12 @@ export class RecheckScheduler {
     this.running = true;
     const done: string[] = [];
     try {
-      for (const { ticketId } of this.tickets.dueRechecks(this.clock.now())) {
-        const t = this.tickets.get(ticketId)?.ticket;
+      for (const { ticketId } of await this.tickets.dueRechecks(this.clock.now())) {
+        const t = (await this.tickets.get(ticketId))?.ticket;
         if (!t || !this.owns(t.substationId)) continue;
         if (t.status !== 'applied' && t.status !== 'rechecking') {
           // Closed by hand or otherwise finished: the row is done without a judgement.
-          this.tickets.recordRecheck(ticketId, {
+          await this.tickets.recordRecheck(ticketId, {
             ts: this.clock.now(),
             resolved: true,
             measuredC: Number.NaN,
@@ -66,12 +66,12 @@ export class RecheckScheduler {
           });
           continue;
         }
-        const { outcome, revert } = this.evaluator.evaluateRecheck(t);
+        const { outcome, revert } = await this.evaluator.evaluateRecheck(t);
         if (outcome.deferredUntilTs !== undefined) {
-          this.tickets.deferRecheck(ticketId, outcome.deferredUntilTs, outcome.text);
+          await this.tickets.deferRecheck(ticketId, outcome.deferredUntilTs, outcome.text);
           continue;
         }
-        if (!this.tickets.recordRecheck(ticketId, outcome, revert)) continue;
+        if (!(await this.tickets.recordRecheck(ticketId, outcome, revert))) continue;
         done.push(ticketId);
         this.log.info({ ticketId, resolved: outcome.resolved, text: outcome.text }, 're-check recorded');
         // A revert's command went into the outbox with the re-check; the outbox publishes it.

@@ -35,15 +35,15 @@ export function inSeason(ts: number, startMd: string, endMd: string): boolean {
   return startMd <= endMd ? md >= startMd && md <= endMd : md >= startMd || md <= endMd;
 }
 
-/** Pure: one digest per substation with open tickets or cold units; quiet substations get none. */
-export function buildDigests(
+/** One digest per substation with open tickets or cold units (one read of the open tickets); quiet substations get none. */
+export async function buildDigests(
   live: LiveView,
-  tickets: TicketService,
+  tickets: Pick<TicketService, 'list'>,
   cfg: RulesConfig,
   now: number,
-): Digest[] {
+): Promise<Digest[]> {
   const line = cfg.requiredTempC - cfg.toleranceC;
-  const open = tickets.list({ status: 'open' });
+  const open = await tickets.list({ status: 'open' });
   const out: Digest[] = [];
   for (const sub of live.index.substations.values()) {
     const cold: Digest['coldUnits'] = [];
@@ -145,7 +145,7 @@ export class ReminderScheduler {
     const now = this.clock.now();
     if (!inSeason(now, cfg.reminders.seasonStart, cfg.reminders.seasonEnd))
       return { sent: 0, skipped: 'outside the heating season', failed: [] };
-    const digests = buildDigests(this.live, this.tickets, cfg, now);
+    const digests = await buildDigests(this.live, this.tickets, cfg, now);
     const failed: string[] = [];
     for (const n of this.notifiers) {
       try {

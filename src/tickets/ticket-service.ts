@@ -60,36 +60,40 @@ export class TicketService {
 
   // ---- reading (the store's) ------------------------------------------------------------------
 
-  list(filter: TicketFilter = {}): Ticket[] {
+  async list(filter: TicketFilter = {}): Promise<Ticket[]> {
     return this.store.list(filter);
   }
 
-  get(id: string): { ticket: Ticket; events: TicketEvent[] } | undefined {
+  async get(id: string): Promise<{ ticket: Ticket; events: TicketEvent[] } | undefined> {
     return this.store.get(id);
   }
 
-  openFor(targetId: string, problem: Problem): Ticket | undefined {
+  async openFor(targetId: string, problem: Problem): Promise<Ticket | undefined> {
     return this.store.openFor(targetId, problem);
   }
 
   /** Open tickets whose adjustment is settling (applied, waiting for its re-check). */
-  settling(): Ticket[] {
+  async settling(): Promise<Ticket[]> {
     return this.store.settling();
   }
 
-  setpointOf(substationId: string): SetpointInForce {
+  async setpointOf(substationId: string): Promise<SetpointInForce> {
     return this.store.setpointOf(substationId);
   }
 
-  dueRechecks(now: number): Array<{ ticketId: string; dueTs: number }> {
+  async setpoints(): Promise<Map<string, SetpointInForce>> {
+    return this.store.setpoints();
+  }
+
+  async dueRechecks(now: number): Promise<Array<{ ticketId: string; dueTs: number }>> {
     return this.store.dueRechecks(now);
   }
 
-  pendingRechecks(): Array<{ ticketId: string; dueTs: number }> {
+  async pendingRechecks(): Promise<Array<{ ticketId: string; dueTs: number }>> {
     return this.store.pendingRechecks();
   }
 
-  counts(): Record<string, number> {
+  async counts(): Promise<Record<string, number>> {
     return this.store.counts();
   }
 
@@ -100,9 +104,9 @@ export class TicketService {
    * while it waits for approval, and is suppressed (counted, with the reason) while an applied
    * adjustment settles. A flapping condition marks its ticket instead of raising a new one.
    */
-  propose(p: Proposal, opts: { flapping?: boolean } = {}): ProposeResult {
+  async propose(p: Proposal, opts: { flapping?: boolean } = {}): Promise<ProposeResult> {
     const now = this.clock.now();
-    const existing = this.openFor(p.targetId, p.problem);
+    const existing = this.store.openFor(p.targetId, p.problem);
     if (existing) {
       if (SETTLING_STATUSES.includes(existing.status)) {
         const reason = `settling until the re-check at ${new Date(existing.recheckDueTs ?? now).toISOString()}`;
@@ -122,7 +126,7 @@ export class TicketService {
             existing.status,
             `condition persists; ${reason}`,
           );
-        return { outcome: 'suppressed', ticket: this.get(existing.id)!.ticket };
+        return { outcome: 'suppressed', ticket: this.store.get(existing.id)!.ticket };
       }
       if (
         now - existing.updatedTs < this.rules().recheck.refreshS * 1000 &&
@@ -160,7 +164,7 @@ export class TicketService {
             ? 'condition flips too often; not raised again while it flaps'
             : 'condition steady again',
         );
-      return { outcome: opts.flapping ? 'flapping' : 'updated', ticket: this.get(existing.id)!.ticket };
+      return { outcome: opts.flapping ? 'flapping' : 'updated', ticket: this.store.get(existing.id)!.ticket };
     }
     if (opts.flapping) return { outcome: 'flapping', ticket: undefined as never };
     const id = this.create(p, now);
@@ -170,7 +174,7 @@ export class TicketService {
         autoApply: true,
       });
     }
-    return { outcome: 'created', ticket: this.get(id)!.ticket };
+    return { outcome: 'created', ticket: this.store.get(id)!.ticket };
   }
 
   /**
@@ -199,8 +203,8 @@ export class TicketService {
   }
 
   /** Records a suppression on the open ticket of (target, problem) for a reason outside it. */
-  noteSuppressed(targetId: string, problem: Problem, reason: string): void {
-    const t = this.openFor(targetId, problem);
+  async noteSuppressed(targetId: string, problem: Problem, reason: string): Promise<void> {
+    const t = this.store.openFor(targetId, problem);
     if (!t) return;
     this.store.saveBody(t.id, {
       ...t,
@@ -215,8 +219,8 @@ export class TicketService {
    * and for an applied one its re-check (which takes the extra offset off), in one transaction with
    * an event of `kind` saying why.
    */
-  revisePreheat(id: string, untilTs: number, kind: string, reason: string): void {
-    const t = this.get(id)?.ticket;
+  async revisePreheat(id: string, untilTs: number, kind: string, reason: string): Promise<void> {
+    const t = this.store.get(id)?.ticket;
     if (t?.action.kind !== 'preheat' || !OPEN_STATUSES.includes(t.status)) return;
     const action = { ...t.action, untilTs };
     const now = this.clock.now();
@@ -237,8 +241,8 @@ export class TicketService {
    * A re-check without enough fresh data is deferred, never judged on nothing (issue #11 §2): its
    * row is due again at `retryTs`, the ticket stays settling, and a `deferred` event says why.
    */
-  deferRecheck(id: string, retryTs: number, reason: string): void {
-    const t = this.get(id)?.ticket;
+  async deferRecheck(id: string, retryTs: number, reason: string): Promise<void> {
+    const t = this.store.get(id)?.ticket;
     if (!t || !SETTLING_STATUSES.includes(t.status)) return;
     this.db.transaction(() => {
       this.store
@@ -249,26 +253,26 @@ export class TicketService {
     })();
   }
 
-  supersede(id: string, actor: string, reason: string): void {
-    const t = this.get(id)?.ticket;
+  async supersede(id: string, actor: string, reason: string): Promise<void> {
+    const t = this.store.get(id)?.ticket;
     if (!t || !nextStatus(t.status, 'supersede')) return;
     this.transition(id, 'supersede', actor, reason);
   }
 
   // ---- operator actions (HTTP) ---------------------------------------------------------------
 
-  approve(id: string, actor: string, reason = 'approved'): Ticket {
+  async approve(id: string, actor: string, reason = 'approved'): Promise<Ticket> {
     this.db.transaction(() => this.transition(this.check(id, 'approve').id, 'approve', actor, reason))();
-    return this.get(id)!.ticket;
+    return this.store.get(id)!.ticket;
   }
 
-  reject(id: string, actor: string, reason = 'rejected'): Ticket {
+  async reject(id: string, actor: string, reason = 'rejected'): Promise<Ticket> {
     this.db.transaction(() => this.transition(this.check(id, 'reject').id, 'reject', actor, reason))();
-    return this.get(id)!.ticket;
+    return this.store.get(id)!.ticket;
   }
 
   /** Closes a settling ticket by hand (an operator confirms it is solved before its re-check). */
-  close(id: string, actor: string, reason = 'closed by operator'): Ticket {
+  async close(id: string, actor: string, reason = 'closed by operator'): Promise<Ticket> {
     this.db.transaction(() => {
       this.check(id, 'close');
       this.store
@@ -276,7 +280,7 @@ export class TicketService {
         .run(this.clock.now(), JSON.stringify({ closedBy: actor, reason }), id);
       this.transition(id, 'close', actor, reason);
     })();
-    return this.get(id)!.ticket;
+    return this.store.get(id)!.ticket;
   }
 
   /**
@@ -285,11 +289,11 @@ export class TicketService {
    * or not at all. Nothing is published before that commit; the outbox publishes it afterwards and
    * retries until the broker acknowledges (the ticket's history records both).
    */
-  apply(id: string, actor: string, reason = 'applied'): Ticket {
+  async apply(id: string, actor: string, reason = 'applied'): Promise<Ticket> {
     this.db.transaction(() => {
       const t = this.check(id, 'apply');
       const now = this.clock.now();
-      const before = this.setpointOf(t.substationId);
+      const before = this.store.setpointOf(t.substationId);
       const after = nextSetpoint(before, t.action, this.rules());
       const untilTs = t.action.kind === 'preheat' ? t.action.untilTs : 0;
       const dueTs = Math.max(now + this.rules().recheckAfterH * HOUR_MS, untilTs);
@@ -314,7 +318,7 @@ export class TicketService {
       this.transition(id, 'apply', actor, `${reason}; re-check due ${new Date(dueTs).toISOString()}`);
     })();
     this.outbox.kick();
-    return this.get(id)!.ticket;
+    return this.store.get(id)!.ticket;
   }
 
   /** Auto-approved tickets whose time has come (pre-heating waits for its lead time). */
@@ -328,7 +332,7 @@ export class TicketService {
     const done: string[] = [];
     for (const { id } of rows) {
       try {
-        this.apply(id, 'auto', 'auto-approved action applied');
+        await this.apply(id, 'auto', 'auto-approved action applied');
         done.push(id);
       } catch (err) {
         this.log.warn({ err, ticketId: id }, 'auto-apply failed; retried on the next tick');
@@ -345,7 +349,7 @@ export class TicketService {
    * Returns false when it had already run. `revert` is the setpoint to restore (pre-heating ends):
    * its command goes into the outbox in the same transaction.
    */
-  recordRecheck(ticketId: string, outcome: RecheckOutcome, revert?: SetpointInForce): boolean {
+  async recordRecheck(ticketId: string, outcome: RecheckOutcome, revert?: SetpointInForce): Promise<boolean> {
     const now = this.clock.now();
     let claimed = false;
     this.db.transaction(() => {
@@ -354,10 +358,10 @@ export class TicketService {
         .run(now, JSON.stringify(outcome), ticketId);
       if (r.changes !== 1) return;
       claimed = true;
-      const t = this.get(ticketId)!.ticket;
+      const t = this.store.get(ticketId)!.ticket;
       if (!SETTLING_STATUSES.includes(t.status)) return; // closed by hand meanwhile: row done, no judgement
       if (t.status === 'applied') this.transition(ticketId, 'start-recheck', 'recheck', 're-check due');
-      this.store.saveBody(ticketId, { ...this.get(ticketId)!.ticket, outcome });
+      this.store.saveBody(ticketId, { ...this.store.get(ticketId)!.ticket, outcome });
       if (revert) {
         this.store.saveSetpoint(t.substationId, revert, ticketId, now);
         const payload = toPayload(commandIdOf(ticketId, 'revert'), ticketId, revert, now);
@@ -370,12 +374,12 @@ export class TicketService {
   }
 
   /** The setpoint commands a ticket caused (its apply, and the revert at its re-check), oldest first. */
-  commandsOf(ticketId: string): SetpointCommand[] {
+  async commandsOf(ticketId: string): Promise<SetpointCommand[]> {
     return this.outbox.commandsOf(ticketId);
   }
 
   /** The ticket's latest setpoint command, delivery and confirmation, beside what the substation reports. */
-  setpointStatus(ticketId: string, reported?: SubstationReading): SetpointStatus | undefined {
+  async setpointStatus(ticketId: string, reported?: SubstationReading): Promise<SetpointStatus | undefined> {
     const last = this.outbox.commandsOf(ticketId).at(-1);
     return last && setpointStatus(last, reported, this.rules(), this.clock.now());
   }
@@ -392,7 +396,7 @@ export class TicketService {
 
   /** The ticket, if `action` is allowed from its status now; else a coded 404 / 409. */
   private check(id: string, action: TicketAction): Ticket {
-    const got = this.get(id);
+    const got = this.store.get(id);
     if (!got) throw Errors.notFound(`No ticket ${id}.`);
     if (!nextStatus(got.ticket.status, action))
       throw Errors.conflict(
@@ -449,7 +453,7 @@ export class TicketService {
   }
 
   private emit(id: string, status: TicketStatus, previous: TicketStatus | undefined, actor: string): void {
-    const t = this.get(id)?.ticket;
+    const t = this.store.get(id)?.ticket;
     if (!t) return;
     this.bus.emit('ticketChanged', {
       ticketId: id,

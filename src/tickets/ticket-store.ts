@@ -112,6 +112,14 @@ export class TicketStore {
     return row ? (JSON.parse(row.body) as SetpointInForce) : structuredClone(NEUTRAL_SETPOINT);
   }
 
+  setpoints(): Map<string, SetpointInForce> {
+    const rows = this.stmt('SELECT substation_id, body FROM ticket_setpoints').all() as Array<{
+      substation_id: string;
+      body: string;
+    }>;
+    return new Map(rows.map((r) => [r.substation_id, JSON.parse(r.body) as SetpointInForce]));
+  }
+
   dueRechecks(now: number): Array<{ ticketId: string; dueTs: number }> {
     return (
       this.stmt(

@@ -138,7 +138,7 @@ export async function runLoop(
   const result: LoopResult = {
     mode,
     faults: sim.faults(),
-    tickets: tickets.list(),
+    tickets: await tickets.list(),
     published,
     shareAtOrAbove18: okHours / unitHours,
     degreeHoursBelow18: degreeHours,

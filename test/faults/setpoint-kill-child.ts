@@ -54,9 +54,9 @@ const service = new TicketService(
 
 if (mode === 'apply') {
   for (let i = 0; i < Number(count); i++) {
-    const t = service.propose(proposal(i)).ticket;
-    service.approve(t.id, 'ops');
-    service.apply(t.id, 'ops');
+    const t = (await service.propose(proposal(i))).ticket;
+    await service.approve(t.id, 'ops');
+    await service.apply(t.id, 'ops');
     writeSync(1, `committed ${t.id}\n`);
   }
   // The drain the applies started publishes in the background until the kill.

@@ -42,9 +42,9 @@ const proposal = (i: number): Proposal => ({
 });
 
 for (let i = 0; i < count; i++) {
-  let t = tickets.openFor(`b${i}`, 'building_cold');
-  if (!t) t = tickets.propose(proposal(i)).ticket;
-  if (t.status === 'proposed') t = tickets.approve(t.id, 'ops');
+  let t = await tickets.openFor(`b${i}`, 'building_cold');
+  if (!t) t = (await tickets.propose(proposal(i))).ticket;
+  if (t.status === 'proposed') t = await tickets.approve(t.id, 'ops');
   if (t.status === 'approved') t = await tickets.apply(t.id, 'ops');
   writeSync(1, `applied ${t.id}\n`);
   clock.advance(1000);

@@ -92,16 +92,20 @@ describe(`${COUNT} tickets, SIGKILL during writes, the clock moved 48 h across a
         () => rules,
         silentLogger(),
       );
-      const all = tickets.list();
+      const all = await tickets.list();
       // Exactly one ticket per target: a restart never made a twin, and every acknowledged one is there.
       expect(all).toHaveLength(COUNT);
       expect(new Set(all.map((t) => t.targetId)).size).toBe(COUNT);
-      for (const id of acked) expect(tickets.get(id)?.ticket.status, id).toBe('applied');
+      for (const id of acked) expect((await tickets.get(id))?.ticket.status, id).toBe('applied');
       expect(acked.size).toBe(COUNT);
 
       const evaluated = new Map<string, number>();
       const evaluator = {
-        evaluateRecheck: (t: { id: string; baseline: { valueC: number }; predicted: { deltaC: number } }) => {
+        evaluateRecheck: async (t: {
+          id: string;
+          baseline: { valueC: number };
+          predicted: { deltaC: number };
+        }) => {
           evaluated.set(t.id, (evaluated.get(t.id) ?? 0) + 1);
           return {
             outcome: {
@@ -125,7 +129,7 @@ describe(`${COUNT} tickets, SIGKILL during writes, the clock moved 48 h across a
       // Another restart: nothing runs twice.
       const again = new RecheckScheduler(clock, tickets, evaluator, () => rules, silentLogger());
       expect(await again.runDue()).toEqual([]);
-      expect(tickets.list({ status: 'resolved' })).toHaveLength(COUNT);
+      expect(await tickets.list({ status: 'resolved' })).toHaveLength(COUNT);
       db.close();
     },
     TIME_LIMIT_MS,

@@ -49,7 +49,7 @@ describe('tickets API over the real TicketService', () => {
   const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
 
   it('lists and shows tickets with evidence rows, proposal text, prediction and allowed actions', async () => {
-    const created = service.propose(proposal('n03', 'ss-north'));
+    const created = await service.propose(proposal('n03', 'ss-north'));
     const id = created.ticket.id;
     const list = await h.http.app.inject({ url: '/api/tickets', headers: as('viewer') });
     expect(list.statusCode).toBe(200);
@@ -76,7 +76,7 @@ describe('tickets API over the real TicketService', () => {
   });
 
   it('approve then apply: statuses move, the setpoint is published, the re-check is scheduled; close too early is 409', async () => {
-    const id = service.propose(proposal('r02', 'ss-river')).ticket.id;
+    const id = (await service.propose(proposal('r02', 'ss-river'))).ticket.id;
     const approve = await h.http.app.inject({
       method: 'POST',
       url: `/api/tickets/${id}/approve`,

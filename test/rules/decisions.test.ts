@@ -22,7 +22,7 @@ async function runWeather(
     forecast: (now: number, issue: number) => Points;
     temps?: (b: string, f: number, c: number) => number;
     forecastEveryH?: number;
-    onTick?: (now: number) => void;
+    onTick?: (now: number) => Promise<void>;
   },
 ): Promise<void> {
   const step = 5 * MIN;
@@ -40,7 +40,7 @@ async function runWeather(
     }
     await h.engine.tick();
     await h.scheduler.runDue();
-    opts.onTick?.(now);
+    await opts.onTick?.(now);
   }
 }
 
@@ -58,28 +58,28 @@ describe('issue #20 decisions', () => {
     await runWeather(h, 112, {
       truth,
       forecast: (now) => hourly(now, (ts) => (ts >= t0 + 60 * HOUR && ts < t0 + endH(now) * HOUR ? -12 : -2)),
-      onTick: (now) => {
-        if (now === t0 + 110 * HOUR) offsetAt110 = h.tickets.setpointOf('ss').preheatOffsetC;
+      onTick: async (now) => {
+        if (now === t0 + 110 * HOUR) offsetAt110 = (await h.tickets.setpointOf('ss')).preheatOffsetC;
       },
     });
-    const t = h.tickets.list({ problem: 'cold_spell' })[0]!;
+    const t = (await h.tickets.list({ problem: 'cold_spell' }))[0]!;
     expect(t.appliedTs).toBeDefined();
     // Old behaviour: withdrawn at the re-check 48 h after apply (about t0 + 96 h), mid-spell.
     expect(offsetAt110).toBeGreaterThan(0);
-    expect(h.tickets.get(t.id)!.events.map((e) => e.kind)).toContain('extended');
+    expect((await h.tickets.get(t.id))!.events.map((e) => e.kind)).toContain('extended');
   }, 60_000);
 
   it('item 2: no valve decision on a building contradicts one still settling on it', async () => {
     const h = harness({ rules: PRIORS });
     // b1 over-heated: throttled (auto-approved and applied).
     await h.run(2.5 * HOUR, (b, f, c) => (b === 'b1' ? 23.8 : h.healthy(f, c)));
-    const throttle = h.tickets.list({ problem: 'building_overheat' })[0]!;
+    const throttle = (await h.tickets.list({ problem: 'building_overheat' }))[0]!;
     expect(throttle.status).toBe('applied');
     // Then it sits just behind its neighbours (above the line): opening it again would undo the throttle.
     await h.run(4 * HOUR, (b, f, c) => (b === 'b1' ? 18.4 : h.healthy(f, c) + 1));
-    const reopened = h.tickets
-      .list({ targetId: 'b1', problem: 'building_cold' })
-      .filter((t) => t.appliedTs !== undefined);
+    const reopened = (await h.tickets.list({ targetId: 'b1', problem: 'building_cold' })).filter(
+      (t) => t.appliedTs !== undefined,
+    );
     expect(reopened).toEqual([]);
   });
 
@@ -87,14 +87,14 @@ describe('issue #20 decisions', () => {
     const h = harness({ rules: { ...PRIORS, recheck: { refreshS: 900 } } });
     // 17 °C everywhere: deficit 2 °C ÷ 0.35 → +4 °C (clamped), above autoApprove.maxOffsetStepC 3.
     await h.run(70 * MIN, () => 17);
-    const t = h.tickets.list({ problem: 'substation_cold' })[0]!;
+    const t = (await h.tickets.list({ problem: 'substation_cold' }))[0]!;
     expect(t.status).toBe('proposed');
     // 17.95 °C: still in the hysteresis band, deficit about 1 °C → about +2.9 °C, within the limit.
     await h.run(40 * MIN, () => 17.95);
-    const after = h.tickets.get(t.id)!.ticket;
+    const after = (await h.tickets.get(t.id))!.ticket;
     expect((after.action as { deltaC: number }).deltaC).toBeLessThanOrEqual(3);
     expect(after.status).toBe('applied');
-    expect(h.tickets.get(t.id)!.events.map((e) => e.actor)).toContain('auto');
+    expect((await h.tickets.get(t.id))!.events.map((e) => e.actor)).toContain('auto');
   });
 
   it('item 4: no cold ticket on a warm building that is only behind warmer neighbours', async () => {
@@ -102,7 +102,7 @@ describe('issue #20 decisions', () => {
     await h.run(3 * HOUR, (b) => (b === 'b4' ? 20.3 : 23));
     const f = h.engine.status().findings.find((x) => x.targetId === 'b4');
     expect(f).toBeDefined();
-    expect(h.tickets.list({ targetId: 'b4', problem: 'building_cold' })).toEqual([]);
+    expect(await h.tickets.list({ targetId: 'b4', problem: 'building_cold' })).toEqual([]);
     // The finding keeps what crossed the threshold when it fired.
     expect(f!.fired).toMatchObject({ valueC: expect.any(Number) });
   });
@@ -123,7 +123,7 @@ describe('issue #20 decisions', () => {
     const t0 = h.clock.now();
     const truth = (ts: number) => (ts >= t0 + 60 * HOUR ? -12 : -2);
     await runWeather(h, 46, { truth, forecast: (now) => hourly(now, (ts) => truth(ts) + 3) });
-    const t = h.tickets.list({ problem: 'cold_spell' })[0]!;
+    const t = (await h.tickets.list({ problem: 'cold_spell' }))[0]!;
     // Unbiased: 0.6 × 0.75 °C/°C × 10 °C = 4.5 °C; a +3 °C bias would make it 3.1 °C.
     expect(t.action).toMatchObject({ kind: 'preheat' });
     expect((t.action as { offsetC: number }).offsetC).toBeGreaterThanOrEqual(4.2);
@@ -132,7 +132,7 @@ describe('issue #20 decisions', () => {
   it('item 7: an over-supplied estate is lowered in steps the auto-approve policy allows', async () => {
     const h = harness({ rules: PRIORS });
     await h.run(2.5 * HOUR, () => 24.5);
-    const t = h.tickets.list({ problem: 'overheat' })[0]!;
+    const t = (await h.tickets.list({ problem: 'overheat' }))[0]!;
     const step = (t.action as { deltaC: number }).deltaC;
     expect(step).toBeLessThan(0);
     expect(-step).toBeLessThanOrEqual(h.engine.rules.autoApprove.maxOffsetStepC);

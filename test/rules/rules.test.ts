@@ -123,7 +123,7 @@ describe('rules on the live state (engine tick, ManualClock)', () => {
     // Healthy buildings show a 1.5 °C gap; the blend with the 1.5 °C prior stays there.
     expect(s.normalGapC).toBeCloseTo(1.5, 1);
     expect(s.findings.some((x) => x.rule === 'imbalance-inside' && x.targetId === 'b1')).toBe(true);
-    const open = h.tickets.list({ status: 'open', targetId: 'b1' });
+    const open = await h.tickets.list({ status: 'open', targetId: 'b1' });
     expect(open.map((t) => t.problem)).toEqual(['exposed_cold']);
     expect(open[0]!.action.kind).toBe('field');
     expect(h.published).toHaveLength(0);
@@ -163,7 +163,7 @@ describe('rules on the live state (engine tick, ManualClock)', () => {
         wobble: false,
       },
     );
-    expect(h.tickets.list({ problem: 'sensor_fault' }).map((t) => t.targetId)).toEqual(['b1']);
+    expect((await h.tickets.list({ problem: 'sensor_fault' })).map((t) => t.targetId)).toEqual(['b1']);
     // b3-2-2 drops by 4 °C within one report: excluded for openWindowHoldS, so no unit-cold finding.
     await h.run(
       70 * MIN,
@@ -201,7 +201,7 @@ describe('rules on the live state (engine tick, ManualClock)', () => {
       await h.engine.tick();
       if (applied === undefined && h.published.length > 0) applied = now;
     }
-    const t = h.tickets.list({ problem: 'cold_spell' })[0]!;
+    const t = (await h.tickets.list({ problem: 'cold_spell' }))[0]!;
     expect(t.action).toMatchObject({ kind: 'preheat' });
     expect(t.createdTs).toBeLessThan(t0 + 32 * HOUR);
     // Lead = prior lag 12 h: applied about 12 h before the cold arrives (hourly forecast points).

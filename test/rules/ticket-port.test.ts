@@ -13,11 +13,13 @@ function memoryTickets(): TicketPort & { proposals: Proposal[] } {
   const proposals: Proposal[] = [];
   return {
     proposals,
-    list: () => tickets,
-    openFor: (targetId, problem) => tickets.find((t) => t.targetId === targetId && t.problem === problem),
-    settling: () => [],
-    setpointOf: () => structuredClone(NEUTRAL_SETPOINT),
-    propose(p) {
+    list: async () => tickets,
+    openFor: async (targetId, problem) =>
+      tickets.find((t) => t.targetId === targetId && t.problem === problem),
+    settling: async () => [],
+    setpointOf: async () => structuredClone(NEUTRAL_SETPOINT),
+    setpoints: async () => new Map(),
+    async propose(p) {
       proposals.push(p);
       const t: Ticket = {
         ...p,
@@ -33,9 +35,9 @@ function memoryTickets(): TicketPort & { proposals: Proposal[] } {
       tickets.push(t);
       return { outcome: 'created', ticket: t };
     },
-    noteSuppressed: () => {},
-    supersede: () => {},
-    revisePreheat: () => {},
+    noteSuppressed: async () => {},
+    supersede: async () => {},
+    revisePreheat: async () => {},
     applyDue: async () => [],
   };
 }

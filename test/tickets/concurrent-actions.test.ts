@@ -68,8 +68,8 @@ describe(`${REQUESTS_PER_TICKET} concurrent apply/reject/close on one ticket, ${
 
   /** One ticket: approve it, then fire the mixed requests at once; returns who won. */
   async function race(i: number, rng: Rng): Promise<{ id: string; winner: 'apply' | 'reject' }> {
-    const id = service.propose(proposal(i)).ticket.id;
-    service.approve(id, 'otto', 'approved before the race');
+    const id = (await service.propose(proposal(i))).ticket.id;
+    await service.approve(id, 'otto', 'approved before the race');
     const mix = Array.from({ length: REQUESTS_PER_TICKET }, () => ACTIONS[Math.floor(rng.next() * 3)]!);
     const answers = await Promise.all(mix.map((a) => act(id, a)));
     const ok = answers.filter((a) => a.status === 200);
@@ -82,7 +82,7 @@ describe(`${REQUESTS_PER_TICKET} concurrent apply/reject/close on one ticket, ${
     // Every loser is a 409 in the error shape, and changed nothing.
     for (const a of answers.filter((x) => x.status !== 200))
       expect(a).toMatchObject({ status: 409, body: { statusCode: 409, code: 'HW_ERR_CONFLICT' } });
-    const { ticket, events } = service.get(id)!;
+    const { ticket, events } = (await service.get(id))!;
     const transitions = events.filter((e) => e.fromStatus !== e.toStatus && e.kind !== 'created');
     expect(transitions.map((e) => e.toStatus)).toEqual([
       'approved',
@@ -123,11 +123,11 @@ describe(`${REQUESTS_PER_TICKET} concurrent apply/reject/close on one ticket, ${
   }, 180_000);
 
   it('apply straight from proposed is a 409: the approval step cannot be skipped (issue #13 item 3)', async () => {
-    const id = service.propose(proposal(TICKETS + 1)).ticket.id;
+    const id = (await service.propose(proposal(TICKETS + 1))).ticket.id;
     const answers = await Promise.all(Array.from({ length: 10 }, () => act(id, 'apply')));
     for (const a of answers)
       expect(a).toMatchObject({ status: 409, body: { statusCode: 409, code: 'HW_ERR_CONFLICT' } });
-    expect(service.get(id)!.ticket.status).toBe('proposed');
+    expect((await service.get(id))!.ticket.status).toBe('proposed');
     const view = await fetch(`${base}/api/tickets/${id}`, {
       headers: { authorization: `Bearer ${TOKENS.operator}` },
     });

@@ -82,9 +82,9 @@ function loop(controller: { ignoring?: string[]; applyDelayS?: number }, opts: {
   );
   watcher.start();
   const apply = async (sid: string, p = proposal(sid)) => {
-    const id = tickets.propose(p).ticket.id;
-    tickets.approve(id, 'otto');
-    tickets.apply(id, 'otto');
+    const id = (await tickets.propose(p)).ticket.id;
+    await tickets.approve(id, 'otto');
+    await tickets.apply(id, 'otto');
     await tickets.outbox.drainOnce();
     return id;
   };
@@ -103,7 +103,7 @@ function loop(controller: { ignoring?: string[]; applyDelayS?: number }, opts: {
       await clock.advanceAsync(MIN);
     }
   };
-  const kinds = (id: string) => tickets.get(id)!.events.map((e) => e.kind);
+  const kinds = async (id: string) => (await tickets.get(id))!.events.map((e) => e.kind);
   const api = new TicketServiceAdapter(
     tickets,
     () => index,
@@ -118,17 +118,17 @@ describe('setpoint confirmation from the substation', () => {
     const ignored = await l.apply('ss-b');
     const obeyed = await l.apply('ss-a');
     await l.minutes(CONFIRM_AFTER_MIN - 1);
-    expect(l.tickets.setpointStatus(ignored)?.confirmation).toBe('awaiting');
+    expect((await l.tickets.setpointStatus(ignored))?.confirmation).toBe('awaiting');
     expect(l.alerts).toHaveLength(0);
     await l.minutes(2);
-    expect(l.tickets.setpointStatus(ignored)).toMatchObject({
+    expect(await l.tickets.setpointStatus(ignored)).toMatchObject({
       confirmation: 'not-confirmed',
       text: `not confirmed after ${CONFIRM_AFTER_MIN} minutes`,
     });
     expect(l.alerts).toEqual([
       expect.objectContaining({ key: 'setpoint-not-confirmed:ss-b', active: true, severity: 'critical' }),
     ]);
-    expect(l.kinds(ignored)).toContain('setpoint-not-confirmed');
+    expect(await l.kinds(ignored)).toContain('setpoint-not-confirmed');
     // The API shows what heatwatch sent beside what the substation reports in force.
     const view = (await l.api.get(ignored))!;
     expect(view.setpoint).toMatchObject({
@@ -138,7 +138,7 @@ describe('setpoint confirmation from the substation', () => {
       confirmation: 'not-confirmed',
     });
     // The controller that obeyed at once was confirmed within a report cycle, without an alert.
-    expect(l.tickets.setpointStatus(obeyed)).toMatchObject({
+    expect(await l.tickets.setpointStatus(obeyed)).toMatchObject({
       confirmation: 'confirmed',
       confirmedAfterS: 60,
     });
@@ -150,7 +150,7 @@ describe('setpoint confirmation from the substation', () => {
     const slow = loop({ applyDelayS: 10 * 60 });
     const id = await slow.apply('ss-a');
     await slow.minutes(CONFIRM_AFTER_MIN + 5);
-    const s = slow.tickets.setpointStatus(id)!;
+    const s = (await slow.tickets.setpointStatus(id))!;
     expect(s.confirmation).toBe('confirmed');
     // Applied after 10 min; seen in the next report.
     expect(s.confirmedAfterS).toBeGreaterThanOrEqual(600);
@@ -161,12 +161,12 @@ describe('setpoint confirmation from the substation', () => {
     const late = loop({ applyDelayS: 25 * 60 });
     const lateId = await late.apply('ss-a');
     await late.minutes(CONFIRM_AFTER_MIN + 1);
-    expect(late.tickets.setpointStatus(lateId)?.confirmation).toBe('not-confirmed');
+    expect((await late.tickets.setpointStatus(lateId))?.confirmation).toBe('not-confirmed');
     await late.minutes(15);
-    expect(late.tickets.setpointStatus(lateId)).toMatchObject({ confirmation: 'confirmed' });
-    expect(late.tickets.setpointStatus(lateId)!.confirmedAfterS).toBeGreaterThanOrEqual(25 * 60);
+    expect(await late.tickets.setpointStatus(lateId)).toMatchObject({ confirmation: 'confirmed' });
+    expect((await late.tickets.setpointStatus(lateId))!.confirmedAfterS).toBeGreaterThanOrEqual(25 * 60);
     expect(late.alerts.map((a) => a.active)).toEqual([true, false]);
-    expect(late.kinds(lateId).filter((k) => k.startsWith('setpoint-'))).toEqual([
+    expect((await late.kinds(lateId)).filter((k) => k.startsWith('setpoint-'))).toEqual([
       'setpoint-published',
       'setpoint-not-confirmed',
       'setpoint-confirmed',
@@ -186,11 +186,11 @@ describe('setpoint confirmation from the substation', () => {
     const obeyed = await l.apply('ss-a', { ...valves, substationId: 'ss-a', targetId: 'b-a' });
     await l.minutes(CONFIRM_AFTER_MIN + 1);
     // The ignoring controller still reports offset 0, which is what the valve command asked for.
-    expect(l.tickets.setpointStatus(ignored)).toMatchObject({
+    expect(await l.tickets.setpointStatus(ignored)).toMatchObject({
       confirmation: 'not-confirmed',
       sent: { supplyOffsetC: 0 },
     });
-    expect(l.tickets.setpointStatus(obeyed)?.confirmation).toBe('confirmed');
+    expect((await l.tickets.setpointStatus(obeyed))?.confirmation).toBe('confirmed');
   });
 
   it('a controller that echoes no ids is judged by the offset it reports, once the command moved it', async () => {
@@ -198,10 +198,10 @@ describe('setpoint confirmation from the substation', () => {
     const moved = await l.apply('ss-a');
     const ignored = await l.apply('ss-b');
     await l.minutes(CONFIRM_AFTER_MIN + 1);
-    expect(l.tickets.setpointStatus(moved)).toMatchObject({
+    expect(await l.tickets.setpointStatus(moved)).toMatchObject({
       confirmation: 'confirmed',
       reported: { supplyOffsetC: 2 },
     });
-    expect(l.tickets.setpointStatus(ignored)?.confirmation).toBe('not-confirmed');
+    expect((await l.tickets.setpointStatus(ignored))?.confirmation).toBe('not-confirmed');
   });
 });

@@ -71,23 +71,23 @@ describe('ticket state machine', () => {
     let i = 0;
     for (const action of OPERATOR_ACTIONS)
       for (const from of TICKET_STATUSES) {
-        const id = tickets.propose(proposal(i++)).ticket.id;
+        const id = (await tickets.propose(proposal(i++))).ticket.id;
         // Put the ticket in `from` directly: the point is the service's answer from each status.
         db.prepare('UPDATE tickets SET status = ? WHERE id = ?').run(from, id);
-        const eventsBefore = tickets.get(id)!.events.length;
+        const eventsBefore = (await tickets.get(id))!.events.length;
         const want = DOCUMENTED[action][from];
         const run = () => tickets[action](id, 'ops');
         if (want) {
-          expect(run().status, `${action} from ${from}`).toBe(want);
+          expect((await run()).status, `${action} from ${from}`).toBe(want);
         } else {
-          expect(run, `${action} from ${from}`).toThrow(
+          await expect(run(), `${action} from ${from}`).rejects.toThrow(
             expect.objectContaining({ code: 'HW_ERR_CONFLICT', statusCode: 409 }),
           );
-          expect(tickets.get(id)!.ticket.status).toBe(from);
-          expect(tickets.get(id)!.events).toHaveLength(eventsBefore);
+          expect((await tickets.get(id))!.ticket.status).toBe(from);
+          expect((await tickets.get(id))!.events).toHaveLength(eventsBefore);
         }
         // Only a successful apply writes a setpoint command.
-        expect(tickets.commandsOf(id).length, `${action} from ${from}`).toBe(
+        expect((await tickets.commandsOf(id)).length, `${action} from ${from}`).toBe(
           action === 'apply' && want ? 1 : 0,
         );
       }

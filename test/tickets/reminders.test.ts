@@ -22,7 +22,7 @@ describe('reminders', () => {
   it('builds a digest per substation of open tickets and cold units, and posts it to the webhook', async () => {
     const h = harness({ rules: { autoApprove: { enabled: false } } });
     await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
-    const d = buildDigests(h.live, h.tickets, h.engine.rules, h.clock.now());
+    const d = await buildDigests(h.live, h.tickets, h.engine.rules, h.clock.now());
     expect(d).toHaveLength(1);
     expect(d[0]!.openTickets.map((t) => t.problem)).toContain('building_cold');
     expect(d[0]!.coldUnitsTotal).toBe(12);

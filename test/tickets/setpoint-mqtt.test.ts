@@ -51,12 +51,13 @@ describe('setpoints over MQTT', () => {
         }
         // Applying waits for the broker's PUBACK (real network time, not the ManualClock).
         await vi.waitFor(
-          () => expect(mod.tickets.list({ problem: 'building_cold' })[0]?.status).toBe('applied'),
+          async () =>
+            expect((await mod.tickets.list({ problem: 'building_cold' }))[0]?.status).toBe('applied'),
           {
             timeout: 15_000,
           },
         );
-        const t = mod.tickets.list({ problem: 'building_cold' })[0]!;
+        const t = (await mod.tickets.list({ problem: 'building_cold' }))[0]!;
         // A controller connecting afterwards still gets the setpoint in force (retained).
         const ctl = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `ctl-${Date.now()}` });
         const got = new Promise<{ payload: unknown; qos: number; retain: boolean }>((resolve) =>

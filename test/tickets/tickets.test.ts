@@ -17,7 +17,7 @@ describe('diagnosis → proposal', () => {
   it('whole substation cold → raise the supply offset, sized from deficit and gain, clamped to the step', async () => {
     const h = harness({ rules: { autoApprove: { enabled: false } } });
     await h.run(70 * MIN, () => 16.5);
-    const [t, ...rest] = h.tickets.list({ status: 'open' });
+    const [t, ...rest] = await h.tickets.list({ status: 'open' });
     expect(rest.filter((x) => x.problem !== 'exposed_cold')).toHaveLength(0);
     expect(t).toMatchObject({ problem: 'substation_cold', targetId: 'ss', status: 'proposed' });
     // deficit 19 − 16.5 = 2.5 °C at 0.35 °C/°C → 7.1 °C, clamped to limits.maxOffsetStepC = 4.
@@ -29,7 +29,7 @@ describe('diagnosis → proposal', () => {
   it('one cold building with fine neighbours → open its entry valve (auto-approved and applied)', async () => {
     const h = harness();
     await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
-    const t = h.tickets.list({ problem: 'building_cold' })[0]!;
+    const t = (await h.tickets.list({ problem: 'building_cold' }))[0]!;
     expect(t.status).toBe('applied');
     expect(t.action).toMatchObject({ kind: 'valves', valves: { b2: 100 }, previous: { b2: 70 } });
     expect(h.published).toEqual([
@@ -44,7 +44,7 @@ describe('diagnosis → proposal', () => {
   it('over-temperature across the estate → lower the supply', async () => {
     const h = harness({ rules: { autoApprove: { enabled: false } } });
     await h.run(2.5 * HOUR, () => 24.5);
-    const t = h.tickets.list({ problem: 'overheat' })[0]!;
+    const t = (await h.tickets.list({ problem: 'overheat' }))[0]!;
     expect(t.action.kind).toBe('supply-offset');
     expect((t.action as { deltaC: number }).deltaC).toBeLessThan(0);
   });
@@ -54,7 +54,7 @@ describe('ticket lifecycle', () => {
   it('one open ticket per (target, problem): a repeat updates it, never a twin', async () => {
     const h = harness({ rules: { autoApprove: { enabled: false }, recheck: { refreshS: 0 } } });
     await h.run(3 * HOUR, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
-    const all = h.tickets.list({ targetId: 'b2', problem: 'building_cold' });
+    const all = await h.tickets.list({ targetId: 'b2', problem: 'building_cold' });
     expect(all).toHaveLength(1);
     expect(all[0]!.occurrences).toBeGreaterThan(1);
   });
@@ -62,29 +62,29 @@ describe('ticket lifecycle', () => {
   it('operator actions: coded errors for illegal transitions, an event row per transition, ticketChanged', async () => {
     const h = harness({ rules: { autoApprove: { enabled: false } } });
     await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
-    const id = h.tickets.list({ problem: 'building_cold' })[0]!.id;
-    expect(() => h.tickets.close(id, 'ops', 'x')).toThrow(
+    const id = (await h.tickets.list({ problem: 'building_cold' }))[0]!.id;
+    await expect(h.tickets.close(id, 'ops', 'x')).rejects.toThrow(
       expect.objectContaining({ code: 'HW_ERR_CONFLICT', statusCode: 409 }),
     );
-    expect(() => h.tickets.approve('T-99999', 'ops')).toThrow(HwError);
+    await expect(h.tickets.approve('T-99999', 'ops')).rejects.toThrow(HwError);
     // Apply needs an approved ticket: the approval step cannot be skipped (issue #13 item 3).
-    expect(() => h.tickets.apply(id, 'alice')).toThrow(
+    await expect(h.tickets.apply(id, 'alice')).rejects.toThrow(
       expect.objectContaining({ code: 'HW_ERR_CONFLICT', statusCode: 409 }),
     );
-    h.tickets.approve(id, 'alice', 'looks right');
+    await h.tickets.approve(id, 'alice', 'looks right');
     // A broker that refuses: the ticket is applied with its command in the outbox, retried until acknowledged.
     h.setFailPublish(true);
-    h.tickets.apply(id, 'alice', 'valve opened');
-    expect(h.tickets.get(id)!.ticket.status).toBe('applied');
+    await h.tickets.apply(id, 'alice', 'valve opened');
+    expect((await h.tickets.get(id))!.ticket.status).toBe('applied');
     await h.tickets.outbox.drainOnce();
-    expect(h.tickets.setpointStatus(id)).toMatchObject({ delivery: 'pending', attempts: 2 });
+    expect(await h.tickets.setpointStatus(id)).toMatchObject({ delivery: 'pending', attempts: 2 });
     expect(h.published).toHaveLength(0);
     h.setFailPublish(false);
     expect(await h.tickets.outbox.drainOnce()).toBe(1);
     expect(h.published).toHaveLength(1);
     expect(await h.tickets.outbox.drainOnce()).toBe(0);
-    expect(() => h.tickets.reject(id, 'bob')).toThrow(expect.objectContaining({ statusCode: 409 }));
-    const ev = h.tickets.get(id)!.events;
+    await expect(h.tickets.reject(id, 'bob')).rejects.toThrow(expect.objectContaining({ statusCode: 409 }));
+    const ev = (await h.tickets.get(id))!.events;
     expect(ev.map((e) => e.kind)).toEqual([
       'created',
       'approved',
@@ -106,12 +106,12 @@ describe('ticket lifecycle', () => {
     const h = harness();
     await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
     await h.run(5 * HOUR, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
-    const all = h.tickets.list({ targetId: 'b2' });
+    const all = await h.tickets.list({ targetId: 'b2' });
     expect(all).toHaveLength(1);
     expect(all[0]!.status).toBe('applied');
     expect(all[0]!.suppressedCount).toBeGreaterThan(0);
     expect(all[0]!.suppressedReason).toMatch(/settling until the re-check/);
-    expect(h.tickets.get(all[0]!.id)!.events.filter((e) => e.kind === 'suppressed')).toHaveLength(1);
+    expect((await h.tickets.get(all[0]!.id))!.events.filter((e) => e.kind === 'suppressed')).toHaveLength(1);
   });
 
   it('a flapping condition marks its ticket instead of raising new ones', async () => {
@@ -124,10 +124,10 @@ describe('ticket lifecycle', () => {
     }
     await h.run(10 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
     expect(h.engine.status().findings.find((f) => f.rule === 'building-under-temp')?.state).toBe('flapping');
-    const t = h.tickets.list({ targetId: 'b2', problem: 'building_cold' });
+    const t = await h.tickets.list({ targetId: 'b2', problem: 'building_cold' });
     expect(t).toHaveLength(1);
     expect(t[0]!.flapping).toBe(true);
-    expect(h.tickets.get(t[0]!.id)!.events.map((e) => e.kind)).toContain('flapping');
+    expect((await h.tickets.get(t[0]!.id))!.events.map((e) => e.kind)).toContain('flapping');
   });
 });
 
@@ -135,13 +135,13 @@ describe('re-checks', () => {
   it('due 48 h after apply: resolves when back in band, runs once, and learns the valve gain', async () => {
     const h = harness();
     await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : h.healthy(f, c)));
-    const t = h.tickets.list({ problem: 'building_cold' })[0]!;
+    const t = (await h.tickets.list({ problem: 'building_cold' }))[0]!;
     expect(t.recheckDueTs).toBe(t.appliedTs! + 48 * HOUR);
     await h.run(47 * HOUR, (b, f, c) => (b === 'b2' ? 18.8 : h.healthy(f, c)));
     expect(await h.scheduler.runDue()).toEqual([]);
     await h.run(1 * HOUR, (b, f, c) => (b === 'b2' ? 18.8 : h.healthy(f, c)));
     expect(await h.scheduler.runDue()).toEqual([t.id]);
-    const done = h.tickets.get(t.id)!;
+    const done = (await h.tickets.get(t.id))!;
     expect(done.ticket.status).toBe('resolved');
     expect(done.events.map((e) => e.toStatus).slice(-2)).toEqual(['rechecking', 'resolved']);
     expect(done.ticket.outcome?.correctedDeltaC).toBeCloseTo(2, 0);
@@ -153,11 +153,11 @@ describe('re-checks', () => {
   it('escalates when still cold, with the next proposal linked to it', async () => {
     const h = harness();
     await h.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : b === 'b3' ? 22 : h.healthy(f, c)));
-    const t = h.tickets.list({ problem: 'building_cold' })[0]!;
+    const t = (await h.tickets.list({ problem: 'building_cold' }))[0]!;
     await h.run(48 * HOUR, (b, f, c) => (b === 'b2' ? 16.9 : b === 'b3' ? 22 : h.healthy(f, c)));
     await h.scheduler.runDue();
-    expect(h.tickets.get(t.id)!.ticket.status).toBe('escalated');
-    const next = h.tickets.list({ problem: 'building_cold', status: 'open' })[0]!;
+    expect((await h.tickets.get(t.id))!.ticket.status).toBe('escalated');
+    const next = (await h.tickets.list({ problem: 'building_cold', status: 'open' }))[0]!;
     expect(next.parentId).toBe(t.id);
     // The valve is fully open now: the next step throttles the over-heated neighbour b3.
     expect(next.action).toMatchObject({ kind: 'valves', valves: { b3: expect.any(Number) } });
@@ -170,26 +170,26 @@ describe('re-checks', () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 15));
     const a = harness({ clock, db: openDb(file, { synchronous: 'FULL', migrations: ticketMigrations }) });
     await a.run(70 * MIN, (b, f, c) => (b === 'b2' ? 16.8 : a.healthy(f, c)));
-    const t = a.tickets.list({ problem: 'building_cold' })[0]!;
+    const t = (await a.tickets.list({ problem: 'building_cold' }))[0]!;
     expect(t.status).toBe('applied');
     await a.run(20 * HOUR, (b, f, c) => (b === 'b2' ? 18.9 : a.healthy(f, c)));
     a.db.close(); // heatwatch stops 20 h into the 48 h window
     clock.set(clock.now() + 40 * HOUR); // ... and comes back after the re-check fell due
     const b = harness({ clock, db: openDb(file, { synchronous: 'FULL', migrations: ticketMigrations }) });
-    expect(b.tickets.get(t.id)!.ticket.status).toBe('applied');
-    expect(b.tickets.pendingRechecks()).toEqual([{ ticketId: t.id, dueTs: t.recheckDueTs }]);
+    expect((await b.tickets.get(t.id))!.ticket.status).toBe('applied');
+    expect(await b.tickets.pendingRechecks()).toEqual([{ ticketId: t.id, dueTs: t.recheckDueTs }]);
     b.setAll((bid, f, c) => (bid === 'b2' ? 18.9 : b.healthy(f, c)));
     await b.scheduler.start(); // runs what fell due while down
     b.scheduler.stop();
-    expect(b.tickets.get(t.id)!.ticket.status).toBe('resolved');
-    expect(b.tickets.get(t.id)!.events.filter((e) => e.toStatus === 'resolved')).toHaveLength(1);
+    expect((await b.tickets.get(t.id))!.ticket.status).toBe('resolved');
+    expect((await b.tickets.get(t.id))!.events.filter((e) => e.toStatus === 'resolved')).toHaveLength(1);
     b.db.close();
     // A second restart finds nothing left to run.
     const c = harness({ clock, db: openDb(file, { synchronous: 'FULL', migrations: ticketMigrations }) });
     await c.scheduler.start();
     c.scheduler.stop();
-    expect(c.tickets.get(t.id)!.events.filter((e) => e.kind === 'resolved')).toHaveLength(1);
-    expect(c.tickets.setpointOf('ss').buildingValves).toEqual({ b2: 100 });
+    expect((await c.tickets.get(t.id))!.events.filter((e) => e.kind === 'resolved')).toHaveLength(1);
+    expect((await c.tickets.setpointOf('ss')).buildingValves).toEqual({ b2: 100 });
     c.db.close();
   });
 });
