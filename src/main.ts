@@ -427,6 +427,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         health,
         manual: ingestor,
         tickets: rulesMod?.tickets,
+        buildingState: rulesMod?.engine,
         rulesFindings: rulesMod ? () => rulesMod!.engine.status().findings : undefined,
         households,
       });

@@ -3,7 +3,7 @@ import { isTimeZone, LOCALES } from '../i18n/index.ts';
 
 /**
  * The `http` section of heatwatch.yaml: the API and dashboard listener, its limits against hostile
- * and slow clients, the live stream, display thresholds and the language people see. Its own file
+ * and slow clients, the live stream and the language people see. Its own file
  * because it is the largest section of the service config; service-schema.ts composes it.
  */
 export const httpSchema = z
@@ -48,18 +48,6 @@ export const httpSchema = z
      * above this mean, unbalanced when exposed units are this much colder than middle ones,
      * stale below this share of fresh sensors. Also the compliance band's upper edge.
      */
-    display: z
-      .object({
-        overheatedAboveC: z.number().min(18).max(35).default(24),
-        imbalanceGapC: z.number().min(0.5).max(10).default(2),
-        minFreshShare: z.number().min(0).max(1).default(0.5),
-        /** Buildings that received readings are judged again this often (wall time). */
-        judgeIntervalMs: z.number().int().min(100).max(600_000).default(1000),
-        /** Every building is judged this often, so readings going stale show (wall time). */
-        fullJudgeIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
-      })
-      .strict()
-      .prefault({}),
     /** How the dashboard, bulletins and CSV exports speak to people (users.yaml may choose per user). */
     locale: z
       .object({

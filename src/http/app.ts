@@ -8,7 +8,7 @@ import { HTTP_BUCKETS_S, METRIC, type MetricsRegistry } from '../core/metrics.ts
 import type { Db } from '../storage/sqlite.ts';
 import { AuditLog } from './audit.ts';
 import { bootstrapAdmin, TokenAuth } from './auth.ts';
-import { BuildingStates } from './building-state.ts';
+import { AnnouncedStates } from './building-state.ts';
 import { buildDashboard, DASHBOARD_DIST, registerDashboard } from './dashboard-assets.ts';
 import { registerDocs } from './docs.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.ts';
@@ -25,7 +25,7 @@ import { registerSecurity } from './security.ts';
 
 export interface AppOptions {
   http: ServiceConfig['http'];
-  rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC'>;
+  rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC' | 'unitHot'>;
   users: UsersConfig;
   adminToken?: string;
   /** The operational database (with `httpMigrations` applied): audit log and first-start token. */
@@ -45,7 +45,6 @@ export interface HeatwatchHttp {
   app: FastifyInstance;
   auth: TokenAuth;
   hub: LiveHub;
-  states: BuildingStates;
   routes: RouteDef[];
 }
 
@@ -88,20 +87,8 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   });
   // Expiry dates are calendar dates people set: judged on the wall clock, never the demo's fast one.
   const auth = new TokenAuth(deps.wallClock, o.users, extra);
-  const states = new BuildingStates(
-    deps.live,
-    {
-      requiredTempC: o.rules.requiredTempC,
-      toleranceC: o.rules.toleranceC,
-      overheatedAboveC: o.http.display.overheatedAboveC,
-      imbalanceGapC: o.http.display.imbalanceGapC,
-      minFreshShare: o.http.display.minFreshShare,
-    },
-    deps.bus,
-    deps.clock,
-    deps.wallClock,
-    o.http.display,
-  );
+  // The rules' judgement; without the engine at hand, what it announced on the bus.
+  const announced = deps.buildingState ? undefined : new AnnouncedStates(deps.bus);
   const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
 
   // Cookies are parsed only where one may authenticate (the live stream), not on every request.
@@ -125,8 +112,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
 
   const routeDeps: RouteDeps = {
     ...deps,
-    buildingState: deps.buildingState ?? states,
-    states,
+    buildingState: deps.buildingState ?? announced!,
     http: o.http,
     rules: o.rules,
     hub,
@@ -148,12 +134,12 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
 
   app.addHook('onReady', async () => {
     hub.start();
-    states.start();
+    announced?.start();
   });
   // SSE responses never end on their own; close them first so the server can shut down.
   app.addHook('preClose', async () => {
-    states.stop();
+    announced?.stop();
     hub.stop();
   });
-  return { app, auth, hub, states, routes };
+  return { app, auth, hub, routes };
 }

@@ -10,6 +10,7 @@ import { buildApp } from './app.ts';
 import type { TokenAuth } from './auth.ts';
 import type { LiveHub } from './live-hub.ts';
 import type {
+  BuildingStateView,
   CompliancePort,
   EngineerPort,
   HealthPort,
@@ -37,6 +38,8 @@ export interface HttpModuleArgs {
   /** The ingestor: `submit(reading)` makes a manual reading durable like any other. */
   manual?: ManualReadingSink;
   tickets?: TicketServiceLike;
+  /** The rules' judgement of each building (the rules engine); absent: what the rules announced on the bus. */
+  buildingState?: BuildingStateView;
   compliance?: CompliancePort;
   engineer?: EngineerPort;
   households?: HouseholdsPort;
@@ -75,6 +78,7 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
       wallClock: a.wallClock,
       bus: a.bus,
       live: a.live,
+      buildingState: a.buildingState,
       history: a.store,
       metrics: a.metrics,
       health: a.health,

@@ -31,9 +31,12 @@ export interface LiveView {
   isFresh(s: SensorLive, now: number): boolean;
 }
 
-/** The dashboard colour of a building; the rules module may provide its own judgement. */
+/**
+ * The dashboard colour of a building: the rules' judgement (`RulesEngine.stateOf`, from the findings
+ * of the rules that declare a building state). The API judges nothing itself.
+ */
 export interface BuildingStateView {
-  stateOf(buildingId: string, now: number, stats?: BuildingStats): BuildingState;
+  stateOf(buildingId: string): BuildingState;
 }
 
 export type TicketAction = 'approve' | 'apply' | 'reject' | 'close';

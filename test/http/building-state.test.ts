@@ -1,76 +1,72 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/loader.ts';
-import { ManualClock } from '../../src/core/clock.ts';
-import { EventBus } from '../../src/core/event-bus.ts';
-import type { HeatEvents } from '../../src/core/events.ts';
-import type { RoomReading } from '../../src/core/readings.ts';
-import { BuildingStates } from '../../src/http/building-state.ts';
-import { LiveState } from '../../src/state/live-state.ts';
+import { serviceSchema } from '../../src/config/service-schema.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { httpMigrations } from '../../src/http/audit.ts';
+import { openDb } from '../../src/storage/sqlite.ts';
+import { harness, MIN } from '../rules/fixture.ts';
+import { makeHarness, TOKENS, USERS } from './harness.ts';
 
-function setup() {
-  const cfg = loadConfig('config', {});
-  const clock = new ManualClock();
-  const bus = new EventBus<HeatEvents>();
-  const live = new LiveState(cfg.registry);
-  const events: HeatEvents['buildingStatus'][] = [];
-  bus.on('buildingStatus', 'test', (e) => events.push(e));
-  const states = new BuildingStates(
-    live,
-    { requiredTempC: 18, toleranceC: 0.5, overheatedAboveC: 24, imbalanceGapC: 2, minFreshShare: 0.5 },
-    bus,
-    clock,
-    clock,
-    { judgeIntervalMs: 1000, fullJudgeIntervalMs: 30_000 },
-  );
-  // Readings for every unit of n01 at `temp(classes)`, as ingestion would deliver them.
-  const feed = (temp: (exposed: boolean) => number) => {
-    const rs: RoomReading[] = (live.index.sensorsByBuilding.get('n01') ?? []).map((i) => ({
-      sensorId: i.sensor.id,
-      ts: clock.now(),
-      tempC: temp(!i.classes.includes('middle')),
-      buildingId: 'n01',
-      substationId: i.substation.id,
-      floor: i.sensor.floor,
-      column: i.sensor.column,
-      classes: i.classes,
-      source: 'sensor',
-    }));
-    live.applyRoom(rs);
-    bus.emit('roomReadings', rs);
+/** The API over the rules harness's live state, reading building states from the engine itself. */
+async function apiOverEngine() {
+  const h = harness();
+  const built = await buildApp({
+    http: serviceSchema.parse({ http: { buildDashboard: false } }).http,
+    rules: h.engine.rules,
+    users: USERS,
+    db: openDb(':memory:', { synchronous: 'NORMAL', migrations: httpMigrations }),
+    deps: { clock: h.clock, wallClock: h.clock, bus: h.bus, live: h.live, buildingState: h.engine },
+    log: silentLogger(),
+    announceAdminToken: () => {},
+    dashboardDir: mkdtempSync(join(tmpdir(), 'hw-dash-')),
+  });
+  await built.app.ready();
+  const states = async () => {
+    const res = await built.app.inject({
+      url: '/api/buildings',
+      headers: { authorization: `Bearer ${TOKENS.viewer}` },
+    });
+    expect(res.statusCode).toBe(200);
+    return Object.fromEntries(
+      (res.json().buildings as Array<{ id: string; state: string }>).map((b) => [b.id, b.state]),
+    );
   };
-  return { clock, bus, live, states, events, feed };
+  return { h, app: built.app, states };
 }
 
-describe('building states on the live stream', () => {
-  it('announces ok → unbalanced → cold as readings arrive, and stale once they stop', () => {
-    const { clock, states, events, feed } = setup();
-    states.start();
-    feed(() => 20.5);
-    clock.advance(1000);
-    expect(events.map((e) => [e.buildingId, e.previous, e.state])).toEqual([['n01', 'stale', 'ok']]);
-    feed((exposed) => (exposed ? 17.2 : 20.5));
-    clock.advance(1000);
-    expect(events.at(-1)).toMatchObject({ state: 'unbalanced', previous: 'ok' });
-    feed(() => 16.1);
-    clock.advance(1000);
-    expect(events.at(-1)).toMatchObject({ state: 'cold', previous: 'unbalanced' });
-    const before = events.length;
-    clock.advance(5000); // no readings, nothing judged differently: no events
-    expect(events).toHaveLength(before);
-    // Past 3 report intervals of 300 s without readings: stale, found by the next full pass.
-    clock.advance(16 * 60_000);
-    expect(events.at(-1)).toMatchObject({ buildingId: 'n01', state: 'stale', previous: 'cold' });
-    states.stop();
+describe('building states in the API', () => {
+  it("are the rules' judgement: cold once building-under-temp holds, ok again once it clears", async () => {
+    const { h, app, states } = await apiOverEngine();
+    const b1Cold = (b: string, f: number, c: number) => (b === 'b1' ? 17 : h.healthy(f, c));
+    // Cold for half an hour: below the rule's minimum duration, so not judged cold yet.
+    await h.run(30 * MIN, b1Cold);
+    expect((await states()).b1).toBe('ok');
+    await h.run(40 * MIN, b1Cold);
+    expect(h.engine.stateOf('b1')).toBe('cold');
+    expect(await states()).toEqual({ b1: 'cold', b2: 'ok', b3: 'ok', b4: 'ok' });
+    await h.run(30 * MIN, (_b, f, c) => h.healthy(f, c));
+    expect((await states()).b1).toBe('ok');
+    await app.close();
   });
 
-  it('a state announced by another module wins and is not overwritten by the judgement', () => {
-    const { clock, bus, states, events, feed } = setup();
-    states.start();
-    bus.emit('buildingStatus', { buildingId: 'n01', state: 'overheated', ts: clock.now() });
-    feed(() => 16);
-    clock.advance(1000);
-    expect(events).toHaveLength(1);
-    expect(states.stateOf('n01', clock.now())).toBe('overheated');
-    states.stop();
+  it('without the engine at hand, show what the rules announced on the bus', async () => {
+    const h = await makeHarness();
+    await h.http.app.ready();
+    const stateOf = async (id: string) =>
+      (
+        await h.http.app.inject({
+          url: `/api/buildings/${id}`,
+          headers: { authorization: `Bearer ${TOKENS.viewer}` },
+        })
+      ).json().state;
+    // A building the rules never judged is ok, as RulesEngine.stateOf says; readings alone change nothing.
+    h.live.applyRoom([h.reading('n01-6-1', 12)]);
+    expect(await stateOf('n01')).toBe('ok');
+    h.bus.emit('buildingStatus', { buildingId: 'n01', state: 'cold', ts: h.clock.now() });
+    expect(await stateOf('n01')).toBe('cold');
+    await h.http.app.close();
   });
 });

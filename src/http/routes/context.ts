@@ -2,14 +2,13 @@ import type { RulesConfig } from '../../config/rules-schema.ts';
 import type { ServiceConfig } from '../../config/service-schema.ts';
 import { Errors } from '../../core/errors.ts';
 import type { AuditLog } from '../audit.ts';
-import type { BuildingStates } from '../building-state.ts';
 import type { LiveHub } from '../live-hub.ts';
-import type { HttpDeps, TicketView } from '../ports.ts';
+import type { BuildingStateView, HttpDeps, TicketView } from '../ports.ts';
 
 export interface RouteDeps extends HttpDeps {
   http: ServiceConfig['http'];
-  rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC'>;
-  states: BuildingStates;
+  rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC' | 'unitHot'>;
+  buildingState: BuildingStateView;
   hub: LiveHub;
   audit: AuditLog;
 }

@@ -34,7 +34,7 @@ function buildingSummary(
     substationId: b.substationId,
     floors: b.floors,
     unitsPerFloor: b.unitsPerFloor,
-    state: (deps.buildingState ?? deps.states).stateOf(id, now, s),
+    state: deps.buildingState.stateOf(id),
     sensors: s?.sensors ?? 0,
     fresh: s?.fresh ?? 0,
     meanC: s?.meanC,

@@ -43,7 +43,7 @@ export function opsRoutes(deps: RouteDeps): RouteDef[] {
           deps.history,
           () => ({
             lowC: deps.rules.requiredTempC - deps.rules.toleranceC,
-            highC: deps.http.display.overheatedAboveC,
+            highC: deps.rules.unitHot.raiseAboveC,
           }),
         )
       : undefined);
