@@ -1,5 +1,5 @@
 import { HwError } from '../core/errors.ts';
-import type { SqlExecutor } from '../storage/sql.ts';
+import type { SqlDb, SqlExecutor } from '../storage/sql.ts';
 
 /**
  * Partition leases with fencing tokens (docs/deploy.md "A city on PostgreSQL"). One row per
@@ -178,3 +178,30 @@ export const fenceFor =
   (partition: string, token: number): WriteFence =>
   (q) =>
     fence(q, partition, token);
+
+/** A plain read (SELECT without a row lock): needs no fence. */
+const isRead = (sql: string): boolean => /^\s*SELECT\b/i.test(sql) && !/\bFOR\s+UPDATE\b/i.test(sql);
+
+/**
+ * The operational database as one partition's writers see it: every transaction and every statement
+ * that is not a plain read (also an INSERT … RETURNING through `get`) first passes the partition's
+ * fence, inside the same transaction, so a module built on it (the partition's tickets, re-checks,
+ * checkpoint) cannot write once the lease is gone, without knowing about leases. Closing it leaves
+ * the shared database open (its opener closes it).
+ */
+export function fencedDb(db: SqlDb, writeFence: WriteFence): SqlDb {
+  const fenced = <T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> =>
+    db.tx(async (q) => {
+      await writeFence(q);
+      return fn(q);
+    });
+  return {
+    dialect: db.dialect,
+    all: (sql, params) => (isRead(sql) ? db.all(sql, params) : fenced((q) => q.all(sql, params))),
+    get: (sql, params) => (isRead(sql) ? db.get(sql, params) : fenced((q) => q.get(sql, params))),
+    run: (sql, params) => fenced((q) => q.run(sql, params)),
+    exec: (sql) => fenced((q) => q.exec(sql)),
+    tx: fenced,
+    close: async () => {},
+  };
+}

@@ -5,6 +5,8 @@ import {
   databaseNowMs,
   FencedError,
   fence,
+  fencedDb,
+  fenceFor,
   leaseMigrations,
   leases,
   release,
@@ -150,6 +152,32 @@ describe.each([
       expect(await release(db, 'north', 2)).toBe(true);
       expect(await tryAcquire(db, 'north', 'a', T0 + 6000 + DURATION, DURATION)).toBe(3);
       await expect(fencedWrite(db, 'north', 2)).rejects.toBeInstanceOf(FencedError);
+    },
+  );
+
+  it.skipIf(skip)(
+    'fences every write of a partition module built on fencedDb, and none of its reads',
+    async () => {
+      // north is held with token 3 now (previous test).
+      const current = fencedDb(db, fenceFor('north', 3));
+      const stale = fencedDb(db, fenceFor('north', 2));
+      await current.run('INSERT INTO fenced_writes (partition, token) VALUES (?, ?)', ['north', 3]);
+      await current.tx((q) =>
+        q.run('INSERT INTO fenced_writes (partition, token) VALUES (?, ?)', ['north', 3]),
+      );
+      expect(await count(db, 3)).toBe(2);
+      const attempts = [
+        () => stale.run('INSERT INTO fenced_writes (partition, token) VALUES (?, ?)', ['north', 2]),
+        () =>
+          stale.get('INSERT INTO fenced_writes (partition, token) VALUES (?, ?) RETURNING id', ['north', 2]),
+        () => stale.all('UPDATE fenced_writes SET token = 2 WHERE token = 3 RETURNING id'),
+        () => stale.tx((q) => q.run('DELETE FROM fenced_writes')),
+      ];
+      for (const a of attempts) await expect(a()).rejects.toBeInstanceOf(FencedError);
+      expect(await count(db, 3)).toBe(2);
+      expect(await count(db, 2)).toBe(1);
+      // Reads still work for a holder that lost the lease (it is stopping its work).
+      expect((await stale.get<{ n: number }>('SELECT COUNT(*) AS n FROM fenced_writes'))?.n).toBe(4);
     },
   );
 

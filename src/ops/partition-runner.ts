@@ -1,0 +1,83 @@
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { SqlDb } from '../storage/sql.ts';
+import { fencedDb } from './lease.ts';
+import { LeaseKeeper, type LeaseTimings } from './lease-keeper.ts';
+
+/** What runs for one held partition (its rules, tickets and re-checks). */
+export interface PartitionWork {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a partition's work on `db`, the operational database behind the partition's fence: every
+ * write it makes carries the lease's token, and is refused once another instance took the partition.
+ */
+export type StartPartition = (p: {
+  name: string;
+  substations: readonly string[];
+  token: number;
+  db: SqlDb;
+}) => Promise<PartitionWork>;
+
+export interface PartitionRunnerOptions {
+  db: SqlDb;
+  /** partition.leases.partitions: name → substations, the same on every rules instance. */
+  partitions: Readonly<Record<string, readonly string[]>>;
+  holder: string;
+  timings: () => LeaseTimings;
+  wallClock: Clock;
+  /** The lease clock; default the database's. */
+  nowMs?: () => Promise<number>;
+  start: StartPartition;
+  log: Logger;
+}
+
+/**
+ * A rules instance in a city (docs/deploy.md "A city on PostgreSQL"): holds what leases it can get
+ * (src/ops/lease-keeper.ts) and runs each held partition's work, stopping it when the lease is lost.
+ * A standby is the same code holding nothing yet.
+ */
+export class PartitionRunner {
+  private readonly work = new Map<string, PartitionWork>();
+  readonly keeper: LeaseKeeper;
+
+  constructor(o: PartitionRunnerOptions) {
+    this.keeper = new LeaseKeeper({
+      db: o.db,
+      partitions: Object.keys(o.partitions),
+      holder: o.holder,
+      timings: o.timings,
+      wallClock: o.wallClock,
+      nowMs: o.nowMs,
+      log: o.log,
+      onAcquired: async (name, token, fence) => {
+        const work = await o.start({
+          name,
+          substations: o.partitions[name] ?? [],
+          token,
+          db: fencedDb(o.db, fence),
+        });
+        this.work.set(name, work);
+      },
+      onLost: async (name) => {
+        const work = this.work.get(name);
+        this.work.delete(name);
+        await work?.stop();
+      },
+    });
+  }
+
+  /** Names of the partitions this instance runs now. */
+  running(): string[] {
+    return [...this.work.keys()].sort();
+  }
+
+  start(): Promise<void> {
+    return this.keeper.start();
+  }
+
+  stop(): Promise<void> {
+    return this.keeper.stop();
+  }
+}
