@@ -33,6 +33,7 @@ export class EngineStrategy implements Strategy {
   private view: StrategyView | undefined;
   private operatorActions = 0;
   private started = false;
+  private readonly buildingIds: string[];
 
   constructor(
     readonly name: 'acting' | 'watching',
@@ -43,6 +44,7 @@ export class EngineStrategy implements Strategy {
     stepMin: number,
   ) {
     const acting = name === 'acting';
+    this.buildingIds = [...live.index.buildings.keys()];
     const cfg: RulesConfig = {
       ...rules,
       autoApprove: { ...rules.autoApprove, enabled: acting },
@@ -128,7 +130,9 @@ export class EngineStrategy implements Strategy {
       }
     }
     this.db.close();
-    return { byProblem, operatorActions: this.operatorActions, rechecks };
+    const position: TicketFigures['position'] = {};
+    for (const b of this.buildingIds) position[b] = this.engine.positionEffect(b);
+    return { byProblem, operatorActions: this.operatorActions, rechecks, position };
   }
 }
 

@@ -17,6 +17,7 @@ import { EngineStrategy } from './engine.ts';
 import { drawEstate } from './estate.ts';
 import { type LoweringFigures, LoweringWatch } from './lowering.ts';
 import { TwinPlant } from './plant.ts';
+import { type PositionTruth, PositionTruthWatch } from './position-truth.ts';
 import type { TwinScenario } from './scenario.ts';
 import {
   ColdestFlat,
@@ -51,6 +52,8 @@ export interface TwinResult extends TicketFigures {
   /** Every setpoint the strategy sent, in order (for tests; not in the JSON). */
   setpoints: Array<{ ts: number; substationId: string; setpoint: SimSetpoint }>;
   lowering: LoweringFigures;
+  /** Each building's true position effect (the twin's truth, for tests; not in the JSON). */
+  positionTruth: PositionTruth[];
 }
 
 export interface TwinOptions {
@@ -92,6 +95,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
   const smoothed = new Map<string, number>();
   const setpoints: TwinResult['setpoints'] = [];
   const lowering = new LoweringWatch(estate.registry, plant);
+  const positionTruth = new PositionTruthWatch(estate.registry, plant, estate.buildings);
   const alpha = Math.min(1, sc.stepMin / SMOOTHING_MIN);
   // The same noise stream for every strategy: the same seed sees the same sensor errors.
   const rng = new Rng(opts.seed ^ 0x5eed);
@@ -142,6 +146,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     if ((ts - startMs) % HOUR_MS === 0) {
       countTruth(plant.unitTemps, truth);
       lowering.sample();
+      positionTruth.sample();
     }
     view.now = ts;
     await strategy.afterStep(view);
@@ -163,6 +168,7 @@ export async function runTwin(sc: TwinScenario, opts: TwinOptions): Promise<Twin
     cpuMs: Math.round(cpuMsSince(cpu0)),
     setpoints,
     lowering: lowering.figures(),
+    positionTruth: positionTruth.figures(),
     ...figures,
   };
 }

@@ -30,6 +30,8 @@ export interface TicketFigures {
   byProblem: Record<string, Record<string, number>>;
   operatorActions: number;
   rechecks: { resolved: number; escalated: number; deferred: number };
+  /** heatwatch's learnt position effect per building (engine strategies; for tests, not in the JSON). */
+  position?: Record<string, { gapC: number; ownC?: number; samples: number; networkGapC: number }>;
 }
 
 export interface Strategy {

@@ -104,6 +104,15 @@ const imbalanceInsideSchema = z
     priorGapC: z.number().min(0).max(10).default(1.5),
     /** How many healthy buildings' worth of evidence the prior counts as in the blend. */
     priorWeightBuildings: z.number().min(0).max(1000).default(4),
+    /**
+     * Each building learns its own normal gap from its hourly gaps while healthy; the network value
+     * counts as this many hours of the building's own in the blend.
+     */
+    buildingPriorWeightH: z.number().min(0).max(10_000).default(24),
+    /** A building's own mean follows at most this many hours of its gaps (it moves with the season). */
+    buildingMemoryH: z.number().int().min(1).max(10_000).default(240),
+    /** A building's normal gap stays within this of the network value, °C (no imbalance is learnt away). */
+    buildingMaxDeviationC: z.number().min(0).max(10).default(1),
     /** Raises when the gap exceeds the normal gap by more than this. */
     raiseExcessC: z.number().min(0).max(10).default(1.5),
     /** Clears when the excess is below this. */

@@ -105,7 +105,7 @@ export class RulesEngine {
     this.evaluator = new Evaluator(live, this.nodes, log);
     this.learner = new ResponseLearner(opts.responses ?? new MemoryResponseStore(), () => this.cfg);
     this.policy = new ProposalPolicy(tickets, () => this.cfg);
-    this.position = new PositionEffect(this.nodes, rules.imbalanceInside.priorGapC);
+    this.position = new PositionEffect(this.nodes, rules.imbalanceInside.priorGapC, this.learner);
     this.states = new BuildingStates(this.nodes, bus);
     this.unitFindings = new UnitFindingAnnouncer(bus, this.nodes);
     this.forecasts = new ForecastTracker(() => this.cfg);
@@ -184,6 +184,14 @@ export class RulesEngine {
     return this.learner.response(targetId);
   }
 
+  /** A building's normal middle − exposed gap: its own learnt history blended with the network value. */
+  positionEffect(buildingId: string): { gapC: number; ownC?: number; samples: number; networkGapC: number } {
+    return {
+      ...this.learner.positionGap(buildingId, this.position.normalGapC),
+      networkGapC: this.position.normalGapC,
+    };
+  }
+
   /** Least-squares slope of the substation's room measure against outdoor temperature. */
   slopeFit(substationId: string): SlopeFit | undefined {
     return this.learner.slopeFit(substationId);
@@ -210,13 +218,14 @@ export class RulesEngine {
         now,
         forecast,
         normalGapC: this.position.normalGapC,
+        positionGapC: (b) => this.position.gapOf(b),
         recentOutdoor: this.learner.recentOutdoor(now),
         lagH: (sid) => this.learner.response(sid).lagH || cfg.coldSpell.defaultLeadH,
       });
       const findings = this.evaluator.run(ctx);
       report.findings = findings;
       this.unitFindings.update(findings, now);
-      this.position.learn(cfg, this.live.index, findings, ctx.picture);
+      this.position.learn(cfg, this.live.index, findings, ctx.picture, now, ctx.tracked);
       this.recordSamples(now, ctx);
       this.sampleCompliance(now, ctx);
       this.states.update(this.live.index, findings, now);
@@ -270,6 +279,7 @@ export class RulesEngine {
       picture: ctx.picture,
       outdoorC: this.outdoorC(),
       normalGapC: this.position.normalGapC,
+      positionGapC: (b) => this.position.gapOf(b),
       setpoint: (sid) => structuredClone(setpoints.get(sid) ?? NEUTRAL_SETPOINT),
       settlingLowering: (sid) => lowerings.get(sid),
       response: (id) => this.learner.response(id),

@@ -23,6 +23,8 @@ export interface DiagnosisInput {
   outdoorC?: number;
   /** Normal middle − exposed gap (°C), measured across healthy buildings. */
   normalGapC: number;
+  /** A building's own normal gap (°C), learnt from its history with the network value as prior. */
+  positionGapC?(buildingId: string): number;
   setpoint(substationId: string): SetpointInForce;
   /** The supply lowering (°C, negative) of the estate still settling, with its ticket, if any. */
   settlingLowering?(substationId: string): { ticketId: string; deltaC: number } | undefined;
@@ -134,7 +136,10 @@ export function estateOf(inp: DiagnosisInput, f: FindingSets, sid: string, build
     if (p.middleMeanC === undefined || p.middleMeanC < lineC + cfg.buildingCold.clearOffsetC) return false;
     // Judged from the picture too, so a valve is never proposed in the hour before the
     // imbalance rule's longer minimum duration has passed.
-    const excessC = p.exposedMeanC === undefined ? 0 : p.middleMeanC - p.exposedMeanC - inp.normalGapC;
+    const excessC =
+      p.exposedMeanC === undefined
+        ? 0
+        : p.middleMeanC - p.exposedMeanC - (inp.positionGapC?.(b) ?? inp.normalGapC);
     return f.inside.has(b) || excessC > cfg.imbalanceInside.raiseExcessC;
   };
   const rawSupplyC = (offsetC: number, slopeDelta: number, outdoorC: number) =>

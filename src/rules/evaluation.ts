@@ -14,6 +14,8 @@ export interface EvaluationInput {
   cfg: RulesConfig;
   now: number;
   normalGapC: number;
+  /** A building's own normal gap (°C), learnt from its history with the network value as prior. */
+  positionGapC?(buildingId: string): number;
   forecast?: JudgedForecast;
   recentOutdoor?: { meanC: number; minC: number };
   lagH(substationId: string): number;
@@ -45,6 +47,7 @@ export class Evaluator {
       cfg: inp.cfg,
       now: inp.now,
       normalGapC: inp.normalGapC,
+      positionGapC: inp.positionGapC ?? (() => inp.normalGapC),
       excludedSensors: excluded,
       recentOutdoor: inp.recentOutdoor,
       forecast: inp.forecast,

@@ -3,8 +3,9 @@ import { pictureEvidence, round2 } from './view.ts';
 
 /**
  * Exposed units (top, ground, gable) colder than middle units by more than the normal position
- * effect (docs/domain.md: they lose more heat). The normal gap is measured by the engine across healthy
- * buildings and blended with the configured prior; only the excess over it is a balancing problem.
+ * effect (docs/domain.md: they lose more heat). The normal gap is each building's own, learnt from its
+ * healthy history with the network value (measured across healthy buildings, blended with the
+ * configured prior) as prior; only the excess over it is a balancing problem.
  */
 export const imbalanceInside: RuleNode = {
   id: 'imbalance-inside',
@@ -21,7 +22,8 @@ export const imbalanceInside: RuleNode = {
       for (const u of p.units) if (!u.classes.includes('middle')) ex++;
       if (ex < c.minSensorsPerSide || p.units.length - ex < c.minSensorsPerSide) continue;
       const gapC = p.middleMeanC - p.exposedMeanC;
-      const excessC = gapC - ctx.normalGapC;
+      const normalC = ctx.positionGapC(b.id);
+      const excessC = gapC - normalC;
       const level = excessC > c.raiseExcessC ? 'raise' : excessC < c.clearExcessC ? 'clear' : 'hold';
       if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
       out.push({
@@ -34,7 +36,8 @@ export const imbalanceInside: RuleNode = {
         evidence: {
           ...pictureEvidence(p, coldLineC(ctx.cfg)),
           gapC: round2(gapC),
-          normalGapC: round2(ctx.normalGapC),
+          normalGapC: round2(normalC),
+          networkGapC: round2(ctx.normalGapC),
           excessC: round2(excessC),
           raiseExcessC: c.raiseExcessC,
           clearExcessC: c.clearExcessC,

@@ -37,12 +37,22 @@ export interface LearntResponse {
   gainCPerC?: number;
   valveGainCPerPct?: number;
   lagH?: number;
-  /** How many observations went into it. */
+  /** How many observations went into it (gain, valve gain, lag). */
+  samples: number;
+  /** A building's own normal middle − exposed gap, °C, and how many hourly gaps went into it. */
+  position?: LearntPosition;
+}
+
+/** A building's own position effect: the mean of its healthy hourly gaps (docs/rules.md). */
+export interface LearntPosition {
+  gapC: number;
   samples: number;
 }
 
 /** Where the response learner keeps what it learnt, so a restart keeps it. */
 export interface ResponseStore {
   get(targetId: string): LearntResponse;
-  save(targetId: string, v: Omit<LearntResponse, 'samples'>): void;
+  save(targetId: string, v: Omit<LearntResponse, 'samples' | 'position'>): void;
+  /** Stores the position effects learnt since the last call, all in one write. */
+  savePositions(rows: ReadonlyArray<{ targetId: string; position: LearntPosition }>): void;
 }

@@ -1,6 +1,6 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Ticket } from '../tickets/types.ts';
-import type { ResponseStore } from './ports.ts';
+import type { LearntPosition, ResponseStore } from './ports.ts';
 
 const HOUR_MS = 3_600_000;
 /** Hourly samples kept per target for the slope fit and the lag estimate (two weeks). */
@@ -43,6 +43,9 @@ export class ResponseLearner {
   private readonly samples = new Map<string, Sample[]>();
   /** Observed outdoor temperature every tick over the last day (cold-spell baseline). */
   private outdoor: Array<{ ts: number; c: number }> = [];
+  /** Each building's own position effect (read from the store once, written by `flushPositions`). */
+  private readonly positions = new Map<string, LearntPosition | undefined>();
+  private readonly dirtyPositions = new Set<string>();
 
   constructor(
     private readonly store: ResponseStore,
@@ -166,6 +169,57 @@ export class ResponseLearner {
     const prev = this.response(t.targetKind === 'substation' ? t.substationId : t.targetId).lagH;
     const lr = this.cfg().response.learnRate;
     return (1 - lr) * prev + lr * observed;
+  }
+
+  /**
+   * A building's normal middle − exposed gap: its own learnt mean blended with the network value
+   * (`networkGapC`) by samples — the network value counts as `buildingPriorWeightH` hours — and kept
+   * within `buildingMaxDeviationC` of it, so no imbalance is learnt away as normal.
+   */
+  positionGap(buildingId: string, networkGapC: number): { gapC: number; samples: number; ownC?: number } {
+    const c = this.cfg().imbalanceInside;
+    const own = this.positionOf(buildingId);
+    if (!own || own.samples === 0) return { gapC: networkGapC, samples: 0 };
+    const w0 = c.buildingPriorWeightH;
+    const blended = (networkGapC * w0 + own.gapC * own.samples) / (w0 + own.samples);
+    const dev = c.buildingMaxDeviationC;
+    return {
+      gapC: Math.min(networkGapC + dev, Math.max(networkGapC - dev, blended)),
+      samples: own.samples,
+      ownC: own.gapC,
+    };
+  }
+
+  /**
+   * One hourly gap of a healthy building into its own running mean (at most `buildingMemoryH` hours
+   * weigh in, so it follows the season). Stored at the next `flushPositions`.
+   */
+  learnPosition(buildingId: string, gapC: number): void {
+    const own = this.positionOf(buildingId) ?? { gapC, samples: 0 };
+    const n = Math.min(own.samples + 1, this.cfg().imbalanceInside.buildingMemoryH);
+    const next = { gapC: own.gapC + (gapC - own.gapC) / n, samples: n };
+    this.positions.set(buildingId, next);
+    this.dirtyPositions.add(buildingId);
+  }
+
+  /** Writes the position effects learnt since the last flush (one write). */
+  flushPositions(): void {
+    if (this.dirtyPositions.size === 0) return;
+    const rows = [...this.dirtyPositions].map((targetId) => ({
+      targetId,
+      position: this.positions.get(targetId)!,
+    }));
+    this.dirtyPositions.clear();
+    this.store.savePositions(rows);
+  }
+
+  private positionOf(buildingId: string): LearntPosition | undefined {
+    let p = this.positions.get(buildingId);
+    if (p === undefined && !this.positions.has(buildingId)) {
+      p = this.store.get(buildingId).position;
+      this.positions.set(buildingId, p);
+    }
+    return p;
   }
 
   snapshot(): { samples: Array<[string, Sample[]]>; outdoor: Array<{ ts: number; c: number }> } {

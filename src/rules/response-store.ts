@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Db, Migration } from '../storage/sqlite.ts';
-import type { LearntResponse, ResponseStore } from './ports.ts';
+import type { LearntPosition, LearntResponse, ResponseStore } from './ports.ts';
 
 /**
  * The learnt responses get their own table in the ops database: what the engine learns is the
@@ -20,6 +20,12 @@ export const responseMigrations: readonly Migration[] = [
     INSERT OR IGNORE INTO rules_response
       SELECT target_id, gain_c_per_c, valve_gain, lag_h, samples, updated_ts FROM ticket_response;`,
   },
+  {
+    // Each building's own position effect (issue #11 §2), learnt from its hourly gaps.
+    id: 'rules-003',
+    sql: `ALTER TABLE rules_response ADD COLUMN position_gap_c REAL;
+    ALTER TABLE rules_response ADD COLUMN position_samples INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Keeps learnt responses in memory (tests, dry runs, the twin). */
@@ -30,14 +36,19 @@ export class MemoryResponseStore implements ResponseStore {
     return { ...(this.rows.get(targetId) ?? { samples: 0 }) };
   }
 
-  save(targetId: string, v: Omit<LearntResponse, 'samples'>): void {
+  save(targetId: string, v: Omit<LearntResponse, 'samples' | 'position'>): void {
     const cur = this.get(targetId);
     this.rows.set(targetId, {
+      ...cur,
       gainCPerC: v.gainCPerC ?? cur.gainCPerC,
       valveGainCPerPct: v.valveGainCPerPct ?? cur.valveGainCPerPct,
       lagH: v.lagH ?? cur.lagH,
       samples: cur.samples + 1,
     });
+  }
+
+  savePositions(rows: ReadonlyArray<{ targetId: string; position: LearntPosition }>): void {
+    for (const r of rows) this.rows.set(r.targetId, { ...this.get(r.targetId), position: { ...r.position } });
   }
 }
 
@@ -46,6 +57,8 @@ interface Row {
   valve_gain_c_per_pct: number | null;
   lag_h: number | null;
   samples: number;
+  position_gap_c: number | null;
+  position_samples: number;
 }
 
 /** Keeps learnt responses in the ops database (opened with `rulesMigrations`). */
@@ -65,13 +78,18 @@ export class SqliteResponseStore implements ResponseStore {
       valveGainCPerPct: r.valve_gain_c_per_pct ?? undefined,
       lagH: r.lag_h ?? undefined,
       samples: r.samples,
+      position:
+        r.position_gap_c === null ? undefined : { gapC: r.position_gap_c, samples: r.position_samples },
     };
   }
 
-  save(targetId: string, v: Omit<LearntResponse, 'samples'>): void {
+  save(targetId: string, v: Omit<LearntResponse, 'samples' | 'position'>): void {
     const cur = this.get(targetId);
     this.stmt(
-      'INSERT OR REPLACE INTO rules_response (target_id, gain_c_per_c, valve_gain_c_per_pct, lag_h, samples, updated_ts) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO rules_response (target_id, gain_c_per_c, valve_gain_c_per_pct, lag_h, samples, updated_ts)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (target_id) DO UPDATE SET gain_c_per_c = excluded.gain_c_per_c,
+       valve_gain_c_per_pct = excluded.valve_gain_c_per_pct, lag_h = excluded.lag_h,
+       samples = excluded.samples, updated_ts = excluded.updated_ts`,
     ).run(
       targetId,
       v.gainCPerC ?? cur.gainCPerC ?? null,
@@ -80,6 +98,20 @@ export class SqliteResponseStore implements ResponseStore {
       cur.samples + 1,
       this.now(),
     );
+  }
+
+  /** One transaction for the hour's position effects (one fsync, however many buildings). */
+  savePositions(rows: ReadonlyArray<{ targetId: string; position: LearntPosition }>): void {
+    if (rows.length === 0) return;
+    const st = this.stmt(
+      `INSERT INTO rules_response (target_id, position_gap_c, position_samples, updated_ts) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target_id) DO UPDATE SET position_gap_c = excluded.position_gap_c,
+       position_samples = excluded.position_samples, updated_ts = excluded.updated_ts`,
+    );
+    const ts = this.now();
+    this.db.transaction(() => {
+      for (const r of rows) st.run(r.targetId, r.position.gapC, r.position.samples, ts);
+    })();
   }
 
   private stmt(sql: string): Database.Statement<unknown[]> {

@@ -33,6 +33,8 @@ export interface RuleContext {
   now: number;
   /** Normal middle − exposed gap (°C) the engine measured and blended with the prior. */
   normalGapC: number;
+  /** A building's normal gap (°C): its own learnt history blended with `normalGapC` (docs/rules.md). */
+  positionGapC(buildingId: string): number;
   /** Sensors to leave out of temperature rules right now (open window, stuck). */
   excludedSensors: ReadonlySet<string>;
   /** Response lag per substation for lead times, hours. */
