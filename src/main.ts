@@ -42,6 +42,8 @@ import { DeadLetters } from './storage/dead-letters.ts';
 import { Journal } from './storage/journal.ts';
 import { openOpsDb } from './storage/ops-db.ts';
 import type { ReadingStore } from './storage/reading-store.ts';
+import { sqliteSql } from './storage/sql.ts';
+import { sqliteMigrations } from './storage/sql-migrate.ts';
 import { type Db, type Migration, openDb } from './storage/sqlite.ts';
 import { ticketMigrations } from './tickets/migrations.ts';
 import { ForecastFeed, forecastFeedSettings } from './weather/forecast-feed.ts';
@@ -132,10 +134,11 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       ...httpMigrations,
       ...ticketMigrations,
       ...rulesMigrations,
-      ...householdsMigrations,
+      ...sqliteMigrations(householdsMigrations),
     ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     modules.add({ name: 'ops-db', stop: () => void opsDb.close() });
+    const opsSql = sqliteSql(opsDb);
     // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
     // fsync per message (the ops DB is FULL for tickets); losing the last second of dead letters to
     // a power cut is acceptable for diagnostics. Same file, so one backup holds everything.
@@ -389,7 +392,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     let households: HouseholdsModule | undefined;
     if (!opts.ingestOnly && svc.households.enabled) {
       const hh = new HouseholdsModule({
-        db: opsDb,
+        sql: opsSql,
         clock,
         wallClock,
         bus,

@@ -113,8 +113,17 @@ export const householdsSchema = z
         maxAttempts: z.number().int().min(1).max(1000).default(12),
         /** Deliveries attempted per poll. */
         batchSize: z.number().int().min(1).max(1000).default(50),
+        /**
+         * A delivery being attempted is withheld from other instances this long; past it (the
+         * instance died mid-attempt) another sends it again, same delivery id. Above timeoutMs.
+         */
+        claimMs: z.number().int().min(200).max(3_600_000).default(60_000),
       })
       .strict()
+      .refine((o) => o.claimMs > o.timeoutMs, {
+        message: 'claimMs must be longer than timeoutMs, or a slow delivery could be sent twice',
+        path: ['claimMs'],
+      })
       .prefault({}),
     digest: z
       .object({

@@ -1,33 +1,35 @@
-import type { Migration } from '../storage/sqlite.ts';
+import type { SqlMigration } from '../storage/sql-migrate.ts';
 
-/**
- * The households tables in the ops database (FULL sync: a complaint taken on the phone must survive a
- * power cut). Each row keeps its record as JSON plus the columns queries filter on. The partial
- * unique index makes "one open case per unit" a database fact, like tickets' one open ticket.
- */
-export const householdsMigrations: readonly Migration[] = [
-  {
-    id: 'households-001',
-    sql: `
+/** What differs between the dialects in the households tables; the rest is one text. */
+interface Types {
+  /** Epoch milliseconds: SQLite's INTEGER is 64-bit, PostgreSQL's is not. */
+  time: string;
+  /** An ascending key the database assigns (case events are read in its order). */
+  serialKey: string;
+  /** The outbox's insertion order: SQLite has its rowid, PostgreSQL gets a column. */
+  outboxSeq: string;
+}
+
+const households001 = (t: Types) => `
       CREATE TABLE hh_cases (
         id            TEXT PRIMARY KEY,
         unit_key      TEXT NOT NULL,
         state         TEXT NOT NULL,
         substation_id TEXT NOT NULL,
         building_id   TEXT NOT NULL,
-        opened_ts     INTEGER NOT NULL,
-        updated_ts    INTEGER NOT NULL,
-        due_ts        INTEGER NOT NULL,
-        closed_ts     INTEGER,
+        opened_ts     ${t.time} NOT NULL,
+        updated_ts    ${t.time} NOT NULL,
+        due_ts        ${t.time} NOT NULL,
+        closed_ts     ${t.time},
         body          TEXT NOT NULL
       );
       CREATE UNIQUE INDEX hh_cases_one_open ON hh_cases (unit_key) WHERE state <> 'closed';
       CREATE INDEX hh_cases_state ON hh_cases (state, substation_id);
       CREATE INDEX hh_cases_opened ON hh_cases (opened_ts);
       CREATE TABLE hh_case_events (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         ${t.serialKey},
         case_id    TEXT NOT NULL REFERENCES hh_cases (id),
-        ts         INTEGER NOT NULL,
+        ts         ${t.time} NOT NULL,
         actor      TEXT NOT NULL,
         kind       TEXT NOT NULL,
         from_state TEXT,
@@ -41,7 +43,7 @@ export const householdsMigrations: readonly Migration[] = [
         unit_key      TEXT NOT NULL,
         building_id   TEXT NOT NULL,
         substation_id TEXT NOT NULL,
-        received_ts   INTEGER NOT NULL,
+        received_ts   ${t.time} NOT NULL,
         body          TEXT NOT NULL
       );
       CREATE INDEX hh_complaints_received ON hh_complaints (received_ts);
@@ -50,7 +52,7 @@ export const householdsMigrations: readonly Migration[] = [
         id      TEXT PRIMARY KEY,
         case_id TEXT NOT NULL REFERENCES hh_cases (id),
         state   TEXT NOT NULL,
-        due_ts  INTEGER NOT NULL,
+        due_ts  ${t.time} NOT NULL,
         body    TEXT NOT NULL
       );
       CREATE INDEX hh_tasks_state ON hh_tasks (state, due_ts);
@@ -60,7 +62,7 @@ export const householdsMigrations: readonly Migration[] = [
         unit_key  TEXT NOT NULL,
         sensor_id TEXT,
         case_id   TEXT,
-        ts        INTEGER NOT NULL,
+        ts        ${t.time} NOT NULL,
         body      TEXT NOT NULL
       );
       CREATE INDEX hh_measurements_unit ON hh_measurements (unit_key, ts);
@@ -69,30 +71,47 @@ export const householdsMigrations: readonly Migration[] = [
         id         TEXT PRIMARY KEY,
         case_id    TEXT,
         state      TEXT NOT NULL,
-        created_ts INTEGER NOT NULL,
+        created_ts ${t.time} NOT NULL,
         body       TEXT NOT NULL
       );
       CREATE INDEX hh_work_orders_case ON hh_work_orders (case_id);
       CREATE INDEX hh_work_orders_created ON hh_work_orders (created_ts);
-      CREATE TABLE hh_outbox (
+      CREATE TABLE hh_outbox (${t.outboxSeq}
         id           TEXT PRIMARY KEY,
         kind         TEXT NOT NULL,
         body         TEXT NOT NULL,
-        created_ts   INTEGER NOT NULL,
+        created_ts   ${t.time} NOT NULL,
         attempts     INTEGER NOT NULL DEFAULT 0,
-        next_ts      INTEGER NOT NULL,
-        delivered_ts INTEGER,
-        dead_ts      INTEGER,
+        next_ts      ${t.time} NOT NULL,
+        delivered_ts ${t.time},
+        dead_ts      ${t.time},
         last_error   TEXT
       );
       CREATE INDEX hh_outbox_pending ON hh_outbox (delivered_ts, dead_ts, next_ts);
       CREATE TABLE hh_bulletins (
         id      TEXT PRIMARY KEY,
         kind    TEXT NOT NULL,
-        ts      INTEGER NOT NULL,
+        ts      ${t.time} NOT NULL,
         body    TEXT NOT NULL
       );
       CREATE INDEX hh_bulletins_ts ON hh_bulletins (kind, ts);
-    `,
+`;
+
+/**
+ * The households tables in the ops database (FULL sync: a complaint taken on the phone must survive a
+ * power cut). Each row keeps its record as JSON plus the columns queries filter on. The partial
+ * unique index makes "one open case per unit" a database fact, like tickets' one open ticket.
+ * The SQLite half of households-001 is the schema earlier releases applied, so their ops.db files
+ * open unchanged (test/households/store.test.ts opens one).
+ */
+export const householdsMigrations: readonly SqlMigration[] = [
+  {
+    id: 'households-001',
+    sqlite: households001({ time: 'INTEGER', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT', outboxSeq: '' }),
+    postgres: households001({
+      time: 'BIGINT',
+      serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+      outboxSeq: '\n        seq          BIGINT GENERATED ALWAYS AS IDENTITY,',
+    }),
   },
 ];

@@ -5,12 +5,12 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { RegistryIndex } from '../core/registry.ts';
-import type { Db } from '../storage/sqlite.ts';
+import type { SqlDb } from '../storage/sql.ts';
 import { OutboxDeliverer } from './outbox.ts';
 import { Reporter } from './reporter.ts';
 import type { TicketLike } from './reports.ts';
 import { type HouseholdDeps, HouseholdService } from './service.ts';
-import { SqliteHouseholdsStore } from './sqlite-store.ts';
+import { SqlHouseholdsStore } from './sql-store.ts';
 import type { HouseholdsStore } from './store.ts';
 import { UnitHours } from './unit-hours.ts';
 
@@ -19,8 +19,8 @@ export { householdsMigrations } from './migrations.ts';
 const OPEN_TICKET = new Set(['proposed', 'approved', 'applied', 'rechecking']);
 
 export interface HouseholdsModuleDeps {
-  /** The ops database, opened with `householdsMigrations`. */
-  db: Db;
+  /** The ops database (SQLite or PostgreSQL), migrated with `householdsMigrations`. */
+  sql: SqlDb;
   clock: Clock;
   /** Transport timers (outbox polling, retry backoff) run in wall time. */
   wallClock: Clock;
@@ -52,7 +52,7 @@ export class HouseholdsModule {
   private timer: TimerHandle | undefined;
 
   constructor(private readonly d: HouseholdsModuleDeps) {
-    this.store = new SqliteHouseholdsStore(d.db);
+    this.store = new SqlHouseholdsStore(d.sql);
     const log = d.log.child({ module: 'households' });
     this.service = new HouseholdService({
       ...d,

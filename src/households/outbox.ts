@@ -21,7 +21,9 @@ export const backoffMs = (attempts: number, cfg: HouseholdsConfig['outbox']): nu
  * Delivers the households outbox (work orders, complaints routed, escalations, digests, bulletins)
  * to the configured webhook. Rows are written in the same transaction as the decision that made
  * them, and marked delivered only after a 2xx: a crash between the two sends the row again with the
- * same delivery id, so receivers dedupe by it (at-least-once, exactly-once in effect).
+ * same delivery id, so receivers dedupe by it (at-least-once, exactly-once in effect). Several
+ * instances on one database each claim a row before sending it, so while they all live each row is
+ * sent once.
  */
 export class OutboxDeliverer {
   private timer: TimerHandle | undefined;
@@ -65,7 +67,12 @@ export class OutboxDeliverer {
     const c = this.cfg();
     if (!c.webhookUrl || !this.secret) return 0;
     let delivered = 0;
-    for (const item of await this.store.outboxDue(this.clock.now(), c.batchSize)) {
+    // One claim per attempt, so a claim only has to outlast one POST (claimMs > timeoutMs), however
+    // long the batch: another instance on the same database never sends a row this one is sending.
+    for (let i = 0; i < c.batchSize; i++) {
+      const start = this.clock.now();
+      const [item] = await this.store.outboxClaim(start, 1, start + c.claimMs);
+      if (!item) break;
       const error = await this.post(c.webhookUrl, item, c.timeoutMs);
       const now = this.clock.now();
       if (!error) {

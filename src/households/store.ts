@@ -31,9 +31,9 @@ export interface StoredReport {
 }
 
 /**
- * The households persistence port. The SQLite store in the ops database implements it today; a
- * PostgreSQL store can implement the same methods (#16). Every write goes through `commit`, which
- * applies one decision of the domain functions atomically.
+ * The households persistence port, implemented once over the ops database's query layer for SQLite
+ * and PostgreSQL (`SqlHouseholdsStore`). Every write goes through `commit`, which applies one
+ * decision of the domain functions atomically.
  */
 export interface HouseholdsStore {
   openCaseByUnit(unitKey: string): Promise<HouseholdCase | undefined>;
@@ -53,7 +53,12 @@ export interface HouseholdsStore {
   /** Applies the changes and enqueues their outbox messages in one transaction. */
   commit(c: Changes, now: number): Promise<void>;
 
-  outboxDue(now: number, limit: number): Promise<OutboxItem[]>;
+  /**
+   * Up to `limit` deliveries due at `now`, each claimed for this caller until `claimUntil`: no other
+   * deliverer (another instance on the same database) gets it before then, unless it is marked
+   * failed with an earlier retry time.
+   */
+  outboxClaim(now: number, limit: number, claimUntil: number): Promise<OutboxItem[]>;
   outboxDelivered(id: string, ts: number): Promise<void>;
   outboxFailed(id: string, attempts: number, nextTs: number, error: string, dead: boolean): Promise<void>;
   outboxItems(f: { state?: 'pending' | 'delivered' | 'dead'; limit: number }): Promise<OutboxItem[]>;

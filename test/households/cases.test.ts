@@ -4,6 +4,7 @@ import type { HwError } from '../../src/core/errors.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents, UnitFinding } from '../../src/core/events.ts';
 import { householdsMigrations } from '../../src/households/module.ts';
+import { sqliteMigrations } from '../../src/storage/sql-migrate.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { harness, MIN } from '../rules/fixture.ts';
 import { HOUR, households } from './support.ts';
@@ -210,7 +211,7 @@ describe('households: cases', () => {
       clock,
       bus,
       index: h.index,
-      db: openDb(file, { synchronous: 'FULL', migrations: householdsMigrations }),
+      db: openDb(file, { synchronous: 'FULL', migrations: sqliteMigrations(householdsMigrations) }),
     });
     await hh.mod.start();
     await hh.svc.checkDue();

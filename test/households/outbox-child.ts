@@ -10,6 +10,7 @@ import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { householdsMigrations } from '../../src/households/module.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
+import { sqliteMigrations } from '../../src/storage/sql-migrate.ts';
 import { households } from './support.ts';
 
 const [file, url] = [process.argv[2]!, process.argv[3]!];
@@ -18,9 +19,9 @@ const hh = households({
   clock,
   bus: new EventBus<HeatEvents>(),
   index: loadConfig('config', {}).registry,
-  db: openOpsDb(file, householdsMigrations),
+  db: openOpsDb(file, sqliteMigrations(householdsMigrations)),
   webhookSecret: 'test-secret',
-  cfg: { outbox: { webhookUrl: url, timeoutMs: 120_000 } },
+  cfg: { outbox: { webhookUrl: url, timeoutMs: 120_000, claimMs: 180_000 } },
 });
 await hh.svc.fileComplaint(
   { unit: 'n01/1-2', channel: 'online', cls: 'equipment', caller: 'Mr Sun', text: 'radiator leaks' },

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,54 +8,12 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { householdsMigrations } from '../../src/households/module.ts';
-import { DELIVERY_HEADER, SIGNATURE_HEADER, signBody } from '../../src/households/outbox.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
+import { sqliteMigrations } from '../../src/storage/sql-migrate.ts';
+import { receiver, SECRET } from './receiver.ts';
 import { households } from './support.ts';
 
-const SECRET = 'test-secret';
 const index = loadConfig('config', {}).registry;
-
-interface Delivery {
-  id: string;
-  kind: string;
-  signatureOk: boolean;
-  body: { deliveryId: string; kind: string; data: Record<string, unknown> };
-}
-
-/** A webhook receiver on loopback that checks signatures and dedupes by delivery id. */
-async function receiver(mode: { hang?: boolean } = {}) {
-  const all: Delivery[] = [];
-  const unique = new Map<string, Delivery>();
-  let sawRequest: () => void = () => {};
-  const seen = new Promise<void>((r) => {
-    sawRequest = r;
-  });
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const d: Delivery = {
-        id: String(req.headers[DELIVERY_HEADER]),
-        kind: String(req.headers['x-heatwatch-kind']),
-        signatureOk: req.headers[SIGNATURE_HEADER] === signBody(SECRET, raw),
-        body: JSON.parse(raw),
-      };
-      all.push(d);
-      if (!unique.has(d.id)) unique.set(d.id, d);
-      sawRequest();
-      if (!mode.hang) res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  const close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return { url, all, unique, seen, close };
-}
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -119,7 +75,7 @@ describe('households webhook outbox', () => {
       // Not due again before its backoff.
       const [item] = await hh.store.outboxItems({ limit: 1 });
       waits.push(item!.nextTs - clock.now());
-      expect(await hh.store.outboxDue(clock.now(), 10)).toHaveLength(0);
+      expect(await hh.store.outboxClaim(clock.now(), 10, clock.now() + 60_000)).toHaveLength(0);
       clock.advance(item!.nextTs - clock.now());
     }
     expect(waits).toEqual([1000, 2000, 4000, 4000]);
@@ -157,7 +113,7 @@ describe('households webhook outbox', () => {
       clock,
       bus: new EventBus<HeatEvents>(),
       index,
-      db: openOpsDb(file, householdsMigrations),
+      db: openOpsDb(file, sqliteMigrations(householdsMigrations)),
       webhookSecret: SECRET,
       cfg: { outbox: { webhookUrl: rx.url } },
     });

@@ -11,25 +11,34 @@ import {
   type HouseholdsModuleDeps,
   householdsMigrations,
 } from '../../src/households/module.ts';
+import { type SqlDb, sqliteSql } from '../../src/storage/sql.ts';
+import { sqliteMigrations } from '../../src/storage/sql-migrate.ts';
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
 
 export const HOUR = 3_600_000;
 const RULES = rulesSchema.parse({});
 
-/** A households module on a fresh (or given) ops database, driven by the test's ManualClock. */
-export function households(o: {
+interface HouseholdsOptions {
   clock: ManualClock;
   bus: EventBus<HeatEvents>;
   index: RegistryIndex;
-  db?: Db;
-  file?: string;
   cfg?: Record<string, unknown>;
   sensorTempC?: (id: string) => number | undefined;
   webhookSecret?: string;
   fieldTask?: HouseholdsModuleDeps['fieldTask'];
   tickets?: HouseholdsModuleDeps['tickets'];
-}) {
-  const db = o.db ?? openDb(o.file ?? ':memory:', { synchronous: 'FULL', migrations: householdsMigrations });
+}
+
+/** A households module on a fresh (or given) SQLite ops database, driven by the test's ManualClock. */
+export function households(o: HouseholdsOptions & { db?: Db; file?: string }) {
+  const db =
+    o.db ??
+    openDb(o.file ?? ':memory:', { synchronous: 'FULL', migrations: sqliteMigrations(householdsMigrations) });
+  return { ...householdsOn(sqliteSql(db), o), db };
+}
+
+/** The same on any ops database through the query layer (the store contract runs it on PostgreSQL). */
+export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
   // Wall-clock cron stays off in tests: they call runDigest / runBulletin on the ManualClock.
   const cfg: HouseholdsConfig = householdsSchema.parse({
     digest: { enabled: false },
@@ -37,7 +46,7 @@ export function households(o: {
     ...(o.cfg ?? {}),
   });
   const mod = new HouseholdsModule({
-    db,
+    sql,
     clock: o.clock,
     wallClock: o.clock,
     bus: o.bus,
@@ -50,7 +59,7 @@ export function households(o: {
     tickets: o.tickets,
     log: silentLogger(),
   });
-  return { mod, db, cfg, svc: mod.service, store: mod.store };
+  return { mod, cfg, svc: mod.service, store: mod.store };
 }
 
 /** A sensor reading of a registry sensor, as ingestion would enrich it. */

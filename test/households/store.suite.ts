@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/loader.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { EventBus } from '../../src/core/event-bus.ts';
+import type { HeatEvents } from '../../src/core/events.ts';
+import type { HouseholdsStore } from '../../src/households/store.ts';
+import { noChanges } from '../../src/households/types.ts';
+import type { SqlDb } from '../../src/storage/sql.ts';
+import { receiver, SECRET } from './receiver.ts';
+import { HOUR, householdsOn } from './support.ts';
+
+export interface OpsDbHarness {
+  /** An empty ops database with the households migrations applied. */
+  sql: SqlDb;
+  /** What a second instance on the same database uses: SQLite's one connection, another pool on PostgreSQL. */
+  peer(): Promise<SqlDb>;
+  close(): Promise<void>;
+}
+
+const index = loadConfig('config', {}).registry;
+const T0 = Date.UTC(2026, 0, 15, 8);
+const complaint = (unit: string, cls: 'temperature' | 'equipment' | 'fees' = 'temperature') => ({
+  unit,
+  channel: 'hotline' as const,
+  cls,
+  caller: 'Mrs Li',
+  text: 'The bedroom is cold',
+});
+
+const measurement = (unit: string, ts: number) => ({
+  unit,
+  ts,
+  rooms: [
+    { room: 'living', tempC: 16.5 },
+    { room: 'bedroom', tempC: 16.1 },
+  ],
+  measuredBy: ['Wang Wei', 'Zhao Min'],
+});
+
+const count = async (store: HouseholdsStore) => ({
+  cases: (await store.listCases({})).length,
+  complaints: (await store.complaints({})).length,
+  outbox: (await store.outboxItems({ limit: 1000 })).length,
+});
+
+/**
+ * The households store's contract (CONTRIBUTING.md convention 5): every ops-database backend passes
+ * it. `make` opens an empty, migrated database each time.
+ */
+export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarness>): void {
+  describe(`households store contract: ${name}`, () => {
+    let h: OpsDbHarness;
+    let clock: ManualClock;
+    const closers: Array<() => Promise<void>> = [];
+    beforeEach(async () => {
+      h = await make();
+      clock = new ManualClock(T0);
+    });
+    afterEach(async () => {
+      for (const c of closers.splice(0)) await c();
+      await h.close();
+    });
+    const on = (sql: SqlDb, cfg: Record<string, unknown> = {}) =>
+      householdsOn(sql, { clock, bus: new EventBus<HeatEvents>(), index, webhookSecret: SECRET, cfg });
+
+    it('stores what the service decided and reads it back by every filter', async () => {
+      const hh = on(h.sql);
+      const r = await hh.svc.fileComplaint(complaint('n01/1-2'), 'otto');
+      clock.advance(HOUR);
+      await hh.svc.fileComplaint(complaint('n01/2-1', 'fees'), 'otto');
+      const m = await hh.svc.recordMeasurement(measurement('n01/1-2', clock.now() - 60_000), 'otto');
+      const wo = await hh.svc.createWorkOrder(r.case!.id, 'radiator', 'bleed the radiators', 'otto');
+      const caseId = r.case!.id;
+      const stored = await hh.store.getCase(caseId);
+      expect(stored).toMatchObject({ id: caseId, unitKey: 'n01/1-2', complaints: 1 });
+      expect(await hh.store.openCaseByUnit('n01/1-2')).toEqual(stored);
+      expect(await hh.store.openCaseByUnit('n01/2-1')).toBeUndefined();
+      expect(await hh.store.listCases({ states: [stored!.state] })).toEqual([stored]);
+      expect(await hh.store.listCases({ states: ['closed'] })).toEqual([]);
+      expect(await hh.store.listCases({ states: [] })).toEqual([]);
+      expect(await hh.store.listCases({ openedFromTs: T0 + 1 })).toEqual([]);
+      const events = await hh.store.caseEvents(caseId);
+      expect(events[0]).toMatchObject({ caseId, kind: 'opened', actor: 'otto' });
+      // Absent fields stay absent (no nulls leak out of the database).
+      for (const e of events) for (const v of Object.values(e)) expect(v).not.toBeNull();
+      expect((await hh.store.complaints({ caseId })).map((c) => c.id)).toEqual([r.complaint.id]);
+      expect(await hh.store.complaints({ fromTs: T0, toTs: T0 + HOUR })).toHaveLength(1);
+      expect(await hh.store.complaints({})).toHaveLength(2);
+      expect((await hh.store.tasks({ caseId })).map((t) => t.id)).toEqual([r.task!.id]);
+      expect(await hh.store.getTask(r.task!.id)).toMatchObject({ caseId, measurementId: m.measurement.id });
+      expect(await hh.store.tasks({ states: [] })).toEqual([]);
+      expect((await hh.store.measurements({ unitKey: 'n01/1-2' })).map((x) => x.id)).toEqual([
+        m.measurement.id,
+      ]);
+      expect(await hh.store.measurements({ caseId })).toHaveLength(1);
+      expect(await hh.store.getWorkOrder(wo.id)).toEqual(wo);
+      expect(await hh.store.workOrders({ caseId })).toContainEqual(wo);
+      expect(await hh.store.workOrders({ fromTs: clock.now() + 1 })).toEqual([]);
+    });
+
+    it('stores a decision whole or not at all', async () => {
+      const hh = on(h.sql);
+      const r = await hh.svc.fileComplaint(complaint('n01/1-2'), 'otto');
+      const m = await hh.svc.recordMeasurement(measurement('n01/1-2', clock.now() - 60_000), 'otto');
+      const before = await count(hh.store);
+      // A decision whose measurement row is refused (its id is taken) after its case, event and
+      // complaint rows were written: those go with it, and so does its outbox message.
+      const ch = noChanges();
+      const other = { ...r.case!, id: 'case-other', unitKey: 'n01/2-1', column: 1, floor: 2 };
+      ch.cases.push(other);
+      ch.events.push({ caseId: other.id, ts: clock.now(), actor: 'otto', kind: 'opened' });
+      ch.complaints.push({ ...r.complaint, id: 'cmp-other', caseId: other.id, unitKey: other.unitKey });
+      ch.measurements.push({ ...m.measurement, caseId: other.id });
+      ch.outbox.push({ kind: 'complaint', body: { id: 'cmp-other' } });
+      await expect(hh.store.commit(ch, clock.now())).rejects.toThrow();
+      expect(await count(hh.store)).toEqual(before);
+      expect(await hh.store.getCase(other.id)).toBeUndefined();
+      expect(await hh.store.caseEvents(other.id)).toEqual([]);
+      // The one-open-case index refuses a twin of an open case the same way.
+      const twin = noChanges();
+      twin.cases.push({ ...r.case!, id: 'case-twin' });
+      await expect(hh.store.commit(twin, clock.now())).rejects.toThrow();
+      // The store goes on working after the refusals.
+      await hh.svc.fileComplaint(complaint('n01/2-1'), 'otto');
+      expect((await count(hh.store)).cases).toBe(before.cases + 1);
+    });
+
+    it('delivers each outbox row exactly once when two instances drain it at the same time', async () => {
+      const rx = await receiver();
+      closers.push(rx.close);
+      const cfg = { outbox: { webhookUrl: rx.url, batchSize: 4 } };
+      const a = on(h.sql, cfg);
+      const b = on(await h.peer(), cfg);
+      const N = 24;
+      for (let i = 0; i < N; i++) await a.svc.fileComplaint(complaint('n01/1-2', 'fees'), 'otto');
+      let rounds = 0;
+      let delivered = 0;
+      while ((await a.store.outboxItems({ state: 'pending', limit: 1 })).length > 0) {
+        const [da, db] = await Promise.all([a.mod.outbox.drainOnce(), b.mod.outbox.drainOnce()]);
+        delivered += da + db;
+        expect(++rounds).toBeLessThan(N);
+      }
+      expect(delivered).toBe(N);
+      expect(rx.all).toHaveLength(N);
+      expect(rx.unique.size).toBe(N);
+      expect(rx.all.every((d) => d.signatureOk)).toBe(true);
+      expect(await a.store.outboxItems({ state: 'delivered', limit: 100 })).toHaveLength(N);
+    });
+
+    it('withholds a claimed delivery from other instances until the claim runs out', async () => {
+      const a = on(h.sql);
+      const b = on(await h.peer());
+      await a.svc.fileComplaint(complaint('n01/1-2', 'fees'), 'otto');
+      await a.svc.fileComplaint(complaint('n01/1-2', 'equipment'), 'otto');
+      const now = clock.now();
+      const [first] = await a.store.outboxClaim(now, 1, now + 1000);
+      expect(first).toMatchObject({ kind: 'complaint', attempts: 0 });
+      // The other instance gets the second row only, however many it asks for.
+      const other = await b.store.outboxClaim(now, 10, now + 1000);
+      expect(other.map((o) => o.id)).not.toContain(first!.id);
+      expect(other).toHaveLength(1);
+      expect(await b.store.outboxClaim(now + 999, 10, now + 2000)).toEqual([]);
+      // The first instance died mid-attempt: after its claim, the row goes out again, same id.
+      const again = await b.store.outboxClaim(now + 1000, 10, now + 2000);
+      expect(again.map((o) => o.id).sort()).toEqual([first!.id, other[0]!.id].sort());
+      await b.store.outboxFailed(first!.id, 1, now + 5000, 'receiver answered 503', false);
+      await b.store.outboxDelivered(other[0]!.id, now + 1500);
+      expect(await a.store.outboxItems({ state: 'delivered', limit: 10 })).toMatchObject([
+        { id: other[0]!.id, deliveredTs: now + 1500, attempts: 1 },
+      ]);
+      expect(await a.store.outboxItems({ state: 'pending', limit: 10 })).toMatchObject([
+        { id: first!.id, attempts: 1, nextTs: now + 5000, lastError: 'receiver answered 503' },
+      ]);
+      await a.store.outboxFailed(first!.id, 2, now + 6000, 'gave up', true);
+      expect(await a.store.outboxItems({ state: 'dead', limit: 10 })).toMatchObject([
+        { id: first!.id, deadTs: now + 6000 },
+      ]);
+      expect(await a.store.outboxClaim(now + 10_000, 10, now + 20_000)).toEqual([]);
+    });
+
+    it('keeps the newest reports of a kind and replaces one saved again', async () => {
+      const hh = on(h.sql);
+      for (const [id, ts] of [
+        ['b1', 1],
+        ['b2', 2],
+        ['b3', 3],
+      ] as const)
+        await hh.store.saveReport({ id, kind: 'bulletin', ts, body: { n: ts } }, 2);
+      await hh.store.saveReport({ id: 'd1', kind: 'digest', ts: 1, body: {} }, 2);
+      expect((await hh.store.reports('bulletin', 10)).map((r) => r.id)).toEqual(['b3', 'b2']);
+      expect(await hh.store.getReport('b1')).toBeUndefined();
+      await hh.store.saveReport({ id: 'b2', kind: 'bulletin', ts: 2, body: { n: 22 } }, 2);
+      expect(await hh.store.getReport('b2')).toEqual({ id: 'b2', kind: 'bulletin', ts: 2, body: { n: 22 } });
+      expect(await hh.store.reports('digest', 10)).toHaveLength(1);
+    });
+  });
+}
