@@ -96,6 +96,8 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
   if (opts.speed !== undefined) config.service.clock.speed = opts.speed;
   opts.configure?.(config);
   const svc = config.service;
+  // role (docs/deploy.md "A city on PostgreSQL"): an ingestion instance runs the ingestion path only.
+  const ingestOnly = opts.ingestOnly === true || svc.role === 'ingest';
   const dataFile = (file: string) =>
     file === ':memory:' || isAbsolute(file) ? file : join(svc.dataDir, file);
 
@@ -321,7 +323,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     // ── Simulator of the demo network (sim.enabled, not ingestOnly): publishes through the same
     //    broker as real devices, with the same credentials and ACL; started before the rules so
     //    their first tick sees readings, not a network that looks silent ───────────
-    if (svc.sim.enabled && !opts.ingestOnly) {
+    if (svc.sim.enabled && !ingestOnly) {
       const sim = new SimRunner({
         registry: config.registry,
         scenario: config.sim,
@@ -354,7 +356,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
     // ── Rules and tickets: judged on the live state on a clock tick; setpoints go out retained
     //    through the service client; re-checks are rows, so ones due while down run now ───────────
-    if (!opts.ingestOnly) {
+    if (!ingestOnly && svc.role !== 'api') {
       const mod = new RulesModule({
         clock,
         bus,
@@ -390,7 +392,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
     // ── Households: cold flats, complaints, measurement tasks, work orders (docs/households.md) ──
     let households: HouseholdsModule | undefined;
-    if (!opts.ingestOnly && svc.households.enabled) {
+    if (!ingestOnly && svc.households.enabled) {
       const hh = new HouseholdsModule({
         sql: opsSql,
         clock,
@@ -416,7 +418,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     // ── HTTP API and dashboard: live state, history from the store, the ingestor as the sink of
     //    manual readings; the ticket queue once the rules block above provides it ────────────────
     let httpPort: number | undefined;
-    if (!opts.ingestOnly) {
+    if (!ingestOnly) {
       const http = await createHttpModule({
         config,
         clock,

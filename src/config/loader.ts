@@ -257,6 +257,11 @@ function serviceEnv(raw: Record<string, unknown>, env: Env, issues: ConfigIssue[
   if (env.HEATWATCH_INFLUX_ORG) setIn(raw, ['store', 'influxdb', 'org'], env.HEATWATCH_INFLUX_ORG);
   if (env.HEATWATCH_INFLUX_BUCKET) setIn(raw, ['store', 'influxdb', 'bucket'], env.HEATWATCH_INFLUX_BUCKET);
   if (env.HEATWATCH_INSTANCE_ID) setIn(raw, ['partition', 'leases', 'instanceId'], env.HEATWATCH_INSTANCE_ID);
+  if (env.HEATWATCH_ROLE) raw.role = env.HEATWATCH_ROLE;
+  if (env.HEATWATCH_MQTT_CLIENT_ID) setIn(raw, ['mqtt', 'clientId'], env.HEATWATCH_MQTT_CLIENT_ID);
+  if (env.HEATWATCH_MQTT_SHARED_GROUP) setIn(raw, ['mqtt', 'sharedGroup'], env.HEATWATCH_MQTT_SHARED_GROUP);
+  // Like the broker and reading-store URLs: naming the server chooses it.
+  if (env.HEATWATCH_PG_URL) setIn(raw, ['ops', 'kind'], 'postgres');
   if (env.HEATWATCH_SIM) {
     const v = env.HEATWATCH_SIM.toLowerCase();
     if (v !== 'on' && v !== 'off')
@@ -285,6 +290,7 @@ function serviceEnv(raw: Record<string, unknown>, env: Env, issues: ConfigIssue[
  * which is an operator's step (docs/deploy.md), not a reload.
  */
 export const RESTART_ONLY_KEYS = [
+  'role',
   'dataDir',
   'mqtt',
   'http',

@@ -11,6 +11,13 @@ import { opsSchema } from './ops-schema.ts';
 export const serviceSchema = z
   .object({
     site: z.string().min(1).default('demo'),
+    /**
+     * What this instance runs (docs/deploy.md "A city on PostgreSQL"): `all` on one server;
+     * `ingest`: broker → journal → reading store only; `rules`: the rules, tickets and re-checks of
+     * the partitions it holds a lease on (and the API, for health); `api`: the API and dashboard of
+     * the whole city, no rules.
+     */
+    role: z.enum(['all', 'ingest', 'rules', 'api']).default('all'),
     dataDir: z.string().min(1).default('data'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
     /** Config files are re-read this long after the last change seen (editors write in steps). */

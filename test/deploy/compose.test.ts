@@ -49,9 +49,17 @@ interface Mount {
   named: boolean;
 }
 
+/** The city profile's database password: optional for a one-server site, so not in SECRETS. */
+const PG_PASSWORD = 'pw-pg-6d1f';
+
 /** Only the variables the test chooses: no HEATWATCH_* or .env leaking in from the developer's shell. */
 function composeEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...SECRETS };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...SECRETS,
+    POSTGRES_PASSWORD: PG_PASSWORD,
+  };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -99,6 +107,9 @@ function schemaLeaves(schema: unknown, path: string[] = []): string[] {
     return schemaLeaves(def.innerType, path);
   return [path.join('.')];
 }
+
+/** The heatwatch instances of the city profile. */
+const CITY = ['ingest-1', 'ingest-2', 'rules-1', 'rules-2', 'api-1', 'api-2'];
 
 const hasDockerCompose = serverAvailable(
   'docker-compose',
@@ -155,8 +166,9 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
 
   it('has the production services, with the simulator only in the sim profile', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'heatwatch', 'influxdb', 'mosquitto', 'mosquitto-files', 'sim'].sort(),
+      ['grafana', 'heatwatch', 'influxdb', 'mosquitto', 'mosquitto-files', 'sim', 'postgres', ...CITY].sort(),
     );
+    for (const name of ['postgres', ...CITY]) expect(services[name]!.profiles, name).toEqual(['city']);
     expect(services.mosquitto!.image).toMatch(/^eclipse-mosquitto:2/);
     expect(services.influxdb!.image).toMatch(/^influxdb:2\.7/);
     expect(services.sim!.profiles).toEqual(['sim']);
@@ -278,7 +290,7 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
 
   it('gives every container of the heatwatch image a config its loader accepts, and an entry point that exists', () => {
     const ours = Object.entries(services).filter(([, svc]) => svc.image?.startsWith('heatwatch:'));
-    expect(ours.map(([n]) => n).sort()).toEqual(['heatwatch', 'mosquitto-files', 'sim']);
+    expect(ours.map(([n]) => n).sort()).toEqual(['heatwatch', 'mosquitto-files', 'sim', ...CITY].sort());
     for (const [name, svc] of ours) {
       const env = svc.environment ?? {};
       expect(() => loadConfig(configDirOf(name, svc), env), name).not.toThrow();
@@ -404,5 +416,57 @@ describe.runIf(hasDockerCompose)('docker-compose.yml agrees with heatwatch', () 
       if (secretKeys.has(key)) expect(present.has(key), `${key} must not be set in a file`).toBe(false);
     }
     for (const v of Object.values(SECRETS)) expect(text).not.toContain(v);
+  });
+  it('runs a city in the city profile: PostgreSQL on a named volume, two instances of each role, each with its own names and state', () => {
+    const pgSvc = services.postgres!;
+    expect(pgSvc.image).toMatch(/^postgres:15/);
+    expect(mounts(pgSvc).find((m) => m.target === '/var/lib/postgresql/data')?.named).toBe(true);
+    const pe = pgSvc.environment ?? {};
+    const city = CITY.map((name) => {
+      const svc = services[name]!;
+      const c = loadConfig(configDirOf(name, svc), svc.environment ?? {});
+      return { name, svc, c };
+    });
+    for (const { name, svc, c } of city) {
+      expect(c.service.role, name).toBe(name.split('-')[0]);
+      expect(c.service.ops.kind, name).toBe('postgres');
+      const url = new URL(c.secrets.pgUrl!);
+      expect(url.hostname, name).toBe('postgres');
+      expect(Number(url.port), name).toBe(5432);
+      expect(decodeURIComponent(url.username)).toBe(pe.POSTGRES_USER);
+      expect(decodeURIComponent(url.password)).toBe(PG_PASSWORD);
+      expect(pe.POSTGRES_PASSWORD).toBe(PG_PASSWORD);
+      expect(url.pathname).toBe(`/${pe.POSTGRES_DB}`);
+      expect(svc.depends_on?.postgres?.condition, name).toBe('service_healthy');
+      // Its own journal and ops files: a named volume at the data directory, shared with no one.
+      const data = mounts(svc).find((m) => m.target === c.service.dataDir);
+      expect(data?.named, name).toBe(true);
+      expect(Object.keys(volumes)).toContain(data!.source);
+      expect(c.service.mqtt.url).toBe(config.service.mqtt.url);
+    }
+    const all = city.map((x) => x.c.service);
+    // Every instance its own broker session; only the ingestion instances share the subscription.
+    expect(new Set(all.map((s) => s.mqtt.clientId)).size).toBe(CITY.length);
+    expect(new Set(city.map((x) => mounts(x.svc).find((m) => m.target === '/data')!.source)).size).toBe(
+      CITY.length,
+    );
+    for (const { name, c } of city)
+      expect(c.service.mqtt.sharedGroup, name).toBe(name.startsWith('ingest') ? 'ingest' : undefined);
+    // The rules instances compete for the same leases under different names.
+    const rules = city.filter((x) => x.name.startsWith('rules'));
+    expect(new Set(rules.map((x) => x.c.service.partition.leases.instanceId)).size).toBe(2);
+    expect(rules[0]!.c.service.partition.leases).toEqual({
+      ...rules[1]!.c.service.partition.leases,
+      instanceId: rules[0]!.c.service.partition.leases.instanceId,
+    });
+    // The API instances are published on ports of their own, to the port heatwatch listens on.
+    const apiPorts = city
+      .filter((x) => x.name.startsWith('api'))
+      .map((x) => {
+        expect(x.svc.ports?.map((p) => p.target)).toEqual([x.c.service.http.port]);
+        return String(x.svc.ports![0]!.published);
+      });
+    expect(new Set(apiPorts).size).toBe(2);
+    expect(apiPorts).not.toContain(String(hw.ports![0]!.published));
   });
 });
