@@ -485,6 +485,7 @@ export function ingestSettings(svc: ServiceConfig): IngestSettings {
     replayInitialBackoffMs: svc.spool.replayInitialBackoffMs,
     replayMaxBackoffMs: svc.spool.replayMaxBackoffMs,
     replayBatchSize: svc.spool.replayBatchSize,
+    groupCommit: { ...svc.ingest.groupCommit },
   };
 }
 

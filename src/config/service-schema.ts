@@ -111,6 +111,22 @@ export const serviceSchema = z
         batchSize: z.number().int().min(1).max(100_000).default(200),
         /** A partial batch is flushed after this long. */
         flushIntervalMs: z.number().int().min(1).max(60_000).default(200),
+        /**
+         * Group commit of the journal (src/ingest/group-commit.ts): the messages of one event-loop turn
+         * share one journal transaction, committed before any of them is acknowledged.
+         */
+        groupCommit: z
+          .object({
+            /** A group is committed once it holds this many messages. */
+            maxMessages: z.number().int().min(1).max(100_000).default(1000),
+            /**
+             * How long a group may wait for more messages; 0 commits it at the end of the event-loop
+             * turn that opened it (no timer wait).
+             */
+            maxWaitMs: z.number().int().min(0).max(1000).default(0),
+          })
+          .strict()
+          .prefault({}),
         /** Readings older than this are refused (`ts_too_old`). */
         maxReadingAgeH: z
           .number()

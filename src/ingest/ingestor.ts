@@ -2,14 +2,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
-import {
-  type Counter,
-  type Histogram,
-  JOURNAL_APPEND_BUCKETS_S,
-  METRIC,
-  type MetricsRegistry,
-  STORE_WRITE_BUCKETS_S,
-} from '../core/metrics.ts';
+import type { MetricsRegistry } from '../core/metrics.ts';
 import type { RejectReason, RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Topics } from '../mqtt/topics.ts';
@@ -18,6 +11,8 @@ import type { DeadLetters } from '../storage/dead-letters.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 import { type DecodeLimits, type decode, parseTs, ROOM_TEMP_MAX_C, ROOM_TEMP_MIN_C } from './decode.ts';
+import { GroupCommit, type GroupCommitSettings, type GroupMember } from './group-commit.ts';
+import { type IngestCounters, registerIngestMetrics } from './ingest-metrics.ts';
 import { decodeMessage, type UplinkSources } from './sources.ts';
 import { SpoolDrain } from './spool-drain.ts';
 
@@ -31,6 +26,8 @@ export interface IngestSettings {
   replayMaxBackoffMs: number;
   /** Readings per store write while a backlog at least this large is replayed (spool-drain.ts). */
   replayBatchSize: number;
+  /** `ingest.groupCommit`: how the journal appends of one event-loop turn are grouped. */
+  groupCommit: GroupCommitSettings;
 }
 
 export interface IngestorDeps {
@@ -60,6 +57,13 @@ interface Held {
   done: AckCallback;
 }
 
+type Decoded = ReturnType<typeof decode>;
+/** A message in the open journal group, decoded, waiting for the group's commit. */
+interface Pending {
+  msg: Held;
+  result: Decoded;
+}
+
 export type ManualResult = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -67,27 +71,22 @@ export type ManualResult = { ok: true } | { ok: false; reason: string };
  * journal → reading store in batches, in order, with backoff while the store is down.
  *
  * The acknowledgement follows durability: `handle` calls `done` only after the message is in the
- * journal (or, if refused, in the dead-letter table). When the journal is over its disk budget or
- * cannot be written, the message is held and `done` is not called: mqtt.js then reads no further
- * packets, the broker keeps everything unacknowledged, and an `alert` says so (never silent).
+ * journal (or, if refused, in the dead-letter table). Messages of one event-loop turn share one journal
+ * transaction (group-commit.ts): `handle` returns true to let the client deliver the next message
+ * while this one waits for its group's commit. When the journal is over its disk budget or cannot be
+ * written, messages are held, `done` is not called and `handle` returns false: the client then reads
+ * no further packets, the broker keeps everything unacknowledged, and an `alert` says so (never silent).
  */
 export class Ingestor {
   private timer: TimerHandle | undefined;
   private readonly drainer: SpoolDrain;
   private drainQueued = false;
-  private held: Held | undefined;
+  private readonly group: GroupCommit<Pending>;
+  /** Messages not acknowledged because the journal could not take them, oldest first. */
+  private held: Held[] = [];
   private holdAlerted = false;
   private started = false;
-  private c!: {
-    received: Counter;
-    accepted: Counter;
-    rejected: Counter;
-    stored: Counter;
-    storeFailures: Counter;
-    spoolRefused: Counter;
-    writeSeconds: Histogram;
-    appendSeconds: Histogram;
-  };
+  private c!: IngestCounters;
 
   constructor(private readonly d: IngestorDeps) {
     this.drainer = new SpoolDrain({
@@ -96,61 +95,36 @@ export class Ingestor {
       settings: () => this.d.settings,
       afterBatch: () => this.releaseHeld(),
     });
+    this.group = new GroupCommit<Pending>({
+      journal: d.journal,
+      wallClock: d.wallClock,
+      settings: () => this.d.settings.groupCommit,
+      committed: (members) => this.committed(members),
+      failed: (members, err) => {
+        // Nothing of the group is durable: hold all of it, ahead of anything held meanwhile.
+        this.d.log.error(
+          { err, messages: members.length },
+          'could not journal a group of messages; holding it',
+        );
+        const before = this.held;
+        this.held = [];
+        for (const m of members) this.hold(m.message.msg, 'journal write failed');
+        this.held.push(...before);
+      },
+      observe: (seconds) => {
+        this.c.appendSeconds.observe(seconds);
+        this.c.commits.inc();
+      },
+    });
   }
 
   start(): void {
     if (this.started) return;
-    const m = this.d.metrics;
-    this.c = {
-      received: m.counter(METRIC.messagesReceived, 'MQTT messages received by ingestion.'),
-      accepted: m.counter(METRIC.readingsAccepted, 'Readings accepted (validated and journalled).'),
-      rejected: m.counter(METRIC.readingsRejected, 'Messages or readings refused, by reason.'),
-      stored: m.counter(METRIC.readingsStored, 'Readings confirmed by the reading store.'),
-      storeFailures: m.counter(
-        'heatwatch_store_write_failures_total',
-        'Reading-store batch writes that failed.',
-      ),
-      spoolRefused: m.counter(
-        'heatwatch_spool_over_budget_total',
-        'Times a message was held unacknowledged because the spool was over its disk budget.',
-      ),
-      writeSeconds: m.histogram(
-        METRIC.storeWriteSeconds,
-        'Reading-store batch write latency.',
-        STORE_WRITE_BUCKETS_S,
-      ),
-      appendSeconds: m.histogram(
-        METRIC.journalAppendSeconds,
-        'Journal (spool) append latency, per accepted message.',
-        JOURNAL_APPEND_BUCKETS_S,
-      ),
-    };
-    m.gauge(
-      METRIC.spoolDepth,
-      'Readings journalled but not yet confirmed by the reading store.',
-      () => this.d.journal.pendingReadings,
-    );
-    m.gauge(
-      'heatwatch_spool_bytes',
-      'Bytes of journalled readings waiting for the store.',
-      () => this.d.journal.stats().bytes,
-    );
-    m.gauge(
-      'heatwatch_spool_oldest_age_seconds',
-      'Age of the oldest reading waiting for the store.',
-      () => this.spoolOldestAgeMs() / 1000,
-    );
-    m.gauge(
-      METRIC.storeUp,
-      'Whether the reading store takes writes (0 while readings wait in the spool).',
-      () => (this.drainer.storeUp ? 1 : 0),
-    );
-    m.gauge(METRIC.sensors, 'Room sensors by state.', () => {
-      const n = this.d.live.sensorCounts(this.d.clock.now());
-      return [
-        { labels: { state: 'online' }, value: n.online },
-        { labels: { state: 'offline' }, value: n.offline },
-      ];
+    this.c = registerIngestMetrics(this.d.metrics, {
+      journal: this.d.journal,
+      spoolOldestAgeMs: () => this.spoolOldestAgeMs(),
+      storeUp: () => this.drainer.storeUp,
+      sensorCounts: () => this.d.live.sensorCounts(this.d.clock.now()),
     });
     this.timer = this.d.wallClock.setInterval(() => this.scheduleDrain(), this.d.settings.flushIntervalMs);
     this.started = true;
@@ -163,10 +137,13 @@ export class Ingestor {
     this.started = false;
     this.timer?.cancel();
     this.timer = undefined;
+    // The open group is journalled before the journal closes; its acknowledgements may no longer
+    // reach the broker, which then redelivers and the store absorbs the repeat.
+    this.group.commit();
     await this.drainer.running;
     if (this.drainer.storeUp) await this.drainer.drain(true);
     // A held message was never acknowledged: the broker redelivers it to the next session.
-    this.held = undefined;
+    this.held = [];
   }
 
   /** Adopts reloaded `ingest`/`spool` limits (config reload); the next message uses them. */
@@ -184,7 +161,7 @@ export class Ingestor {
   }
 
   get holding(): boolean {
-    return this.held !== undefined;
+    return this.held.length > 0;
   }
 
   spoolOldestAgeMs(): number {
@@ -192,15 +169,20 @@ export class Ingestor {
     return oldest === undefined ? 0 : Math.max(0, this.d.wallClock.now() - oldest);
   }
 
-  /** One MQTT message; `done` is called once it may be acknowledged. Never throws. */
-  handle(topic: string, payload: Buffer, done: AckCallback): void {
+  /**
+   * One MQTT message; `done` is called once it may be acknowledged. Returns true when the next message
+   * may be delivered before `done` is called (it waits in the open group); false when ingestion is
+   * holding it and the caller should read nothing more until `done`. Never throws.
+   */
+  handle(topic: string, payload: Buffer, done: AckCallback): boolean {
     this.c.received.inc();
-    if (this.held) {
-      // mqtt.js delivers one message at a time, so this only happens if a caller ignores `done`.
-      done(new Error('ingestion is holding a message; retry later'));
-      return;
+    const msg = { topic, payload, done };
+    if (this.held.length > 0) {
+      // Behind a held message: order is kept, so this one waits too.
+      this.held.push(msg);
+      return false;
     }
-    this.process({ topic, payload, done });
+    return this.process(msg);
   }
 
   /**
@@ -225,6 +207,7 @@ export class Ingestor {
       const appended = this.c.appendSeconds.startTimer();
       this.d.journal.append('room', [reading], this.d.wallClock.now());
       appended();
+      this.c.commits.inc();
       this.c.accepted.inc();
       this.d.live.applyRoom([reading]);
       this.d.bus.emit('roomReadings', [reading]);
@@ -243,12 +226,14 @@ export class Ingestor {
 
   /** Moves everything journalled into the store now (tests, shutdown). */
   async flush(): Promise<void> {
+    this.group.commit();
     await this.drainer.running;
     await this.drainer.drain(true);
   }
 
-  private process(msg: Held): void {
-    let result: ReturnType<typeof decode>;
+  /** Decodes and joins the open group; false if the message is held instead. */
+  private process(msg: Held): boolean {
+    let result: Decoded;
     try {
       const ctx = {
         registry: this.d.registry(),
@@ -262,36 +247,46 @@ export class Ingestor {
       this.d.log.error({ err, topic: msg.topic }, 'decoder failed');
       result = { ok: false, reason: 'bad_shape', detail: `decoder error: ${String(err).slice(0, 200)}` };
     }
-    try {
-      if (!result.ok) {
-        this.reject(msg.topic, msg.payload, result.reason, result.detail);
-        msg.done();
-        return;
+    const v = result.ok ? result.value : undefined;
+    if (v?.kind === 'room' || v?.kind === 'substation') {
+      if (this.d.journal.overBudget) {
+        this.hold(msg, 'spool over budget');
+        return false;
       }
-      const v = result.value;
-      if (v.kind === 'room' || v.kind === 'substation') {
-        if (this.d.journal.overBudget) {
-          this.hold(msg, 'spool over budget');
-          return;
-        }
-        const appended = this.c.appendSeconds.startTimer();
-        this.d.journal.append(v.kind, v.readings, this.d.wallClock.now());
-        appended();
-      }
-      for (const r of result.rejected)
-        this.reject(msg.topic, Buffer.from(JSON.stringify(r.item) ?? ''), r.reason, r.detail);
-      msg.done();
-      this.publish(v);
-      if (v.kind === 'room' || v.kind === 'substation') this.afterAppend();
-    } catch (err) {
-      // The journal or the dead-letter table could not be written (disk full, file gone): hold the
-      // message unacknowledged rather than lose it, and retry from the flush timer.
-      this.d.log.error({ err, topic: msg.topic }, 'could not make a message durable; holding it');
-      this.hold(msg, 'journal write failed');
-    }
+      this.group.add(
+        { msg, result },
+        { kind: v.kind, readings: v.readings, receivedMs: this.d.wallClock.now() },
+      );
+    } else this.group.add({ msg, result }, undefined);
+    return true;
   }
 
-  private publish(v: Extract<ReturnType<typeof decode>, { ok: true }>['value']): void {
+  /** The group is durable: dead letters, then each acknowledgement, then live state and events. */
+  private committed(members: readonly GroupMember<Pending>[]): void {
+    let appended = false;
+    for (const { message, entry } of members) {
+      const { msg, result } = message;
+      try {
+        if (!result.ok) this.reject(msg.topic, msg.payload, result.reason, result.detail);
+        else
+          for (const r of result.rejected)
+            this.reject(msg.topic, Buffer.from(JSON.stringify(r.item) ?? ''), r.reason, r.detail);
+      } catch (err) {
+        // The dead-letter table could not be written (disk full, file gone): hold the message
+        // unacknowledged rather than lose what it refused, and retry from the flush timer.
+        this.d.log.error({ err, topic: msg.topic }, 'could not write a dead letter; holding the message');
+        this.hold(msg, 'dead-letter write failed');
+        continue;
+      }
+      msg.done();
+      if (!result.ok) continue;
+      this.publish(result.value);
+      if (entry) appended = true;
+    }
+    if (appended) this.afterAppend();
+  }
+
+  private publish(v: Extract<Decoded, { ok: true }>['value']): void {
     switch (v.kind) {
       case 'room':
         this.c.accepted.inc(undefined, v.readings.length);
@@ -325,7 +320,7 @@ export class Ingestor {
 
   private hold(msg: Held, why: string): void {
     const alreadyHolding = this.holdAlerted;
-    this.held = msg;
+    this.held.push(msg);
     // One count and one alert per episode, not one per retry of the same held message.
     if (alreadyHolding) return;
     this.holdAlerted = true;
@@ -340,11 +335,16 @@ export class Ingestor {
   }
 
   private releaseHeld(): void {
-    const h = this.held;
-    if (!h || this.d.journal.overBudget) return;
-    this.held = undefined;
-    this.process(h);
-    if (this.held) return; // still cannot write: held again, the alert stays active
+    if (this.held.length === 0 || this.d.journal.overBudget) return;
+    const waiting = this.held;
+    this.held = [];
+    // In order; once one is held again, the rest stay behind it.
+    for (const m of waiting) {
+      if (this.held.length > 0) this.held.push(m);
+      else this.process(m);
+    }
+    this.group.commit();
+    if (this.held.length > 0) return; // still cannot write: held again, the alert stays active
     this.holdAlerted = false;
     this.d.bus.emit('alert', {
       key: 'spool-over-budget',
@@ -364,7 +364,7 @@ export class Ingestor {
     this.drainQueued = true;
     setImmediate(() => {
       this.drainQueued = false;
-      if (this.held) this.releaseHeld();
+      if (this.held.length > 0) this.releaseHeld();
       void this.drainer.drain(false);
     });
   }

@@ -11,11 +11,34 @@ import type { Logger } from '../core/log.ts';
  *   flight towards us.
  * - `handleMessage` is replaced so the PUBACK follows durability: mqtt.js sends it only when the
  *   callback is called ([MQTT-4.3.2-4]: the receiver owns the message once it sends PUBACK).
+ * - mqtt.js parses the next packet only once that callback ran. So that ingestion can journal the
+ *   messages of one event-loop turn in one transaction (src/ingest/group-commit.ts), a handler that
+ *   returns true lets the client read on at once: mqtt.js's callback is then called with a marker
+ *   error, which makes it skip its PUBACK and take the next packet, and the PUBACK is sent by
+ *   `sendPuback` when the handler's `done` comes. PUBACKs still leave in arrival order
+ *   ([MQTT-4.6.0-2]) because ingestion settles a group's messages in order.
  *
  * aedes 1.x speaks MQTT 3.1.1 only: with `protocolVersion: 'auto'` the client tries 5 and falls back
  * to 4 when the broker refuses the protocol version (CONNACK 0x01 in 3.1.1, 0x84 in 5).
  */
-export type MessageHandler = (topic: string, payload: Buffer, done: (err?: Error) => void) => void;
+/**
+ * Handles one message; `done` acknowledges it (an error withholds the PUBACK: the broker redelivers).
+ * Returns true to be given the next message before `done` is called; anything else: wait for `done`.
+ */
+export type MessageHandler = (topic: string, payload: Buffer, done: (err?: Error) => void) => unknown;
+
+/** Passed to mqtt.js's message callback to make it read on without a PUBACK (see above). */
+const READ_ON = new Error('acknowledged later, once durable');
+
+/** mqtt.js's packet writer: not in its typings, and the path its own PUBACK takes. */
+interface PacketSender {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode: number }, cb?: () => void): void;
+}
+
+/** Sends a QoS 1 PUBACK the way mqtt.js's publish handler does. */
+function sendPuback(client: MqttClient, messageId: number): void {
+  (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+}
 
 export interface ServiceClientOptions {
   url: string;
@@ -94,14 +117,24 @@ export class ServiceMqttClient {
     if (version === 5)
       options.properties = { sessionExpiryInterval: o.sessionExpiryS, receiveMaximum: o.receiveMaximum };
     const client = mqtt.connect(o.url, { ...options, manualConnect: true });
+    if (typeof (client as unknown as Partial<PacketSender>)._sendPacket !== 'function')
+      throw new Error('this mqtt.js has no _sendPacket: acknowledgements after durability need it');
     client.handleMessage = (packet, callback) => {
       let called = false;
+      // True once mqtt.js was told to read on: the PUBACK is then ours to send.
+      let readOn = false;
+      const done = (err?: Error) => {
+        if (called) return;
+        called = true;
+        if (!readOn) callback(err);
+        else if (!err && packet.messageId !== undefined) sendPuback(client, packet.messageId);
+      };
       try {
-        this.onMessage(packet.topic, packet.payload as Buffer, (err) => {
-          if (called) return;
-          called = true;
-          callback(err);
-        });
+        const next = this.onMessage(packet.topic, packet.payload as Buffer, done);
+        if (next === true && !called && packet.qos === 1) {
+          readOn = true;
+          callback(READ_ON);
+        }
       } catch (err) {
         // The handler is written not to throw; a throw withholds the PUBACK (the broker redelivers).
         this.log.error({ err, topic: packet.topic }, 'message handler threw');

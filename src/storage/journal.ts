@@ -7,9 +7,10 @@ import { type Db, type Migration, migrate } from './sqlite.ts';
 
 /**
  * The ingest journal, which is also the spool (docs/architecture.md decision 4). Every accepted message
- * is appended here synchronously, one autocommitted insert, before its PUBACK is sent: mqtt.js handles
- * incoming packets one at a time, so the acknowledgement can only follow a synchronous write
- * (docs/architecture.md "Measured facts"). The flusher moves rows to the reading store in id order and
+ * is appended here synchronously before its PUBACK is sent. Ingestion groups the messages of one
+ * event-loop turn (what mqtt.js parsed from the socket reads of that turn) and appends them with
+ * `appendMany`, one transaction and one WAL commit per group, before any of their acknowledgements
+ * goes out (src/ingest/group-commit.ts). The flusher moves rows to the reading store in id order and
  * deletes them once the store confirmed; while the store is down the rows simply stay, and are replayed in the
  * same order when it is back. A replay writes the same series and timestamps again, which the store
  * overwrites, so a reading is never doubled.
@@ -39,6 +40,13 @@ export const journalMigrations: readonly Migration[] = [
 type Statement = Database.Statement<unknown[]>;
 
 export type JournalKind = 'room' | 'substation';
+
+/** One accepted message: its readings, journalled as one row. */
+export interface JournalEntry {
+  kind: JournalKind;
+  readings: readonly RoomReading[] | readonly SubstationReading[];
+  receivedMs: number;
+}
 
 export interface JournalRow {
   id: number;
@@ -78,6 +86,7 @@ export class Journal {
         oldest: Statement;
       }
     | undefined;
+  private insertMany: ((entries: readonly JournalEntry[]) => number) | undefined;
   private syncTimer: TimerHandle | undefined;
   private depthRows = 0;
   private depthReadings = 0;
@@ -115,6 +124,17 @@ export class Journal {
     this.depthRows = agg.rows;
     this.depthReadings = agg.n;
     this.bodyBytes = agg.bytes;
+    const insert = this.stmts.insert;
+    // One transaction for a whole group: one WAL commit (and with FULL one fsync) for all of it.
+    this.insertMany = db.transaction((entries: readonly JournalEntry[]) => {
+      let bytes = 0;
+      for (const e of entries) {
+        const body = JSON.stringify(e.readings);
+        insert.run(e.kind, e.receivedMs, e.readings.length, body);
+        bytes += Buffer.byteLength(body);
+      }
+      return bytes;
+    });
     this.db = db;
     if (this.opts.synchronous === 'NORMAL')
       this.syncTimer = this.wallClock.setInterval(() => this.sync(), this.opts.syncIntervalMs);
@@ -126,6 +146,7 @@ export class Journal {
     const db = this.db;
     this.db = undefined;
     this.stmts = undefined;
+    this.insertMany = undefined;
     if (db) {
       // A clean stop leaves no WAL behind, so the file alone holds the spool.
       db.pragma('wal_checkpoint(TRUNCATE)');
@@ -148,12 +169,20 @@ export class Journal {
     readings: readonly RoomReading[] | readonly SubstationReading[],
     receivedMs: number,
   ): void {
-    if (!this.stmts) throw new Error('journal is not started');
-    const body = JSON.stringify(readings);
-    this.stmts.insert.run(kind, receivedMs, readings.length, body);
-    this.depthRows++;
-    this.depthReadings += readings.length;
-    this.bodyBytes += Buffer.byteLength(body);
+    this.appendMany([{ kind, readings, receivedMs }]);
+  }
+
+  /**
+   * Appends several messages in one transaction; returns after it committed (and, with FULL, synced).
+   * All or nothing: if it throws, none of them is in the journal.
+   */
+  appendMany(entries: readonly JournalEntry[]): void {
+    if (!this.insertMany) throw new Error('journal is not started');
+    if (entries.length === 0) return;
+    const bytes = this.insertMany(entries);
+    this.depthRows += entries.length;
+    for (const e of entries) this.depthReadings += e.readings.length;
+    this.bodyBytes += bytes;
   }
 
   /**

@@ -7,18 +7,31 @@
  */
 import { silentLogger } from '../../src/core/log.ts';
 import { startHeatwatch } from '../../src/main.ts';
-import { Journal } from '../../src/storage/journal.ts';
+import { Journal, type JournalEntry } from '../../src/storage/journal.ts';
 
-// Reports each reading once its journal insert has committed. Hooked on the journal itself, before
+// Reports each reading once its journal transaction has committed. Hooked on the journal itself, before
 // start: the broker delivers the session's queue as soon as ingestion connects, ahead of any
 // listener a caller could add after `startHeatwatch` resolves.
-const append = Journal.prototype.append;
-Journal.prototype.append = function (this: Journal, kind, readings, receivedMs) {
-  append.call(this, kind, readings, receivedMs);
-  if (kind === 'room')
-    process.stdout.write(
-      `${readings.map((r) => `j ${(r as { sensorId: string }).sensorId}@${r.ts}`).join('\n')}\n`,
-    );
+const appendMany = Journal.prototype.appendMany;
+const commitAndReport = (journal: Journal, entries: readonly JournalEntry[]): void => {
+  appendMany.call(journal, entries);
+  const lines = entries
+    .filter((e) => e.kind === 'room')
+    .flatMap((e) => e.readings.map((r) => `j ${(r as { sensorId: string }).sensorId}@${r.ts}\n`));
+  if (lines.length > 0) process.stdout.write(lines.join(''));
+};
+Journal.prototype.appendMany = function (this: Journal, entries) {
+  // The removal check (README "Fault tests"): HW_CHILD_REMOVE=ack-before-journal returns at once and
+  // commits HW_CHILD_REMOVE_DELAY_MS later (a write-behind journal; unset: one event-loop turn later),
+  // so the PUBACKs leave before the readings are durable.
+  if (process.env.HW_CHILD_REMOVE === 'ack-before-journal') {
+    const copy = [...entries];
+    const delayMs = Number(process.env.HW_CHILD_REMOVE_DELAY_MS ?? 0);
+    if (delayMs > 0) setTimeout(() => commitAndReport(this, copy), delayMs);
+    else setImmediate(() => commitAndReport(this, copy));
+    return;
+  }
+  commitAndReport(this, entries);
 };
 
 const env = process.env;

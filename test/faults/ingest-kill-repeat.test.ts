@@ -7,6 +7,11 @@ import { Rng } from '../../firmware-sim/random.ts';
 import { storedRows, tempDir, waitFor } from '../main/support.ts';
 import { freePort, portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
 
+/*
+ * Removal check (README "Fault tests"): the child can acknowledge before its journal commits.
+ *   HW_CHILD_REMOVE=ack-before-journal HW_CHILD_REMOVE_DELAY_MS=200 npx vitest run test/faults/ingest-kill-repeat.test.ts
+ * must fail with readings missing (ingest-kill-child.ts).
+ */
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const long = process.env.HEATWATCH_FAULTS === 'long';
 const KILLS = long ? 10 : 3;

@@ -32,18 +32,23 @@ const options = (
   ...over,
 });
 
+/** An embedded aedes on an OS-picked port, stopped after the test; returns its URL. */
+async function startAedes(): Promise<string> {
+  const broker = new EmbeddedBroker({
+    host: '127.0.0.1',
+    port: 0,
+    limits,
+    auth: openAuth(),
+    log: silentLogger(),
+  });
+  const { port } = await broker.start();
+  stops.push(() => broker.stop());
+  return `mqtt://127.0.0.1:${port}`;
+}
+
 describe("heatwatch's MQTT client", () => {
   it('falls back to MQTT 3.1.1 against aedes, receives the contract topics and publishes retained setpoints', async () => {
-    const broker = new EmbeddedBroker({
-      host: '127.0.0.1',
-      port: 0,
-      limits,
-      auth: openAuth(),
-      log: silentLogger(),
-    });
-    const { port } = await broker.start();
-    stops.push(() => broker.stop());
-    const url = `mqtt://127.0.0.1:${port}`;
+    const url = await startAedes();
     const got: string[] = [];
     const client = new ServiceMqttClient(
       options(url, 'heat'),
@@ -89,6 +94,48 @@ describe("heatwatch's MQTT client", () => {
     const retained = new Promise<string>((r) => late.once('message', (_t, p) => r(p.toString())));
     await late.subscribeAsync('heat/substations/s/setpoint', { qos: 1 });
     expect(JSON.parse(await retained)).toEqual({ ticketId: 't1', supplyOffset: 2, ts: 1 });
+  });
+
+  it('reads on while a handler that returned true holds its messages, and acknowledges each only when its done comes', async () => {
+    const url = await startAedes();
+    const waiting: Array<{ body: string; done: () => void }> = [];
+    const client = new ServiceMqttClient(
+      options(url, 'heat'),
+      (_t, payload, done) => {
+        waiting.push({ body: payload.toString(), done });
+        return true;
+      },
+      silentLogger(),
+    );
+    await client.start();
+    stops.push(() => client.stop());
+    const dev = await mqtt.connectAsync(url, { clientId: 'dev-pipelined', protocolVersion: 4 });
+    stops.push(() => dev.endAsync());
+    for (const body of ['m1', 'm2', 'm3'])
+      await dev.publishAsync('heat/sensors/a/telemetry', body, { qos: 1 });
+    // Without reading on, mqtt.js would hand over m2 only after m1's done.
+    await waitFor(() => waiting.length === 3, 30_000, 'all three messages before any done');
+    expect(waiting.map((w) => w.body)).toEqual(['m1', 'm2', 'm3']);
+    // m2 is never made durable: only m1 and m3 are acknowledged.
+    waiting[0]?.done();
+    waiting[2]?.done();
+    // The same session again: the broker redelivers exactly the message without a PUBACK.
+    await client.stop();
+    stops.pop();
+    const redelivered: string[] = [];
+    const again = new ServiceMqttClient(
+      options(url, 'heat'),
+      (_t, payload, done) => {
+        redelivered.push(payload.toString());
+        done();
+      },
+      silentLogger(),
+    );
+    await again.start();
+    stops.push(() => again.stop());
+    await dev.publishAsync('heat/sensors/a/telemetry', 'last', { qos: 1 });
+    await waitFor(() => redelivered.includes('last'), 30_000, 'the marker message');
+    expect(redelivered).toEqual(['m2', 'last']);
   });
 
   it('withholds the PUBACK until the handler calls back: an unacknowledged message is redelivered to the session', async (ctx) => {

@@ -53,6 +53,32 @@ describe('journal (the spool)', () => {
     again.stop();
   });
 
+  it('appends a group of messages in one transaction: all of them, or none when one cannot be written', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const clock = new ManualClock();
+    const j = new Journal(
+      { file: join(t.dir, 'journal.db'), synchronous: 'NORMAL', syncIntervalMs: 1000, maxBytes: 1 << 20 },
+      clock,
+    );
+    j.start();
+    j.appendMany([
+      { kind: 'substation', readings: [meter(1)], receivedMs: 1 },
+      { kind: 'substation', readings: [meter(2), meter(3)], receivedMs: 2 },
+    ]);
+    expect(j.stats()).toMatchObject({ depth: 2, readings: 3 });
+    // The table's CHECK refuses the second entry: the first, already inserted, is rolled back with it.
+    expect(() =>
+      j.appendMany([
+        { kind: 'substation', readings: [meter(4)], receivedMs: 3 },
+        { kind: 'bogus' as 'room', readings: [meter(5)], receivedMs: 3 },
+      ]),
+    ).toThrow(/CHECK/);
+    expect(j.stats()).toMatchObject({ depth: 2, readings: 3 });
+    expect(j.peek(100).flatMap((r) => r.readings.map((x) => x.ts))).toEqual([1, 2, 3]);
+    j.stop();
+  });
+
   it('reports over budget once its bodies pass maxBytes, and a second process cannot open it', () => {
     const t = tempDir();
     cleanup = t.cleanup;
