@@ -85,7 +85,25 @@ export interface SensorInfo {
   sensor: Sensor;
   building: Building;
   substation: Substation;
+  /** Shared by every unit of the same classes and frozen: never mutate it. */
   classes: PositionClass[];
+  /** Its place in this registry version's sensor order (live state keeps its values by it). */
+  ordinal: number;
+}
+
+/**
+ * One frozen array per combination of classes (there are few), so a network of a million sensors
+ * does not hold a million small arrays.
+ */
+const internedClasses = new Map<string, PositionClass[]>();
+function internClasses(classes: PositionClass[]): PositionClass[] {
+  const key = classes.join(',');
+  let shared = internedClasses.get(key);
+  if (!shared) {
+    shared = Object.freeze(classes) as PositionClass[];
+    internedClasses.set(key, shared);
+  }
+  return shared;
 }
 
 /** Indexes over a registry, rebuilt when the config changes. */
@@ -97,6 +115,10 @@ export class RegistryIndex {
   readonly sensorsByDevEui = new Map<string, SensorInfo>();
   readonly buildingsBySubstation = new Map<string, Building[]>();
   readonly sensorsByBuilding = new Map<string, SensorInfo[]>();
+  /** Every sensor by its `ordinal`. */
+  readonly sensorList: SensorInfo[] = [];
+  /** Each building's place in the registry's building order. */
+  readonly buildingOrdinal = new Map<string, number>();
 
   constructor(readonly registry: Registry) {
     for (const s of registry.substations) {
@@ -105,6 +127,7 @@ export class RegistryIndex {
     }
     for (const b of registry.buildings) {
       this.buildings.set(b.id, b);
+      if (!this.buildingOrdinal.has(b.id)) this.buildingOrdinal.set(b.id, this.buildingOrdinal.size);
       this.buildingsBySubstation.get(b.substationId)?.push(b);
       this.sensorsByBuilding.set(b.id, []);
     }
@@ -116,9 +139,14 @@ export class RegistryIndex {
         sensor,
         building,
         substation,
-        classes: positionClasses(sensor.floor, sensor.column, building.floors, building.unitsPerFloor),
+        classes: internClasses(
+          positionClasses(sensor.floor, sensor.column, building.floors, building.unitsPerFloor),
+        ),
+        // A repeated id (the config schema refuses it) keeps its first place; the last entry wins.
+        ordinal: this.sensors.get(sensor.id)?.ordinal ?? this.sensorList.length,
       };
       this.sensors.set(sensor.id, info);
+      this.sensorList[info.ordinal] = info;
       if (sensor.devEui) this.sensorsByDevEui.set(sensor.devEui, info);
       this.sensorsByBuilding.get(building.id)?.push(info);
     }
@@ -151,9 +179,14 @@ export function samplingCoverage(infos: readonly SensorInfo[]): {
   };
 }
 
-/** Every position class some unit of a floors × unitsPerFloor building belongs to. */
+/** Every position class some unit of a floors × unitsPerFloor building belongs to (few shapes: kept). */
+const shapeClasses = new Map<string, Set<PositionClass>>();
 function classesOf(floors: number, unitsPerFloor: number): Set<PositionClass> {
+  const key = `${floors}x${unitsPerFloor}`;
+  const known = shapeClasses.get(key);
+  if (known) return known;
   const out = new Set<PositionClass>();
+  shapeClasses.set(key, out);
   for (let f = 1; f <= floors; f++)
     for (let c = 1; c <= unitsPerFloor; c++)
       for (const k of positionClasses(f, c, floors, unitsPerFloor)) out.add(k);

@@ -4,15 +4,12 @@ import type {
   WeatherForecast,
   WeatherObservation,
 } from '../core/readings.ts';
-import {
-  EXPOSED_CLASSES,
-  POSITION_CLASSES,
-  type PositionClass,
-  type RegistryIndex,
-  type SensorInfo,
-} from '../core/registry.ts';
+import type { RegistryIndex, SensorInfo } from '../core/registry.ts';
+import { type BuildingStats, buildingStats } from './building-stats.ts';
 
-/** What the service knows now of one room sensor. */
+export type { BuildingStats, ClassStats } from './building-stats.ts';
+
+/** What the service knows now of one room sensor (a copy: reading it again gives the newest). */
 export interface SensorLive {
   info: SensorInfo;
   /** The newest reading by its own timestamp (late, out-of-order readings do not overwrite it). */
@@ -31,44 +28,69 @@ export interface SensorLive {
   /** Retained status from the device (its last will sets false). */
   statusOnline?: boolean;
   fw?: string;
-}
-
-export interface ClassStats {
-  count: number;
-  meanC: number;
-  minC: number;
-  /** Age of the oldest reading that went into the mean, ms. */
-  oldestAgeMs: number;
-}
-
-export interface BuildingStats {
-  buildingId: string;
-  substationId: string;
-  sensors: number;
-  fresh: number;
-  /** Position-class statistics over fresh readings; a unit that is top and gable counts in both. */
-  classes: Partial<Record<PositionClass, ClassStats>>;
-  /** Mean over all fresh units. */
-  meanC?: number;
-  minC?: number;
-  /** Mean over exposed (top, ground, gable) units and over middle units. */
-  exposedMeanC?: number;
-  middleMeanC?: number;
-  newestTs?: number;
+  /** `LiveState.version` when anything of this sensor last changed (0: never). */
+  stamp?: number;
 }
 
 export interface SubstationLive {
   latest?: SubstationReading;
 }
 
+type Snapshot = {
+  sensors: Array<[string, Omit<SensorLive, 'info'>]>;
+  substations: Array<[string, SubstationLive]>;
+  observation?: WeatherObservation;
+  forecast?: WeatherForecast;
+};
+
+// The numbers kept per sensor, `STRIDE` per sensor ordinal in one Float64Array; NaN is "not known".
+const TS = 0;
+const TEMP = 1;
+const HUM = 2;
+const BAT = 3;
+const PREV_TS = 4;
+const PREV_TEMP = 5;
+const UNCHANGED = 6;
+const SEEN = 7;
+const STAMP = 8;
+const STRIDE = 9;
+const NUMBERS = [
+  ['ts', TS],
+  ['tempC', TEMP],
+  ['humidityPct', HUM],
+  ['batteryV', BAT],
+  ['prevTs', PREV_TS],
+  ['prevTempC', PREV_TEMP],
+  ['unchangedSince', UNCHANGED],
+  ['lastSeenTs', SEEN],
+] as const;
+// Flags per sensor: where the newest reading came from, and the retained status.
+const SOURCE_SENSOR = 1;
+const SOURCE_MANUAL = 2;
+const STATUS_KNOWN = 4;
+const STATUS_ONLINE = 8;
+
+const known = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
+const orNaN = (x: number | undefined): number => x ?? Number.NaN;
+
 /**
  * The live picture: the latest value of every sensor, substation and the weather, kept in memory so
  * the rules and the dashboard work while the reading store is down (docs/architecture.md decision 6).
  * Building statistics are computed on demand from the sensors, so they are never out of date.
+ *
+ * Sensor values live in typed arrays by the registry's sensor ordinal (a million sensors in tens of
+ * megabytes, no object per sensor); `sensor()` and `buildingSensors()` hand out copies. Every change
+ * moves `version`, and the sensor's and its building's stamps with it, so a reader that remembers
+ * the version it last saw (the rules' incremental evaluation) finds what changed since.
  */
 export class LiveState {
-  private sensors = new Map<string, SensorLive>();
+  private values = new Float64Array(0);
+  private flags = new Uint8Array(0);
+  private sensorBuilding = new Uint32Array(0);
+  private buildingStamps = new Float64Array(0);
+  private readonly fw = new Map<number, string>();
   private substations = new Map<string, SubstationLive>();
+  private changes = 0;
   observation?: WeatherObservation;
   forecast?: WeatherForecast;
 
@@ -80,16 +102,38 @@ export class LiveState {
     this.setRegistry(registry);
   }
 
+  /** Moves with every change of a sensor (readings, status, a reload, a restore). */
+  get version(): number {
+    return this.changes;
+  }
+
   /** Adopts a new registry after a config reload, keeping what is known of sensors that remain. */
   setRegistry(registry: RegistryIndex, offlineAfterIntervals = this.offlineAfterIntervals): void {
+    const old = this.registry === registry ? undefined : this.registry;
+    const oldValues = this.values;
+    const oldFlags = this.flags;
+    const oldFw = new Map(this.fw);
     this.registry = registry;
     this.offlineAfterIntervals = offlineAfterIntervals;
-    const next = new Map<string, SensorLive>();
-    for (const [id, info] of registry.sensors) {
-      const old = this.sensors.get(id);
-      next.set(id, old ? { ...old, info } : { info });
+    const n = registry.sensorList.length;
+    if (old || this.values.length !== n * STRIDE) {
+      this.values = new Float64Array(n * STRIDE).fill(Number.NaN);
+      this.flags = new Uint8Array(n);
+      this.fw.clear();
+      for (const info of registry.sensorList) {
+        const from = old?.sensors.get(info.sensor.id)?.ordinal;
+        if (from === undefined || !old) continue;
+        this.values.set(oldValues.subarray(from * STRIDE, (from + 1) * STRIDE), info.ordinal * STRIDE);
+        this.flags[info.ordinal] = oldFlags[from]!;
+        const fw = oldFw.get(from);
+        if (fw !== undefined) this.fw.set(info.ordinal, fw);
+      }
     }
-    this.sensors = next;
+    this.sensorBuilding = new Uint32Array(n);
+    for (const info of registry.sensorList)
+      this.sensorBuilding[info.ordinal] = registry.buildingOrdinal.get(info.building.id) ?? 0;
+    this.buildingStamps = new Float64Array(registry.buildingOrdinal.size);
+    this.touchAll();
     const subs = new Map<string, SubstationLive>();
     for (const id of registry.substations.keys()) subs.set(id, this.substations.get(id) ?? {});
     this.substations = subs;
@@ -100,23 +144,30 @@ export class LiveState {
   }
 
   applyRoom(readings: readonly RoomReading[]): void {
+    const v = this.values;
+    this.changes++;
     for (const r of readings) {
-      const s = this.sensors.get(r.sensorId);
-      if (!s) continue;
-      if (s.lastSeenTs === undefined || r.ts > s.lastSeenTs) s.lastSeenTs = r.ts;
-      if (s.ts !== undefined && r.ts <= s.ts) continue; // late or duplicate: history only
-      if (s.tempC !== undefined && s.ts !== undefined) {
-        s.prevTs = s.ts;
-        s.prevTempC = s.tempC;
-        if (r.tempC !== s.tempC) s.unchangedSince = r.ts;
+      const o = this.registry.sensors.get(r.sensorId)?.ordinal;
+      if (o === undefined) continue;
+      const at = o * STRIDE;
+      this.touch(o);
+      if (!(r.ts <= v[at + SEEN]!)) v[at + SEEN] = r.ts; // NaN (never seen) compares false
+      const ts = v[at + TS]!;
+      if (r.ts <= ts) continue; // late or duplicate: history only
+      const tempC = v[at + TEMP]!;
+      if (!Number.isNaN(tempC) && !Number.isNaN(ts)) {
+        v[at + PREV_TS] = ts;
+        v[at + PREV_TEMP] = tempC;
+        if (r.tempC !== tempC) v[at + UNCHANGED] = r.ts;
       } else {
-        s.unchangedSince = r.ts;
+        v[at + UNCHANGED] = r.ts;
       }
-      s.ts = r.ts;
-      s.tempC = r.tempC;
-      s.humidityPct = r.humidityPct;
-      s.batteryV = r.batteryV;
-      s.source = r.source;
+      v[at + TS] = r.ts;
+      v[at + TEMP] = r.tempC;
+      v[at + HUM] = orNaN(r.humidityPct);
+      v[at + BAT] = orNaN(r.batteryV);
+      const f = this.flags[o]! & ~(SOURCE_SENSOR | SOURCE_MANUAL);
+      this.flags[o] = f | (r.source === 'manual' ? SOURCE_MANUAL : r.source === 'sensor' ? SOURCE_SENSOR : 0);
     }
   }
 
@@ -143,19 +194,23 @@ export class LiveState {
   }
 
   applyStatus(sensorId: string, online: boolean, ts: number, fw?: string): void {
-    const s = this.sensors.get(sensorId);
-    if (!s) return;
-    s.statusOnline = online;
-    if (fw) s.fw = fw;
-    if (online && (s.lastSeenTs === undefined || ts > s.lastSeenTs)) s.lastSeenTs = ts;
+    const o = this.registry.sensors.get(sensorId)?.ordinal;
+    if (o === undefined) return;
+    this.changes++;
+    this.touch(o);
+    this.flags[o] = (this.flags[o]! & ~STATUS_ONLINE) | STATUS_KNOWN | (online ? STATUS_ONLINE : 0);
+    if (fw) this.fw.set(o, fw);
+    const at = o * STRIDE + SEEN;
+    if (online && !(ts <= this.values[at]!)) this.values[at] = ts;
   }
 
   sensor(id: string): SensorLive | undefined {
-    return this.sensors.get(id);
+    const info = this.registry.sensors.get(id);
+    return info && this.copy(info);
   }
 
-  allSensors(): IterableIterator<SensorLive> {
-    return this.sensors.values();
+  *allSensors(): IterableIterator<SensorLive> {
+    for (const info of this.registry.sensorList) yield this.copy(info);
   }
 
   substation(id: string): SubstationLive | undefined {
@@ -175,90 +230,45 @@ export class LiveState {
     return s.ts !== undefined && now - s.ts <= s.info.sensor.intervalS * 1000 * this.offlineAfterIntervals;
   }
 
+  /** How long after its last reading (or word) a sensor stops counting as fresh (online), ms. */
+  freshForMs(info: SensorInfo): number {
+    return info.sensor.intervalS * 1000 * this.offlineAfterIntervals;
+  }
+
   sensorCounts(now: number): { online: number; offline: number } {
     let online = 0;
-    for (const s of this.sensors.values()) if (this.isOnline(s, now)) online++;
-    return { online, offline: this.sensors.size - online };
+    for (const info of this.registry.sensorList) {
+      const seen = this.values[info.ordinal * STRIDE + SEEN]!;
+      const lastWill = (this.flags[info.ordinal]! & (STATUS_KNOWN | STATUS_ONLINE)) === STATUS_KNOWN;
+      if (!lastWill && now - seen <= this.freshForMs(info)) online++; // NaN compares false
+    }
+    return { online, offline: this.registry.sensorList.length - online };
   }
 
   buildingSensors(buildingId: string): SensorLive[] {
     const infos = this.registry.sensorsByBuilding.get(buildingId) ?? [];
-    const out: SensorLive[] = [];
-    for (const i of infos) {
-      const s = this.sensors.get(i.sensor.id);
-      if (s) out.push(s);
-    }
+    const out: SensorLive[] = new Array(infos.length);
+    for (let i = 0; i < infos.length; i++) out[i] = this.copy(infos[i]!);
     return out;
   }
 
+  /** `version` when anything of the building's sensors last changed (0: nothing since the registry). */
+  buildingStamp(buildingId: string): number {
+    const b = this.registry.buildingOrdinal.get(buildingId);
+    return b === undefined ? this.changes : this.buildingStamps[b]!;
+  }
+
   buildingStats(buildingId: string, now: number): BuildingStats | undefined {
-    const b = this.registry.buildings.get(buildingId);
-    if (!b) return undefined;
-    const acc = new Map<PositionClass, { n: number; sum: number; min: number; oldest: number }>();
-    let n = 0;
-    let sum = 0;
-    let min = Number.POSITIVE_INFINITY;
-    let newest: number | undefined;
-    let exN = 0;
-    let exSum = 0;
-    let midN = 0;
-    let midSum = 0;
-    const sensors = this.buildingSensors(buildingId);
-    for (const s of sensors) {
-      if (!this.isFresh(s, now) || s.tempC === undefined || s.ts === undefined) continue;
-      const t = s.tempC;
-      n++;
-      sum += t;
-      if (t < min) min = t;
-      if (newest === undefined || s.ts > newest) newest = s.ts;
-      const exposed = s.info.classes.some((c) => EXPOSED_CLASSES.includes(c));
-      if (exposed) {
-        exN++;
-        exSum += t;
-      } else {
-        midN++;
-        midSum += t;
-      }
-      for (const c of s.info.classes) {
-        const a = acc.get(c) ?? { n: 0, sum: 0, min: Number.POSITIVE_INFINITY, oldest: 0 };
-        a.n++;
-        a.sum += t;
-        if (t < a.min) a.min = t;
-        a.oldest = Math.max(a.oldest, now - s.ts);
-        acc.set(c, a);
-      }
-    }
-    const classes: Partial<Record<PositionClass, ClassStats>> = {};
-    for (const c of POSITION_CLASSES) {
-      const a = acc.get(c);
-      if (a) classes[c] = { count: a.n, meanC: a.sum / a.n, minC: a.min, oldestAgeMs: a.oldest };
-    }
-    return {
-      buildingId,
-      substationId: b.substationId,
-      sensors: sensors.length,
-      fresh: n,
-      classes,
-      meanC: n > 0 ? sum / n : undefined,
-      minC: n > 0 ? min : undefined,
-      exposedMeanC: exN > 0 ? exSum / exN : undefined,
-      middleMeanC: midN > 0 ? midSum / midN : undefined,
-      newestTs: newest,
-    };
+    return buildingStats(this, buildingId, now);
   }
 
   /** A compact copy for checkpointing; `restore` reads it back. */
-  snapshot(): {
-    sensors: Array<[string, Omit<SensorLive, 'info'>]>;
-    substations: Array<[string, SubstationLive]>;
-    observation?: WeatherObservation;
-    forecast?: WeatherForecast;
-  } {
-    const sensors: Array<[string, Omit<SensorLive, 'info'>]> = [];
-    for (const [id, s] of this.sensors) {
-      if (s.lastSeenTs === undefined) continue;
-      const { info: _info, ...rest } = s;
-      sensors.push([id, rest]);
+  snapshot(): Snapshot {
+    const sensors: Snapshot['sensors'] = [];
+    for (const info of this.registry.sensorList) {
+      if (Number.isNaN(this.values[info.ordinal * STRIDE + SEEN]!)) continue;
+      const { info: _info, stamp: _stamp, ...rest } = this.copy(info);
+      sensors.push([info.sensor.id, rest]);
     }
     return {
       sensors,
@@ -268,13 +278,58 @@ export class LiveState {
     };
   }
 
-  restore(snap: ReturnType<LiveState['snapshot']>): void {
+  restore(snap: Snapshot): void {
     for (const [id, rest] of snap.sensors) {
-      const s = this.sensors.get(id);
-      if (s) Object.assign(s, rest);
+      const o = this.registry.sensors.get(id)?.ordinal;
+      if (o === undefined) continue;
+      const at = o * STRIDE;
+      for (const [key, i] of NUMBERS) if (rest[key] !== undefined) this.values[at + i] = rest[key];
+      if (rest.source)
+        this.flags[o] = (this.flags[o]! & ~(SOURCE_SENSOR | SOURCE_MANUAL)) | sourceFlag(rest.source);
+      if (rest.statusOnline !== undefined)
+        this.flags[o] =
+          (this.flags[o]! & ~STATUS_ONLINE) | STATUS_KNOWN | (rest.statusOnline ? STATUS_ONLINE : 0);
+      if (rest.fw !== undefined) this.fw.set(o, rest.fw);
     }
     for (const [id, sub] of snap.substations) if (this.substations.has(id)) this.substations.set(id, sub);
     if (snap.observation) this.observation = snap.observation;
     if (snap.forecast) this.forecast = snap.forecast;
+    this.touchAll();
+  }
+
+  private touch(o: number): void {
+    this.values[o * STRIDE + STAMP] = this.changes;
+    this.buildingStamps[this.sensorBuilding[o]!] = this.changes;
+  }
+
+  /** Everything counts as changed (a reload, a restore). */
+  private touchAll(): void {
+    this.changes++;
+    for (let o = 0; o < this.flags.length; o++) this.values[o * STRIDE + STAMP] = this.changes;
+    this.buildingStamps.fill(this.changes);
+  }
+
+  private copy(info: SensorInfo): SensorLive {
+    const o = info.ordinal;
+    const v = this.values;
+    const at = o * STRIDE;
+    const f = this.flags[o]!;
+    return {
+      info,
+      ts: known(v[at + TS]!),
+      tempC: known(v[at + TEMP]!),
+      humidityPct: known(v[at + HUM]!),
+      batteryV: known(v[at + BAT]!),
+      source: f & SOURCE_MANUAL ? 'manual' : f & SOURCE_SENSOR ? 'sensor' : undefined,
+      prevTs: known(v[at + PREV_TS]!),
+      prevTempC: known(v[at + PREV_TEMP]!),
+      unchangedSince: known(v[at + UNCHANGED]!),
+      lastSeenTs: known(v[at + SEEN]!),
+      statusOnline: f & STATUS_KNOWN ? (f & STATUS_ONLINE) !== 0 : undefined,
+      fw: this.fw.get(o),
+      stamp: v[at + STAMP]!,
+    };
   }
 }
+
+const sourceFlag = (s: 'sensor' | 'manual'): number => (s === 'manual' ? SOURCE_MANUAL : SOURCE_SENSOR);
