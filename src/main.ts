@@ -41,8 +41,9 @@ import { createReadingStore } from './storage/create-store.ts';
 import { DeadLetters } from './storage/dead-letters.ts';
 import { Journal } from './storage/journal.ts';
 import { openOpsDb } from './storage/ops-db.ts';
+import { EXIT_OPS_DB_UNREACHABLE, openOpsSql } from './storage/ops-sql.ts';
 import type { ReadingStore } from './storage/reading-store.ts';
-import { sqliteSql } from './storage/sql.ts';
+import { OpsDbUnreachableError, type SqlDb } from './storage/sql.ts';
 import { sqliteMigrations } from './storage/sql-migrate.ts';
 import { type Db, type Migration, openDb } from './storage/sqlite.ts';
 import { ticketMigrations } from './tickets/migrations.ts';
@@ -74,6 +75,8 @@ export interface Heatwatch {
   journal: Journal;
   deadLetters: DeadLetters;
   opsDb: Db;
+  /** The ops database of the modules on the query layer: ops.db, or PostgreSQL with `ops.kind: postgres`. */
+  opsSql: SqlDb;
   /** The broker ingestion uses (the embedded one's bound address, or mqtt.url). */
   mqttUrl: string;
   /** Port of the embedded broker, when there is one. */
@@ -140,7 +143,16 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     modules.add({ name: 'ops-db', stop: () => void opsDb.close() });
-    const opsSql = sqliteSql(opsDb);
+    // The modules on the query layer (households so far) use the ops.db above or the city's
+    // PostgreSQL (`ops.kind`); the PostgreSQL steps run here, the SQLite ones ran with ops.db's.
+    const opsSql = await openOpsSql({
+      cfg: svc.ops,
+      pgUrl: config.secrets.pgUrl,
+      sqlite: opsDb,
+      migrations: [...householdsMigrations],
+      log,
+    });
+    modules.add({ name: 'ops-sql', stop: () => opsSql.close() });
     // Dead letters get their own connection at synchronous=NORMAL: a flood of junk must not cost an
     // fsync per message (the ops DB is FULL for tickets); losing the last second of dead letters to
     // a power cut is acceptable for diagnostics. Same file, so one backup holds everything.
@@ -455,6 +467,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       journal,
       deadLetters,
       opsDb,
+      opsSql,
       mqttUrl,
       mqttPort,
       httpPort,
@@ -534,7 +547,7 @@ async function runFromCommandLine(): Promise<void> {
     hw = await startHeatwatch(parseArgs(process.argv.slice(2)));
   } catch (err) {
     process.stderr.write(`heatwatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof OpsDbUnreachableError ? EXIT_OPS_DB_UNREACHABLE : 1;
     return;
   }
   if (stopRequested) shutdown(stopRequested);

@@ -172,6 +172,22 @@ buildings:
     expect(issuesOf()).toEqual(['heatwatch.yaml: mqtt.url: mqtt.mode is external but no url is set']);
   });
 
+  it('a PostgreSQL ops database without HEATWATCH_PG_URL is refused; with it, the URL is a secret', () => {
+    write('heatwatch.yaml', 'ops:\n  kind: postgres\n');
+    expect(issuesOf()).toEqual([
+      'heatwatch.yaml: ops.kind: ops.kind is postgres but HEATWATCH_PG_URL is not set',
+    ]);
+    const url = 'postgres://heatwatch:pw@db:5432/heatwatch';
+    expect(loadConfig(dir, { HEATWATCH_PG_URL: url }).secrets.pgUrl).toBe(url);
+  });
+
+  it('an outbox claim no longer than a delivery attempt is refused', () => {
+    write('heatwatch.yaml', 'households:\n  outbox:\n    timeoutMs: 5000\n    claimMs: 5000\n');
+    expect(issuesOf()[0]).toMatch(
+      /^heatwatch\.yaml: households\.outbox\.claimMs: claimMs must be longer than timeoutMs/,
+    );
+  });
+
   it('reports the problems of several files at once', () => {
     write('heatwatch.yaml', 'logLevel: loud\n');
     write('rules.yaml', 'requiredTempC: "warm"\n');

@@ -134,6 +134,7 @@ export function spawnService(
   args: string[],
   ports: { mqtt: number; http: number },
   dataDir: string,
+  env: Record<string, string> = {},
 ): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const proc = spawn(process.execPath, args, {
     env: {
@@ -144,6 +145,7 @@ export function spawnService(
       HEATWATCH_SIM: 'off',
       HEATWATCH_DEVICE_KEY: 'spawned-service-key',
       HEATWATCH_MQTT_PASSWORD: 'spawned-service-password',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
