@@ -34,6 +34,7 @@ import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
 import { Topics } from './mqtt/topics.ts';
 import { LogLevelControl } from './ops/log-level.ts';
+import { StoredUnitHours } from './rules/compliance.ts';
 import { RulesModule, rulesMigrations } from './rules/module.ts';
 import { StateCheckpoint } from './state/checkpoint.ts';
 import { LiveState } from './state/live-state.ts';
@@ -402,6 +403,14 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       rulesMod = mod;
     }
 
+    // Compliance has one source: the rules' judgement of each unit-hour in the reading store, read
+    // by the daily bulletin and the compliance page alike.
+    const unitHours = new StoredUnitHours(
+      store,
+      () => live.index,
+      () => watcher.config.rules,
+    );
+
     // ── Households: cold flats, complaints, measurement tasks, work orders (docs/households.md) ──
     let households: HouseholdsModule | undefined;
     if (!ingestOnly && svc.households.enabled) {
@@ -418,6 +427,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
           return t?.action.kind === 'field' ? t : undefined;
         },
         index: () => live.index,
+        unitHours,
         sensorTempC: (id) => live.sensor(id)?.tempC,
         webhookSecret: config.secrets.webhookSecret,
         log,
@@ -447,6 +457,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         buildingState: rulesMod?.engine,
         rulesFindings: rulesMod ? () => rulesMod!.engine.status().findings : undefined,
         households,
+        unitHours,
       });
       httpPort = await http.start();
       // users.yaml applies on save: a removed token stops working at once.

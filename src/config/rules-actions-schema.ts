@@ -181,7 +181,5 @@ export const complianceSchema = z
     /** Refund bands (docs/domain.md): time spent at 14–16 °C and below 14 °C. */
     lowBandC: z.number().min(0).max(25).default(16),
     veryLowBandC: z.number().min(0).max(25).default(14),
-    /** A gap between samples longer than this is not counted (sensor silent). */
-    maxGapS: seconds.default(3600),
   })
   .strict();

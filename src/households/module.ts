@@ -5,6 +5,7 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { RegistryIndex } from '../core/registry.ts';
+import type { UnitHoursSource } from '../rules/compliance.ts';
 import type { SqlDb } from '../storage/sql.ts';
 import { OutboxDeliverer } from './outbox.ts';
 import { Reporter } from './reporter.ts';
@@ -12,7 +13,6 @@ import type { TicketLike } from './reports.ts';
 import { type HouseholdDeps, HouseholdService } from './service.ts';
 import { SqlHouseholdsStore } from './sql-store.ts';
 import type { HouseholdsStore } from './store.ts';
-import { UnitHours } from './unit-hours.ts';
 
 export { householdsMigrations } from './migrations.ts';
 
@@ -32,6 +32,8 @@ export interface HouseholdsModuleDeps {
   tickets?: () => TicketLike[] | Promise<TicketLike[]>;
   fieldTask?: HouseholdDeps['fieldTask'];
   index: () => RegistryIndex;
+  /** Unit-hours for the bulletin's compliance figures (the rules' one source); absent: none counted. */
+  unitHours?: UnitHoursSource;
   sensorTempC?: (sensorId: string) => number | undefined;
   webhookSecret?: string;
   log: Logger;
@@ -47,7 +49,6 @@ export class HouseholdsModule {
   readonly service: HouseholdService;
   readonly outbox: OutboxDeliverer;
   readonly reporter: Reporter;
-  readonly unitHours: UnitHours;
   private readonly offs: Array<() => void> = [];
   private timer: TimerHandle | undefined;
 
@@ -66,8 +67,7 @@ export class HouseholdsModule {
       store: this.store,
       log,
     });
-    this.unitHours = new UnitHours(d.rules);
-    this.reporter = new Reporter({ ...d, store: this.store, unitHours: this.unitHours, log });
+    this.reporter = new Reporter({ ...d, store: this.store, log });
     this.outbox = new OutboxDeliverer(
       this.store,
       () => d.cfg().outbox,
@@ -85,10 +85,7 @@ export class HouseholdsModule {
       void p?.catch((err: unknown) => log.error({ err }, `households: ${what} failed`));
     this.offs.push(
       this.d.bus.on('unitFinding', 'households', (f) => guard('cold flat', this.service.onUnitFinding(f))),
-      this.d.bus.on('roomReadings', 'households', (r) => {
-        this.unitHours.add(r);
-        guard('readings', this.service.onRoomReadings(r));
-      }),
+      this.d.bus.on('roomReadings', 'households', (r) => guard('readings', this.service.onRoomReadings(r))),
       this.d.bus.on('ticketChanged', 'households', (t) => guard('ticket link', this.service.onTicket(t))),
     );
     this.timer = this.d.clock.setInterval(

@@ -4,7 +4,9 @@ import type { HouseholdsConfig } from '../config/households-schema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { RegistryIndex } from '../core/registry.ts';
+import type { UnitHoursSource } from '../rules/compliance.ts';
 import {
+  BULLETIN_H,
   type Bulletin,
   buildBulletin,
   buildDigests,
@@ -15,7 +17,6 @@ import {
 import { type SeasonRow, seasonReview } from './season.ts';
 import type { HouseholdsStore } from './store.ts';
 import { noChanges } from './types.ts';
-import type { UnitHours } from './unit-hours.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -24,7 +25,8 @@ export interface ReporterDeps {
   clock: Clock;
   cfg: () => HouseholdsConfig;
   index: () => RegistryIndex;
-  unitHours: UnitHours;
+  /** The rules' unit-hours (compliance); absent: the bulletin counts none. */
+  unitHours?: UnitHoursSource;
   tickets?: () => TicketLike[] | Promise<TicketLike[]>;
   log: Logger;
 }
@@ -54,7 +56,8 @@ export class Reporter {
     for (const t of this.tasks.splice(0)) t.stop();
   }
 
-  async input(): Promise<ReportInput> {
+  /** `unitHoursFrom`: the bulletin's period starts here (unit-hours are read up to now). */
+  async input(unitHoursFrom?: number): Promise<ReportInput> {
     const now = this.d.clock.now();
     const cfg = this.d.cfg();
     const since = now - Math.max(cfg.complaints.hotspotWindowH * 3_600_000, 30 * DAY_MS);
@@ -70,7 +73,10 @@ export class Reporter {
       complaints: await s.complaints({ fromTs: since, toTs: now + 1 }),
       workOrders: await s.workOrders({ fromTs: since }),
       tickets: (await this.d.tickets?.()) ?? [],
-      figures: (id, from, to) => this.d.unitHours.figures(id, from, to),
+      unitHours:
+        unitHoursFrom === undefined || !this.d.unitHours
+          ? new Map()
+          : await this.d.unitHours.unitHours(unitHoursFrom, now),
     };
   }
 
@@ -112,7 +118,7 @@ export class Reporter {
   }
 
   async runBulletin(): Promise<Bulletin> {
-    const x = await this.input();
+    const x = await this.input(this.d.clock.now() - BULLETIN_H * 3_600_000);
     const b = buildBulletin(
       x,
       `bul-${new Date(x.now).toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`,

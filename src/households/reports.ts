@@ -1,6 +1,6 @@
 import type { HouseholdsConfig } from '../config/households-schema.ts';
 import type { RegistryIndex } from '../core/registry.ts';
-import type { ComplianceFigures } from '../rules/compliance.ts';
+import { addFigures, type ComplianceFigures, zeroFigures } from '../rules/compliance.ts';
 import {
   CHANNELS,
   COMPLAINT_CLASSES,
@@ -9,9 +9,10 @@ import {
   type MeasurementTask,
   type WorkOrder,
 } from './types.ts';
-import { addFigures, zeroFigures } from './unit-hours.ts';
 
 const HOUR_MS = 3_600_000;
+/** The daily bulletin covers the hours up to its run. */
+export const BULLETIN_H = 24;
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const share = (n: number, of: number) => (of > 0 ? round(n / of, 3) : null);
 
@@ -38,8 +39,8 @@ export interface ReportInput {
   complaints: Complaint[];
   workOrders: WorkOrder[];
   tickets: TicketLike[];
-  /** Unit-hour figures of a sensor over [from, to). */
-  figures(sensorId: string, fromTs: number, toTs: number): ComplianceFigures;
+  /** Unit-hours of each sensor over the bulletin's period (`BULLETIN_H` up to `now`); empty for a digest. */
+  unitHours: ReadonlyMap<string, ComplianceFigures>;
 }
 
 export interface HeatingUnit {
@@ -107,8 +108,8 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
   let flatsVeryLowBand = 0;
   let flatsSeen = 0;
   for (const s of sensors) {
-    const f = x.figures(s.sensor.id, fromTs, toTs);
-    if (f.hours <= 0) continue;
+    const f = x.unitHours.get(s.sensor.id);
+    if (!f || f.hours <= 0) continue;
     flatsSeen++;
     addFigures(total, f);
     // A flat is in a refund band when it spent most of its observed day there.
@@ -215,13 +216,12 @@ function hotspots(x: ReportInput) {
 /** The daily bulletin: the company, each heating unit, the worst buildings and repeat hotspots. */
 export function buildBulletin(x: ReportInput, id: string) {
   const toTs = x.now;
-  const fromTs = toTs - 24 * HOUR_MS;
+  const fromTs = toTs - BULLETIN_H * HOUR_MS;
   const units = heatingUnits(x.cfg, x.index);
   const worst = [...x.index.buildings.values()]
     .map((b) => {
       const f = zeroFigures();
-      for (const s of x.index.sensorsByBuilding.get(b.id) ?? [])
-        addFigures(f, x.figures(s.sensor.id, fromTs, toTs));
+      for (const s of x.index.sensorsByBuilding.get(b.id) ?? []) addFigures(f, x.unitHours.get(s.sensor.id));
       return {
         buildingId: b.id,
         name: b.name,

@@ -1,72 +1,54 @@
 import type { RegistryIndex } from '../core/registry.ts';
 import { CATALOGUES, type Locale, type MessageKey } from '../i18n/index.ts';
-import type { ColdUnitRow, CompliancePort, ComplianceReport, ComplianceRow, HistoryPort } from './ports.ts';
-
-const HOUR_MS = 3_600_000;
+import { addFigures, type UnitHoursSource, zeroFigures } from '../rules/compliance.ts';
+import type { ColdUnitRow, CompliancePort, ComplianceReport, ComplianceRow } from './ports.ts';
 
 /**
- * Compliance from the reading store: every sensor's hourly means are unit-hours; a unit-hour is in
- * band when its mean lies within [bandLowC, bandHighC] (docs/domain.md: 18 °C or more, with a small
- * tolerance; far above wastes heat). Stands in until the rules module offers its own figures.
+ * The compliance page's figures (docs/domain.md "The 18 °C requirement"): the rules' unit-hours
+ * (`src/rules/compliance.ts`, the one source the daily bulletin reads too) summed per building, and
+ * the coldest units. A unit-hour is in band within [lowC, highC], below it under lowC, above it over
+ * highC; the three shares add up to one.
  */
-export class HistoryCompliance implements CompliancePort {
+export class UnitHoursCompliance implements CompliancePort {
   constructor(
+    private readonly source: UnitHoursSource,
     private readonly registry: () => RegistryIndex,
-    private readonly history: HistoryPort,
-    private readonly band: () => { lowC: number; highC: number },
     private readonly coldestUnits = 20,
   ) {}
 
   async report(fromMs: number, toMs: number): Promise<ComplianceReport> {
     const reg = this.registry();
-    const { lowC, highC } = this.band();
+    const figures = await this.source.unitHours(fromMs, toMs);
+    const { lowC, highC } = this.source.band();
     const buildings: ComplianceRow[] = [];
     const units: ColdUnitRow[] = [];
     for (const [buildingId, infos] of reg.sensorsByBuilding) {
       const b = reg.buildings.get(buildingId)!;
-      let hours = 0;
-      let inBand = 0;
-      let below = 0;
-      let above = 0;
-      let sum = 0;
+      const total = zeroFigures();
       for (const info of infos) {
-        const pts = await this.history.roomHistory({
-          fromMs,
-          toMs,
-          everyMs: HOUR_MS,
-          sensorId: info.sensor.id,
-        });
-        if (pts.length === 0) continue;
-        let uBelow = 0;
-        let uSum = 0;
-        for (const p of pts) {
-          if (p.meanC < lowC) uBelow++;
-          else if (p.meanC > highC) above++;
-          else inBand++;
-          uSum += p.meanC;
-        }
-        hours += pts.length;
-        below += uBelow;
-        sum += uSum;
+        const f = figures.get(info.sensor.id);
+        if (!f || f.hours <= 0) continue;
+        addFigures(total, f);
         units.push({
           sensorId: info.sensor.id,
           buildingId,
           floor: info.sensor.floor,
           column: info.sensor.column,
           classes: info.classes,
-          meanC: uSum / pts.length,
-          belowShare: uBelow / pts.length,
+          meanC: f.tempHours / f.hours,
+          belowShare: (f.hours - f.inBandHours) / f.hours,
         });
       }
+      const h = total.hours;
       buildings.push({
         buildingId,
         name: b.name,
         substationId: b.substationId,
-        unitHours: hours,
-        inBandShare: hours ? inBand / hours : 0,
-        belowShare: hours ? below / hours : 0,
-        aboveShare: hours ? above / hours : 0,
-        meanC: hours ? sum / hours : undefined,
+        unitHours: h,
+        inBandShare: h ? (total.inBandHours - total.aboveBandHours) / h : 0,
+        belowShare: h ? (h - total.inBandHours) / h : 0,
+        aboveShare: h ? total.aboveBandHours / h : 0,
+        meanC: h ? total.tempHours / h : undefined,
       });
     }
     units.sort((a, b) => a.meanC - b.meanC);

@@ -5,9 +5,11 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
+import type { UnitHoursSource } from '../rules/compliance.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { buildApp } from './app.ts';
 import type { TokenAuth } from './auth.ts';
+import { UnitHoursCompliance } from './compliance.ts';
 import type { LiveHub } from './live-hub.ts';
 import type {
   BuildingStateView,
@@ -41,6 +43,8 @@ export interface HttpModuleArgs {
   /** The rules' judgement of each building (the rules engine); absent: what the rules announced on the bus. */
   buildingState?: BuildingStateView;
   compliance?: CompliancePort;
+  /** The rules' unit-hours: the compliance page and the season review read them (unless `compliance`). */
+  unitHours?: UnitHoursSource;
   engineer?: EngineerPort;
   households?: HouseholdsPort;
   /** The rules engine's current findings (e.g. `() => rules.engine.status().findings`): the dry run. */
@@ -90,7 +94,8 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
             (sid) => a.live.substation(sid)?.latest,
           )
         : undefined,
-      compliance: a.compliance,
+      compliance:
+        a.compliance ?? (a.unitHours ? new UnitHoursCompliance(a.unitHours, () => a.live.index) : undefined),
       households: a.households,
       engineer: a.engineer ?? {
         dryRun: a.rulesFindings

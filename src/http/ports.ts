@@ -141,7 +141,7 @@ export interface ManualReadingSink {
   submit(reading: RoomReading, m: ManualMeasurement): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
-/** Compliance figures (share of unit-hours in band); the rules module provides the real one. */
+/** Compliance figures per building (shares of unit-hours), from the rules' unit-hours (src/http/compliance.ts). */
 export interface ComplianceRow {
   buildingId: string;
   name: string;

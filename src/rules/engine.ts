@@ -11,7 +11,6 @@ import {
   type Ticket,
 } from '../tickets/types.ts';
 import { BuildingStates } from './building-states.ts';
-import { ComplianceAccumulator } from './compliance.ts';
 import { changedKeys } from './config-diff.ts';
 import { diagnose } from './diagnosis.ts';
 import { substationMeasure } from './estate.ts';
@@ -86,7 +85,6 @@ export class RulesEngine {
   private readonly followed = new Map<string, number>();
   private lastReport: TickReport | undefined;
   private ticking = false;
-  readonly compliance: ComplianceAccumulator;
   /** Single cold flats go to households as `unitFinding` (docs/households.md); never a supply change. */
   private readonly unitFindings: UnitFindingAnnouncer;
 
@@ -109,10 +107,6 @@ export class RulesEngine {
     this.states = new BuildingStates(this.nodes, bus);
     this.unitFindings = new UnitFindingAnnouncer(bus, this.nodes);
     this.forecasts = new ForecastTracker(() => this.cfg);
-    this.compliance = new ComplianceAccumulator(
-      () => this.live.index,
-      () => this.cfg,
-    );
   }
 
   get rules(): RulesConfig {
@@ -227,7 +221,6 @@ export class RulesEngine {
       this.unitFindings.update(findings, now);
       this.position.learn(cfg, this.live.index, findings, ctx.picture, now, ctx.tracked);
       this.recordSamples(now, ctx);
-      this.sampleCompliance(now, ctx);
       this.states.update(this.live.index, findings, now);
       await this.policy.apply(await this.diagnose(findings, ctx), report);
       await this.followPreheats(forecast, now);
@@ -358,14 +351,6 @@ export class RulesEngine {
         substationMeasure(this.live.index, sid, ctx.picture),
         outdoorC,
       );
-  }
-
-  private sampleCompliance(now: number, ctx: RuleContext): void {
-    for (const b of this.live.index.buildings.values())
-      for (const s of ctx.sensors(b.id)) {
-        if (s.ts === undefined || s.tempC === undefined || !this.live.isFresh(s, now)) continue;
-        this.compliance.sampleLatest(s.info.sensor.id, s.ts, s.tempC);
-      }
   }
 
   private outdoorC(): number | undefined {

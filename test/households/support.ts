@@ -1,6 +1,6 @@
 import { type HouseholdsConfig, householdsSchema } from '../../src/config/households-schema.ts';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
-import type { ManualClock } from '../../src/core/clock.ts';
+import { ManualClock } from '../../src/core/clock.ts';
 import type { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
@@ -11,9 +11,12 @@ import {
   type HouseholdsModuleDeps,
   householdsMigrations,
 } from '../../src/households/module.ts';
+import { StoredUnitHours } from '../../src/rules/compliance.ts';
+import type { HistoryQuery } from '../../src/storage/reading-store.ts';
 import { type SqlDb, sqliteSql } from '../../src/storage/sql.ts';
 import { sqliteMigrations } from '../../src/storage/sql-migrate.ts';
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
+import { SqliteReadingStore } from '../../src/storage/sqlite-store.ts';
 
 export const HOUR = 3_600_000;
 const RULES = rulesSchema.parse({});
@@ -45,6 +48,28 @@ export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
     bulletin: { enabled: false },
     ...(o.cfg ?? {}),
   });
+  // The bulletin's unit-hours come from a real reading store that keeps what the bus carries, as
+  // ingestion's store would (in memory: nothing to clean up).
+  const readings = new SqliteReadingStore(
+    {
+      file: ':memory:',
+      retentionDays: 400,
+      pruneIntervalMs: HOUR,
+      pruneChunkRows: 10_000,
+      synchronous: 'NORMAL',
+      busyTimeoutMs: 1000,
+    },
+    new ManualClock(0),
+    silentLogger(),
+  );
+  const opened = readings.start();
+  o.bus.on('roomReadings', 'test-store', (r) => void opened.then(() => readings.writeRoom(r)));
+  const history = {
+    roomHistory: async (q: HistoryQuery) => {
+      await opened;
+      return readings.roomHistory(q);
+    },
+  };
   const mod = new HouseholdsModule({
     sql,
     clock: o.clock,
@@ -53,6 +78,11 @@ export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
     cfg: () => cfg,
     rules: () => RULES,
     index: () => o.index,
+    unitHours: new StoredUnitHours(
+      history,
+      () => o.index,
+      () => RULES,
+    ),
     sensorTempC: o.sensorTempC,
     webhookSecret: o.webhookSecret,
     fieldTask: o.fieldTask,

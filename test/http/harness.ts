@@ -14,6 +14,7 @@ import type { RegistryIndex } from '../../src/core/registry.ts';
 import { type AppOptions, buildApp, type HeatwatchHttp } from '../../src/http/app.ts';
 import { httpMigrations } from '../../src/http/audit.ts';
 import { hashToken } from '../../src/http/auth.ts';
+import { UnitHoursCompliance } from '../../src/http/compliance.ts';
 import type {
   HistoryPort,
   HttpDeps,
@@ -22,6 +23,7 @@ import type {
   TicketsPort,
   TicketView,
 } from '../../src/http/ports.ts';
+import { StoredUnitHours } from '../../src/rules/compliance.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import type { HistoryQuery } from '../../src/storage/reading-store.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
@@ -219,6 +221,14 @@ export async function makeHarness(
     live,
     tickets: o.tickets ? o.tickets(bus, clock, live) : tickets,
     history,
+    compliance: new UnitHoursCompliance(
+      new StoredUnitHours(
+        history,
+        () => live.index,
+        () => cfg.rules,
+      ),
+      () => live.index,
+    ),
     manual,
     households: o.households?.(bus, clock, live),
     metrics: {

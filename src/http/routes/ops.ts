@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Errors, HwError } from '../../core/errors.ts';
 import type { RoomReading } from '../../core/readings.ts';
-import { complianceCsv, HistoryCompliance } from '../compliance.ts';
+import { complianceCsv } from '../compliance.ts';
 import { complianceRange } from '../ranges.ts';
 import { defineRoute, type RouteDef } from '../route-table.ts';
 import {
@@ -35,23 +35,10 @@ const liveQuery = z
   .strict();
 
 export function opsRoutes(deps: RouteDeps): RouteDef[] {
-  const compliance =
-    deps.compliance ??
-    (deps.history
-      ? new HistoryCompliance(
-          () => deps.live.index,
-          deps.history,
-          () => ({
-            lowC: deps.rules.requiredTempC - deps.rules.toleranceC,
-            highC: deps.rules.unitHot.raiseAboveC,
-          }),
-        )
-      : undefined);
-
   const runCompliance = async (q: z.infer<typeof complianceQuery>) => {
     const { fromMs, toMs } = complianceRange(q, deps.clock.now(), deps.http);
     try {
-      return await need(compliance, 'Compliance figures').report(fromMs, toMs);
+      return await need(deps.compliance, 'Compliance figures').report(fromMs, toMs);
     } catch (err) {
       if (err instanceof HwError) throw err;
       throw Errors.storeDown();
