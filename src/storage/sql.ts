@@ -43,13 +43,26 @@ class Mutex {
   }
 }
 
+const sqliteSqls = new WeakMap<Db, SqlDb>();
+
 /**
  * The SqlDb over an open better-sqlite3 connection (the ops database of `openOpsDb`). Every call
- * waits for the transaction in progress, so a statement of another caller never lands inside it.
+ * waits for the transaction in progress, so a statement of another caller never lands inside it;
+ * every caller asking for the same connection gets the same SqlDb, so they all queue on one mutex.
  * Closing the connection stays with its opener (main's `ops-db` module): `close` only waits for the
- * work in flight.
+ * work in flight. Code that still uses the connection directly (synchronous better-sqlite3 calls)
+ * bypasses the queue: it must not run while a `tx` of this SqlDb awaits something other than it.
  */
 export function sqliteSql(db: Db): SqlDb {
+  let sql = sqliteSqls.get(db);
+  if (!sql) {
+    sql = sqliteAdapter(db);
+    sqliteSqls.set(db, sql);
+  }
+  return sql;
+}
+
+function sqliteAdapter(db: Db): SqlDb {
   const stmt = statementCache(db);
   const raw: SqlExecutor = {
     dialect: 'sqlite',

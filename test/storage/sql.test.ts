@@ -59,6 +59,33 @@ if (hasPg) {
   });
 }
 
+describe('sqliteSql', () => {
+  it('gives every caller on one connection the same queue, so no one writes into another’s transaction', async () => {
+    const raw = openDb(join(dir, `ops-${n++}.db`), { synchronous: 'FULL', migrations: [] });
+    try {
+      const [a, b] = [sqliteSql(raw), sqliteSql(raw)];
+      expect(b).toBe(a);
+      await a.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      const tx = a.tx(async (q) => {
+        await q.run('INSERT INTO t (id) VALUES (?)', ['inside']);
+        await held;
+        throw new Error('roll back');
+      });
+      const other = b.run('INSERT INTO t (id) VALUES (?)', ['other']);
+      release();
+      await expect(tx).rejects.toThrow('roll back');
+      await other;
+      expect(await b.all('SELECT id FROM t')).toEqual([{ id: 'other' }]);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
 describe('numberPlaceholders', () => {
   it('numbers ? in order and skips literals, quoted names and comments', () => {
     expect(numberPlaceholders('SELECT a FROM t WHERE b = ? AND c IN (?, ?)')).toBe(
