@@ -39,6 +39,8 @@ export interface AppOptions {
   version?: string;
   /** Where the edge records its request histogram and live-client gauge (absent in most tests). */
   registry?: MetricsRegistry;
+  /** `feed`: ticket, case and building events reach the live stream from the city's feed (LiveHub). */
+  liveSource?: 'bus' | 'feed';
 }
 
 export interface HeatwatchHttp {
@@ -89,7 +91,13 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   const auth = new TokenAuth(deps.wallClock, o.users, extra);
   // The rules' judgement; without the engine at hand, what it announced on the bus.
   const announced = deps.buildingState ? undefined : new AnnouncedStates(deps.bus);
-  const hub = new LiveHub(o.http.sse, deps.bus, deps.wallClock, o.log.child({ module: 'http-live' }));
+  const hub = new LiveHub(
+    o.http.sse,
+    deps.bus,
+    deps.wallClock,
+    o.log.child({ module: 'http-live' }),
+    o.liveSource,
+  );
 
   // Cookies are parsed only where one may authenticate (the live stream), not on every request.
   await app.register(fastifyCookie, { hook: false });

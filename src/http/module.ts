@@ -51,6 +51,8 @@ export interface HttpModuleArgs {
   rulesFindings?: () => ReadonlyArray<object>;
   /** Receives the first-start admin token (default: printed to stderr once). */
   announceAdminToken?: (token: string) => void;
+  /** `feed` in a city: shared events come from the live feed (src/ops/live-bridge.ts), not the bus. */
+  liveSource?: 'bus' | 'feed';
 }
 
 export interface HttpModule {
@@ -77,6 +79,7 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
     announceAdminToken: a.announceAdminToken,
     version: a.config.version,
     registry: a.metrics,
+    liveSource: a.liveSource,
     deps: {
       clock: a.clock,
       wallClock: a.wallClock,

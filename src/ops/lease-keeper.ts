@@ -31,7 +31,10 @@ export interface LeaseKeeperOptions {
   wallClock: Clock;
   /** The lease clock; default the database's (one clock for every instance). */
   nowMs?: () => Promise<number>;
-  /** Starts the partition's work; its writes carry `fence`. A throw gives the lease back. */
+  /**
+   * Starts the partition's work; its writes carry `fence`. Runs beside the renewals (it may take
+   * long); a rejection gives the lease back. `onLost` may come while it still runs.
+   */
   onAcquired(partition: string, token: number, fence: WriteFence): Promise<void>;
   /** Stops the partition's work: the lease was taken, could not be renewed in time, or we stop. */
   onLost(partition: string, token: number, why: string): Promise<void>;
@@ -139,13 +142,16 @@ export class LeaseKeeper {
       if (token === undefined) continue;
       this.held.set(partition, { token, renewStartedMs: started });
       this.o.log.info({ partition, token, holder: this.o.holder }, 'lease acquired');
-      try {
-        await this.o.onAcquired(partition, token, fenceFor(partition, token));
-      } catch (err) {
+      // Not awaited: a partition's start runs its due re-checks, which may take longer than a lease;
+      // the renewals must go on meanwhile.
+      this.o.onAcquired(partition, token, fenceFor(partition, token)).catch((err: unknown) => {
         this.o.log.error({ err, partition }, 'partition failed to start; lease given back');
-        this.held.delete(partition);
-        await release(this.o.db, partition, token).catch(() => {});
-      }
+        void this.enqueue(async () => {
+          if (this.held.get(partition)?.token !== token) return;
+          this.held.delete(partition);
+          await release(this.o.db, partition, token).catch(() => {});
+        });
+      });
     }
   }
 

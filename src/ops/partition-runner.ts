@@ -39,7 +39,8 @@ export interface PartitionRunnerOptions {
  * A standby is the same code holding nothing yet.
  */
 export class PartitionRunner {
-  private readonly work = new Map<string, PartitionWork>();
+  /** The work of each held partition, from the moment its start began. */
+  private readonly work = new Map<string, Promise<PartitionWork>>();
   readonly keeper: LeaseKeeper;
 
   constructor(o: PartitionRunnerOptions) {
@@ -52,18 +53,24 @@ export class PartitionRunner {
       nowMs: o.nowMs,
       log: o.log,
       onAcquired: async (name, token, fence) => {
-        const work = await o.start({
+        const work = o.start({
           name,
           substations: o.partitions[name] ?? [],
           token,
           db: fencedDb(o.db, fence),
         });
         this.work.set(name, work);
+        work.catch(() => this.work.get(name) === work && this.work.delete(name));
+        await work;
       },
       onLost: async (name) => {
         const work = this.work.get(name);
         this.work.delete(name);
-        await work?.stop();
+        // A start still running is let finish (its writes are fenced off already), then stopped.
+        await work?.then(
+          (w) => w.stop(),
+          () => {},
+        );
       },
     });
   }

@@ -202,6 +202,8 @@ export async function makeHarness(
     registry?: RegistryIndex;
     /** Adds the households routes over this port (built on the harness's clock, bus and live state). */
     households?: (bus: EventBus<HeatEvents>, clock: ManualClock, live: LiveState) => HttpDeps['households'];
+    /** `feed`: the live stream takes ticket, case and building events from a city's live feed. */
+    liveSource?: 'bus' | 'feed';
   } = {},
 ): Promise<Harness> {
   const cfg = loadConfig('config', {});
@@ -259,6 +261,7 @@ export async function makeHarness(
     log: silentLogger(),
     announceAdminToken: (t) => announced.push(t),
     dashboardDir: o.dashboardDir ?? mkdtempSync(join(tmpdir(), 'hw-dash-')),
+    liveSource: o.liveSource,
   };
   const app = await buildApp(opts);
   const reading = (sensorId: string, tempC: number): RoomReading => {
