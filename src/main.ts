@@ -5,6 +5,7 @@
  *
  *   npm start -- [--speed N] [--config DIR]
  */
+import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SimRunner } from '../firmware-sim/runner.ts';
@@ -33,6 +34,7 @@ import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
 import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
 import { Topics } from './mqtt/topics.ts';
+import { cityMigrations, instanceName, startLiveBridge } from './ops/city.ts';
 import { LogLevelControl } from './ops/log-level.ts';
 import { StoredUnitHours } from './rules/compliance.ts';
 import { RulesModule, rulesMigrations } from './rules/module.ts';
@@ -141,6 +143,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       ...ticketMigrations,
       ...rulesMigrations,
       ...sqliteMigrations(householdsMigrations),
+      ...sqliteMigrations(cityMigrations),
     ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     modules.add({ name: 'ops-db', stop: () => void opsDb.close() });
@@ -150,7 +153,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       cfg: svc.ops,
       pgUrl: config.secrets.pgUrl,
       sqlite: opsDb,
-      migrations: [...householdsMigrations],
+      migrations: [...householdsMigrations, ...cityMigrations],
       log,
     });
     modules.add({ name: 'ops-sql', stop: () => opsSql.close() });
@@ -458,10 +461,22 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         rulesFindings: rulesMod ? () => rulesMod!.engine.status().findings : undefined,
         households,
         unitHours,
+        liveSource: opsSql.dialect === 'postgres' ? 'feed' : 'bus',
       });
       httpPort = await http.start();
       // users.yaml applies on save: a removed token stops working at once.
       modules.add({ name: 'http', stop: () => http.stop(), onConfig: (next) => http.onConfig(next) });
+      // A city: ticket, case and building events of every instance reach this one's live stream.
+      const feed = await startLiveBridge({
+        config,
+        db: opsSql,
+        bus,
+        hub: http.hub,
+        origin: instanceName(config, hostname(), process.pid),
+        wallClock,
+        log,
+      });
+      if (feed) modules.add(feed);
     }
 
     const dashboardUrl = `http://${svc.http.host}:${httpPort ?? svc.http.port}/`;

@@ -1,0 +1,58 @@
+import type { HeatwatchConfig } from '../config/loader.ts';
+import type { Clock } from '../core/clock.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { HeatEvents } from '../core/events.ts';
+import type { Logger } from '../core/log.ts';
+import type { Module } from '../core/module.ts';
+import type { LiveHub } from '../http/live-hub.ts';
+import type { SqlDb } from '../storage/sql.ts';
+import type { SqlMigration } from '../storage/sql-migrate.ts';
+import { leaseMigrations } from './lease.ts';
+import { LiveBridge, type SharedEvent } from './live-bridge.ts';
+import { liveFeedMigrations } from './live-feed.ts';
+
+/**
+ * What a city adds to the operational database (docs/deploy.md "A city on PostgreSQL"): partition
+ * leases and the live feed. Applied in both dialects, so an ops.db has the same tables.
+ */
+export const cityMigrations: readonly SqlMigration[] = [...leaseMigrations, ...liveFeedMigrations];
+
+/** This instance's name in leases and on the events it shares (HEATWATCH_INSTANCE_ID, else host-pid). */
+export function instanceName(config: HeatwatchConfig, hostname: string, pid: number): string {
+  return config.service.partition.leases.instanceId ?? `${hostname}-${pid}`;
+}
+
+/**
+ * Joins this instance's live stream to the city's feed, when the ops database is PostgreSQL and the
+ * instance serves the API. An API-only instance shares ticket and case changes; one that runs the
+ * rules shares their building states too (the rules judge buildings; the API only shows them).
+ */
+export async function startLiveBridge(o: {
+  config: HeatwatchConfig;
+  db: SqlDb;
+  bus: EventBus<HeatEvents>;
+  hub: LiveHub;
+  origin: string;
+  wallClock: Clock;
+  log: Logger;
+}): Promise<Module | undefined> {
+  const { service } = o.config;
+  if (o.db.dialect !== 'postgres' || !o.config.secrets.pgUrl) return undefined;
+  const share: SharedEvent[] =
+    service.role === 'api'
+      ? ['ticketChanged', 'caseChanged']
+      : ['ticketChanged', 'caseChanged', 'buildingStatus'];
+  const bridge = new LiveBridge({
+    bus: o.bus,
+    db: o.db,
+    url: o.config.secrets.pgUrl,
+    origin: o.origin,
+    share,
+    publish: (event, data) => o.hub.publish(event, data),
+    settings: () => service.ops.live,
+    wallClock: o.wallClock,
+    log: o.log.child({ module: 'live-feed' }),
+  });
+  await bridge.start();
+  return { name: 'live-feed', stop: () => bridge.stop() };
+}
