@@ -17,6 +17,7 @@ import { EventBus } from './core/event-bus.ts';
 import type { HeatEvents } from './core/events.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import {
+  lastFetched,
   METRIC,
   MetricsRegistry,
   outboxMetrics,
@@ -377,7 +378,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         clock,
         bus,
         live,
-        opsDb,
+        ops: opsSql,
         rules: config.rules,
         log,
         publishRetained: (topic, body) => mqttClient.publishRetained(topic, body),
@@ -394,8 +395,9 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
           log.info({ applied: mod.applyRules(next.rules) }, 'rules reloaded');
         },
       });
+      const ticketCounts = lastFetched(() => mod.tickets.counts(), {});
       metrics.gauge('heatwatch_tickets', 'Adjustment tickets by status', () =>
-        Object.entries(mod.tickets.counts()).map(([status, value]) => ({ labels: { status }, value })),
+        Object.entries(ticketCounts()).map(([status, value]) => ({ labels: { status }, value })),
       );
       outboxMetrics(metrics, mod.tickets.outbox, clock);
       timeEachCall(

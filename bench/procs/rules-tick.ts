@@ -15,6 +15,7 @@ import type { RoomReading } from '../../src/core/readings.ts';
 import { type Registry, RegistryIndex } from '../../src/core/registry.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { LiveState } from '../../src/state/live-state.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -78,7 +79,7 @@ const feed = () => {
 const db = openDb(':memory:', { synchronous: 'FULL', migrations: ticketMigrations });
 const log = silentLogger();
 const tickets = new TicketService(
-  db,
+  sqliteSql(db),
   clock,
   new EventBus<HeatEvents>(),
   { publish: async () => {} },

@@ -11,6 +11,7 @@ import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import type { LiveState } from '../../src/state/live-state.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import type { Db } from '../../src/storage/sqlite.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ConfirmationWatcher } from '../../src/tickets/confirmation.ts';
@@ -61,7 +62,7 @@ export class EngineStrategy implements Strategy {
     };
     let current = cfg;
     this.tickets = new TicketService(
-      this.db,
+      sqliteSql(this.db),
       clock,
       new EventBus<HeatEvents>(),
       publisher,

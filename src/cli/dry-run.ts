@@ -13,6 +13,7 @@ import { RulesEngine } from '../rules/engine.ts';
 import { LiveState } from '../state/live-state.ts';
 import { createReadingStore } from '../storage/create-store.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
+import { sqliteSql } from '../storage/sql.ts';
 import { openDb } from '../storage/sqlite.ts';
 import { ticketMigrations } from '../tickets/migrations.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
@@ -43,7 +44,14 @@ export async function dryRun(opts: {
     },
   };
   const log = silentLogger();
-  const tickets = new TicketService(db, clock, new EventBus<HeatEvents>(), refuse, () => rules, log);
+  const tickets = new TicketService(
+    sqliteSql(db),
+    clock,
+    new EventBus<HeatEvents>(),
+    refuse,
+    () => rules,
+    log,
+  );
   const engine = new RulesEngine(clock, live, tickets, rules, log);
   // Load each sensor's history once, bucketed at the tick interval, and index it by bucket start.
   const byTs = new Map<number, RoomReading[]>();

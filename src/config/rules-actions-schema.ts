@@ -127,6 +127,11 @@ export const recheckSchema = z
     deferRetryH: hours(72).default(6),
     /** How many escalations a problem may go through before it needs a person. */
     maxEscalations: z.number().int().min(0).max(20).default(3),
+    /**
+     * An instance claims a due re-check before judging it, so of several instances on one database
+     * exactly one runs it; a claim whose instance died lapses after this, seconds of heating time.
+     */
+    claimS: z.number().int().min(1).max(86_400).default(60),
   })
   .strict();
 
@@ -153,6 +158,12 @@ export const setpointSchema = z
     confirmToleranceC: z.number().min(0).max(2).default(0.05),
     /** How often the controllers' reports are compared with the commands, seconds of heating time. */
     confirmPollS: z.number().int().min(1).max(3600).default(60),
+    /**
+     * An instance claims a pending command before publishing it, so of several instances draining
+     * one database only one sends it; a claim whose instance died lapses after this, ms of wall-clock
+     * time (longer than a publish takes).
+     */
+    claimMs: z.number().int().min(100).max(3_600_000).default(30_000),
   })
   .strict()
   .refine((c) => c.retryBaseMs <= c.retryMaxMs, 'retryBaseMs must not exceed retryMaxMs');

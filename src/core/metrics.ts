@@ -282,25 +282,51 @@ export function timeEachCall<K extends string, T extends { [k in K]: (...args: n
   };
 }
 
+/**
+ * A value from an async source (the ops database may be a server) for a gauge, which is read
+ * synchronously: each read answers the value fetched at the previous one and starts a new fetch.
+ * A fetch that fails keeps the last value.
+ */
+export function lastFetched<T>(fetch: () => Promise<T>, initial: T): () => T {
+  let last = initial;
+  let busy = false;
+  return () => {
+    if (!busy) {
+      busy = true;
+      fetch()
+        .then((v) => {
+          last = v;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }
+    return last;
+  };
+}
+
 /** The setpoint outbox as three gauges: commands waiting for the broker, the oldest one's age, unconfirmed. */
 export function outboxMetrics(
   m: MetricsRegistry,
   outbox: {
-    pending(): Array<{ createdTs: number }>;
-    unconfirmed(): Array<{ confirm: string }>;
+    pending(): Promise<Array<{ createdTs: number }>>;
+    unconfirmed(): Promise<Array<{ confirm: string }>>;
   },
   clock: { now(): number },
 ): void {
+  const pending = lastFetched(() => outbox.pending(), []);
+  const unconfirmed = lastFetched(() => outbox.unconfirmed(), []);
   m.gauge(
     METRIC.outboxDepth,
     'Setpoint commands not yet acknowledged by the broker.',
-    () => outbox.pending().length,
+    () => pending().length,
   );
   m.gauge(
     METRIC.outboxOldestAgeSeconds,
     'Age of the oldest command waiting in the outbox (heating clock).',
     () => {
-      const oldest = outbox.pending()[0];
+      const oldest = pending()[0];
       return oldest ? Math.max(0, (clock.now() - oldest.createdTs) / 1000) : 0;
     },
   );
@@ -309,7 +335,7 @@ export function outboxMetrics(
     'Published setpoint commands by confirmation state (awaiting, not-confirmed).',
     () => {
       const by: Record<string, number> = { awaiting: 0, 'not-confirmed': 0 };
-      for (const c of outbox.unconfirmed()) by[c.confirm] = (by[c.confirm] ?? 0) + 1;
+      for (const c of unconfirmed()) by[c.confirm] = (by[c.confirm] ?? 0) + 1;
       return Object.entries(by).map(([state, value]) => ({ labels: { state }, value }));
     },
   );

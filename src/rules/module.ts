@@ -4,38 +4,72 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
-import type { Db, Migration } from '../storage/sqlite.ts';
+import type { SqlDb } from '../storage/sql.ts';
+import { type SqlMigration, sqliteMigrations } from '../storage/sql-migrate.ts';
+import type { Migration } from '../storage/sqlite.ts';
 import { ConfirmationWatcher } from '../tickets/confirmation.ts';
 import { RecheckScheduler } from '../tickets/recheck-scheduler.ts';
 import { notifiersFor, ReminderScheduler } from '../tickets/reminders.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
 import type { SetpointPayload, SetpointPublisher } from '../tickets/types.ts';
 import { type ApplyRulesResult, type EngineSnapshot, RulesEngine } from './engine.ts';
-import { responseMigrations, SqliteResponseStore } from './response-store.ts';
+import { responseMigrations, SqlResponseStore } from './response-store.ts';
 import { type LiveView, partitionView } from './view.ts';
 
 /**
- * The rules engine's checkpoint (one row, so a restart keeps minimum durations, flapping and samples)
- * and the responses it learnt. Applied after `ticketMigrations`.
+ * The rules engine's checkpoint (so a restart keeps minimum durations, flapping and samples) and the
+ * responses it learnt, in both dialects. Applied after the ticket migrations. rules-004: one
+ * checkpoint row per partition (several rules instances share a city's database), the single row of
+ * earlier releases carried over as `all`.
  */
-export const rulesMigrations: readonly Migration[] = [
+export const rulesSqlMigrations: readonly SqlMigration[] = [
   {
     id: 'rules-001',
-    sql: `CREATE TABLE rules_checkpoint (
+    sqlite: `CREATE TABLE rules_checkpoint (
       id   INTEGER PRIMARY KEY CHECK (id = 1),
       body TEXT NOT NULL,
       ts   INTEGER NOT NULL
     );`,
+    postgres: `CREATE TABLE rules_checkpoint (
+      id   INTEGER PRIMARY KEY CHECK (id = 1),
+      body TEXT NOT NULL,
+      ts   BIGINT NOT NULL
+    );`,
   },
   ...responseMigrations,
+  {
+    id: 'rules-004',
+    sqlite: `CREATE TABLE rules_checkpoints (
+      partition TEXT PRIMARY KEY,
+      body      TEXT NOT NULL,
+      ts        INTEGER NOT NULL
+    );
+    INSERT INTO rules_checkpoints SELECT 'all', body, ts FROM rules_checkpoint;`,
+    postgres: `CREATE TABLE rules_checkpoints (
+      partition TEXT PRIMARY KEY,
+      body      TEXT NOT NULL,
+      ts        BIGINT NOT NULL
+    );
+    INSERT INTO rules_checkpoints SELECT 'all', body, ts FROM rules_checkpoint;`,
+  },
 ];
+
+/** The SQLite halves, for the synchronous `openOpsDb` path. */
+export const rulesMigrations: readonly Migration[] = sqliteMigrations(rulesSqlMigrations);
 
 export interface RulesModuleDeps {
   clock: Clock;
   bus: EventBus<HeatEvents>;
   live: LiveView;
-  /** The ops database, opened with `ticketMigrations` and `rulesMigrations` (synchronous FULL). */
-  opsDb: Db;
+  /**
+   * The ops database through the query layer (SQLite opened with `ticketMigrations` and
+   * `rulesMigrations`, synchronous FULL; or a city's PostgreSQL, migrated with the SQL migrations).
+   */
+  ops: SqlDb;
+  /** Whose checkpoint row this module keeps (a partition's name; default `all`). */
+  checkpointKey?: string;
+  /** This instance's name in re-check and outbox claims. */
+  instance?: string;
   rules: RulesConfig;
   /** Publishes a retained QoS 1 message and resolves once the broker acknowledged it. */
   publishRetained(topic: string, body: unknown): Promise<void>;
@@ -58,30 +92,43 @@ export class RulesModule {
   readonly reminders: ReminderScheduler;
   readonly confirmations: ConfirmationWatcher;
 
-  private readonly db: Db;
+  private readonly db: SqlDb;
   private readonly clock: Clock;
+  private readonly responses: SqlResponseStore;
+  private readonly checkpointKey: string;
+  private readonly log: Logger;
   private checkpointTimer: TimerHandle | undefined;
 
   constructor(deps: RulesModuleDeps) {
-    this.db = deps.opsDb;
+    this.db = deps.ops;
     this.clock = deps.clock;
+    this.checkpointKey = deps.checkpointKey ?? 'all';
     const log = deps.log.child({ module: 'rules' });
+    this.log = log;
     const publisher: SetpointPublisher = {
       publish: (substationId: string, payload: SetpointPayload) =>
         deps.publishRetained(deps.setpointTopic(substationId), payload),
     };
     const rules = () => this.engine.rules;
     this.tickets = new TicketService(
-      deps.opsDb,
+      deps.ops,
       deps.clock,
       deps.bus,
       publisher,
       rules,
       log.child({ module: 'tickets' }),
+      {
+        instance: deps.instance,
+      },
+    );
+    this.responses = new SqlResponseStore(
+      deps.ops,
+      () => deps.clock.now(),
+      (err) => log.warn({ err }, 'learnt response not written; kept in memory'),
     );
     const live = partitionView(deps.live, deps.partition ?? []);
     this.engine = new RulesEngine(deps.clock, live, this.tickets, deps.rules, log, deps.bus, {
-      responses: new SqliteResponseStore(deps.opsDb, () => deps.clock.now()),
+      responses: this.responses,
     });
     this.rechecks = new RecheckScheduler(
       deps.clock,
@@ -97,7 +144,7 @@ export class RulesModule {
       (sid) => deps.live.substation(sid)?.latest,
       rules,
       deps.bus,
-      (id, kind, actor, reason) => this.tickets.note(id, kind, actor, reason),
+      (id, kind, actor, reason, q) => this.tickets.note(id, kind, actor, reason, q),
       log.child({ module: 'setpoint' }),
     );
     this.reminders = new ReminderScheduler(
@@ -116,13 +163,18 @@ export class RulesModule {
    * and reminders start. The checkpoint is written every `tick.checkpointS` and at stop.
    */
   async start(history?: Pick<ReadingStore, 'roomHistory' | 'substationHistory'>): Promise<void> {
-    const row = this.db.prepare('SELECT body FROM rules_checkpoint WHERE id = 1').get() as
-      | { body: string }
-      | undefined;
+    await this.responses.load();
+    const row = await this.db.get<{ body: string }>(
+      'SELECT body FROM rules_checkpoints WHERE partition = ?',
+      [this.checkpointKey],
+    );
     if (row) this.engine.restore(JSON.parse(row.body) as EngineSnapshot);
     else if (history) await this.engine.seedFromHistory(history, this.engine.rules.diagnosis.historySeedH);
     this.checkpointTimer = this.clock.setInterval(
-      () => this.checkpoint(),
+      () =>
+        void this.checkpoint().catch((err: unknown) =>
+          this.log.warn({ err }, 'rules checkpoint not written'),
+        ),
       this.engine.rules.tick.checkpointS * 1000,
     );
     this.engine.start();
@@ -141,14 +193,20 @@ export class RulesModule {
     this.engine.stop();
     this.checkpointTimer?.cancel();
     this.checkpointTimer = undefined;
-    this.checkpoint();
+    // The database may be unreachable at stop: what the checkpoint missed is relearnt, not lost tickets.
+    await this.checkpoint().catch((err: unknown) =>
+      this.log.warn({ err }, 'rules checkpoint not written at stop'),
+    );
+    await this.responses.flush();
   }
 
-  /** Writes the engine's state to the ops database (one row, replaced). */
-  checkpoint(): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO rules_checkpoint (id, body, ts) VALUES (1, ?, ?)')
-      .run(JSON.stringify(this.engine.snapshot()), this.clock.now());
+  /** Writes the engine's state to the ops database (this module's row, replaced). */
+  async checkpoint(): Promise<void> {
+    await this.db.run(
+      `INSERT INTO rules_checkpoints (partition, body, ts) VALUES (?, ?, ?)
+         ON CONFLICT (partition) DO UPDATE SET body = excluded.body, ts = excluded.ts`,
+      [this.checkpointKey, JSON.stringify(this.engine.snapshot()), this.clock.now()],
+    );
   }
 
   /** Config reload of config/rules.yaml: validated; returns what changed or why it was refused. */

@@ -51,7 +51,11 @@ export class ConfirmationWatcher {
 
   start(): void {
     if (this.timer) return;
-    this.timer = this.clock.setInterval(() => this.checkNow(), this.rules().setpoint.confirmPollS * 1000);
+    this.timer = this.clock.setInterval(() => {
+      void this.checkNow().catch((err: unknown) =>
+        this.log.warn({ err }, 'setpoint confirmation check failed'),
+      );
+    }, this.rules().setpoint.confirmPollS * 1000);
   }
 
   stop(): void {
@@ -60,13 +64,13 @@ export class ConfirmationWatcher {
   }
 
   /** Judges every published, unconfirmed command against its substation's latest report. */
-  checkNow(): void {
+  async checkNow(): Promise<void> {
     const now = this.clock.now();
-    for (const cmd of this.outbox.unconfirmed()) {
+    for (const cmd of await this.outbox.unconfirmed()) {
       const r = this.reportedBy(cmd.substationId);
-      if (r && r.ts >= (cmd.publishedTs ?? now) && this.inForce(cmd, r)) this.confirm(cmd, r);
+      if (r && r.ts >= (cmd.publishedTs ?? now) && (await this.inForce(cmd, r))) await this.confirm(cmd, r);
       else if (cmd.confirm === 'awaiting' && now - cmd.publishedTs! >= this.waitMs())
-        this.notConfirmed(cmd, r, now);
+        await this.notConfirmed(cmd, r, now);
     }
   }
 
@@ -76,31 +80,31 @@ export class ConfirmationWatcher {
    * applied any command yet — can show only a command that moved the offset: an unchanged offset
    * proves nothing (a valve command to a controller that ignored it would look confirmed).
    */
-  private inForce(cmd: SetpointCommand, r: SubstationReading): boolean {
+  private async inForce(cmd: SetpointCommand, r: SubstationReading): Promise<boolean> {
     const tol = this.rules().setpoint.confirmToleranceC;
     const offsetOk =
       r.supplyOffsetC === undefined || Math.abs(r.supplyOffsetC - cmd.payload.supplyOffset) <= tol;
     if (r.setpointId !== undefined) return r.setpointId === cmd.commandId && offsetOk;
     if (r.supplyOffsetC === undefined) return false;
-    return offsetOk && Math.abs(cmd.payload.supplyOffset - this.outbox.offsetBefore(cmd)) > tol;
+    return offsetOk && Math.abs(cmd.payload.supplyOffset - (await this.outbox.offsetBefore(cmd))) > tol;
   }
 
-  private confirm(cmd: SetpointCommand, r: SubstationReading): void {
+  private async confirm(cmd: SetpointCommand, r: SubstationReading): Promise<void> {
     const delayMs = Math.max(0, r.ts - cmd.publishedTs!);
-    this.outbox.setConfirm(cmd.commandId, 'confirmed', r.ts, reportedOf(r));
+    await this.outbox.setConfirm(cmd.commandId, 'confirmed', r.ts, reportedOf(r));
     const text = `setpoint ${cmd.commandId} confirmed by ${cmd.substationId} after ${minutes(delayMs)}`;
-    this.note(cmd.ticketId, 'setpoint-confirmed', 'substation', text);
+    await this.note(cmd.ticketId, 'setpoint-confirmed', 'substation', text);
     if (cmd.confirm === 'not-confirmed') this.alert(cmd, false, `${text} (late)`);
     this.log.info({ commandId: cmd.commandId, delayMs }, 'setpoint confirmed');
   }
 
-  private notConfirmed(cmd: SetpointCommand, r: SubstationReading | undefined, now: number): void {
-    this.outbox.setConfirm(cmd.commandId, 'not-confirmed', now, r && reportedOf(r));
+  private async notConfirmed(cmd: SetpointCommand, r: SubstationReading | undefined, now: number) {
+    await this.outbox.setConfirm(cmd.commandId, 'not-confirmed', now, r && reportedOf(r));
     const saw = r
       ? `it reports offset ${r.supplyOffsetC ?? '?'} °C${r.setpointId ? `, command ${r.setpointId}` : ''}`
       : 'no report from it';
     const text = `setpoint ${cmd.commandId} (offset ${cmd.payload.supplyOffset} °C) not confirmed by ${cmd.substationId} after ${this.rules().setpoint.confirmAfterMin} minutes: ${saw}`;
-    this.note(cmd.ticketId, 'setpoint-not-confirmed', 'substation', text);
+    await this.note(cmd.ticketId, 'setpoint-not-confirmed', 'substation', text);
     this.alert(cmd, true, text);
     this.log.warn({ commandId: cmd.commandId }, text);
   }

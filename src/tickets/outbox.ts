@@ -1,7 +1,7 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import { type Db, statementCache } from '../storage/sqlite.ts';
+import type { SqlDb, SqlExecutor } from '../storage/sql.ts';
 import type { SetpointPayload, SetpointPublisher } from './types.ts';
 
 /** Whether the substation has been seen to run a published command (docs/rules.md "Confirmation"). */
@@ -40,8 +40,17 @@ interface Row {
   reported: string | null;
 }
 
-/** Writes an event row on a ticket's history (TicketService's, so the history has one writer shape). */
-export type TicketNote = (ticketId: string, kind: string, actor: string, reason: string) => void;
+/**
+ * Writes an event row on a ticket's history (TicketService's, so the history has one writer shape);
+ * `q`: the transaction it belongs to, if any.
+ */
+export type TicketNote = (
+  ticketId: string,
+  kind: string,
+  actor: string,
+  reason: string,
+  q?: SqlExecutor,
+) => Promise<void>;
 
 /**
  * The setpoint outbox: a command row is written in the same transaction as the ticket change that
@@ -51,6 +60,8 @@ export type TicketNote = (ticketId: string, kind: string, actor: string, reason:
  * never overtake an earlier one), marks each once the broker acknowledged it (QoS 1), and retries
  * a refused one with backoff. A crash between the broker's ack and the mark publishes that command
  * again after the restart: the payload's `setpointId` lets a controller see it already has it.
+ * Several instances on one PostgreSQL database each drain, but a command is claimed (`claimed_by`,
+ * until `setpoint.claimMs` later) before it is published, so only one of them sends it.
  */
 export class SetpointOutbox {
   private busy = false;
@@ -59,25 +70,25 @@ export class SetpointOutbox {
   private retryTimer: NodeJS.Timeout | undefined;
   private failedDrains = 0;
   private stopped = false;
-  private readonly stmt: ReturnType<typeof statementCache>;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDb,
     private readonly clock: Clock,
     private readonly publisher: SetpointPublisher,
     private readonly rules: () => RulesConfig,
     private readonly log: Logger,
     private readonly note: TicketNote,
-  ) {
-    this.stmt = statementCache(db);
-  }
+    /** This instance's name in claims (several instances may drain one database). */
+    private readonly claimer: string,
+  ) {}
 
-  /** Queues a command; call it inside the transaction that records why it is sent. */
-  enqueue(ticketId: string, substationId: string, payload: SetpointPayload): void {
-    this.stmt(
+  /** Queues a command; call it with `q`, the transaction that records why it is sent. */
+  async enqueue(q: SqlExecutor, ticketId: string, substationId: string, payload: SetpointPayload) {
+    await q.run(
       `INSERT INTO setpoint_outbox (command_id, ticket_id, substation_id, payload, created_ts)
          VALUES (?, ?, ?, ?, ?)`,
-    ).run(payload.setpointId, ticketId, substationId, JSON.stringify(payload), this.clock.now());
+      [payload.setpointId, ticketId, substationId, JSON.stringify(payload), this.clock.now()],
+    );
   }
 
   /** Publishes whatever is pending now (at start, after a restart, and after each enqueue). */
@@ -96,7 +107,11 @@ export class SetpointOutbox {
   /** Starts a drain unless one runs; a running one goes round again for what was added meanwhile. */
   kick(): void {
     if (this.stopped) return;
-    void this.drainOnce().catch((err: unknown) => this.log.error({ err }, 'setpoint outbox drain failed'));
+    void this.drainOnce().catch((err: unknown) => {
+      // The database refused (unreachable): the pending rows stay; the retry timer comes back.
+      this.log.error({ err }, 'setpoint outbox drain failed');
+      this.scheduleRetry();
+    });
   }
 
   /**
@@ -114,43 +129,48 @@ export class SetpointOutbox {
   }
 
   /** Commands of a ticket, oldest first. */
-  commandsOf(ticketId: string): SetpointCommand[] {
-    return (
-      this.stmt('SELECT * FROM setpoint_outbox WHERE ticket_id = ? ORDER BY seq').all(ticketId) as Row[]
-    ).map(fromRow);
+  async commandsOf(ticketId: string): Promise<SetpointCommand[]> {
+    return this.select('WHERE ticket_id = ?', [ticketId]);
   }
 
   /** Commands not yet acknowledged by the broker, in the order they must go out. */
-  pending(): SetpointCommand[] {
-    return (
-      this.stmt('SELECT * FROM setpoint_outbox WHERE published_ts IS NULL ORDER BY seq').all() as Row[]
-    ).map(fromRow);
+  async pending(): Promise<SetpointCommand[]> {
+    return this.select('WHERE published_ts IS NULL', []);
   }
 
   /** Published commands still waiting for (or missing) the substation's confirmation. */
-  unconfirmed(): SetpointCommand[] {
-    return (
-      this.stmt(
-        `SELECT * FROM setpoint_outbox WHERE published_ts IS NOT NULL
-           AND confirm_state IN ('awaiting', 'not-confirmed') ORDER BY seq`,
-      ).all() as Row[]
-    ).map(fromRow);
+  async unconfirmed(): Promise<SetpointCommand[]> {
+    return this.select(
+      "WHERE published_ts IS NOT NULL AND confirm_state IN ('awaiting', 'not-confirmed')",
+      [],
+    );
+  }
+
+  private async select(where: string, args: unknown[]): Promise<SetpointCommand[]> {
+    return (await this.db.all<Row>(`SELECT * FROM setpoint_outbox ${where} ORDER BY seq`, args)).map(fromRow);
   }
 
   /** The supply offset the substation's previous command asked for (0, the neutral one, before any). */
-  offsetBefore(cmd: SetpointCommand): number {
-    const row = this.stmt(
+  async offsetBefore(cmd: SetpointCommand): Promise<number> {
+    const row = await this.db.get<{ payload: string }>(
       `SELECT payload FROM setpoint_outbox WHERE substation_id = ?
          AND seq < (SELECT seq FROM setpoint_outbox WHERE command_id = ?) ORDER BY seq DESC LIMIT 1`,
-    ).get(cmd.substationId, cmd.commandId) as { payload: string } | undefined;
+      [cmd.substationId, cmd.commandId],
+    );
     return row ? (JSON.parse(row.payload) as SetpointPayload).supplyOffset : 0;
   }
 
   /** Records a confirmation verdict (ConfirmationWatcher decides it). */
-  setConfirm(commandId: string, state: ConfirmState, ts: number, reported?: SetpointCommand['reported']) {
-    this.stmt(
+  async setConfirm(
+    commandId: string,
+    state: ConfirmState,
+    ts: number,
+    reported?: SetpointCommand['reported'],
+  ): Promise<void> {
+    await this.db.run(
       'UPDATE setpoint_outbox SET confirm_state = ?, confirm_ts = ?, reported = ? WHERE command_id = ?',
-    ).run(state, ts, reported ? JSON.stringify(reported) : null, commandId);
+      [state, ts, reported ? JSON.stringify(reported) : null, commandId],
+    );
   }
 
   private async drainLoop(): Promise<number> {
@@ -167,22 +187,35 @@ export class SetpointOutbox {
     return published;
   }
 
-  /** One pass over the pending rows; a refused command holds back its substation's later ones. */
+  /**
+   * One pass over the pending rows; a refused command holds back its substation's later ones, and so
+   * does one another instance is sending (claimed): order per substation is kept across instances.
+   * A database that fails mid-pass ends the pass; the retry timer comes back to it.
+   */
   private async drainPass(): Promise<number> {
     const blocked = new Set<string>();
     let published = 0;
-    for (const cmd of this.pending()) {
-      if (blocked.has(cmd.substationId) || !this.db.open) continue;
+    for (const cmd of await this.pending()) {
+      if (blocked.has(cmd.substationId) || this.stopped) continue;
+      if (!(await this.claim(cmd))) {
+        blocked.add(cmd.substationId);
+        continue;
+      }
       try {
         await this.publisher.publish(cmd.substationId, cmd.payload);
       } catch (err) {
         blocked.add(cmd.substationId);
-        this.recordFailure(cmd, err as Error);
+        await this.recordFailure(cmd, err as Error);
         continue;
       }
-      // Closed while the broker answered (shutdown): the row stays pending and goes out again at start.
-      if (!this.db.open) break;
-      this.markPublished(cmd);
+      try {
+        await this.markPublished(cmd);
+      } catch (err) {
+        // Stopped (shutdown) or the database went away while the broker answered: the row stays
+        // pending and goes out again (same setpointId) once its claim lapses or at the next start.
+        if (this.stopped) break;
+        throw err;
+      }
       published++;
     }
     if (blocked.size > 0) this.scheduleRetry();
@@ -190,43 +223,61 @@ export class SetpointOutbox {
     return published;
   }
 
-  private markPublished(cmd: SetpointCommand): void {
+  /**
+   * Takes a pending command for this instance until `setpoint.claimMs` from now (wall clock). On
+   * SQLite one process owns the file and its one drainer needs no claim (a restart after a crash
+   * sends at once what the crash left pending).
+   */
+  private async claim(cmd: SetpointCommand): Promise<boolean> {
+    if (this.db.dialect === 'sqlite') return true;
+    const now = Date.now();
+    const got = await this.db.all<{ seq: number }>(
+      `UPDATE setpoint_outbox SET claimed_by = ?, claimed_until = ?
+         WHERE command_id = ? AND published_ts IS NULL
+           AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)
+         RETURNING seq`,
+      [this.claimer, now + this.rules().setpoint.claimMs, cmd.commandId, now, this.claimer],
+    );
+    return got.length === 1;
+  }
+
+  private async markPublished(cmd: SetpointCommand): Promise<void> {
     const now = this.clock.now();
-    this.db.transaction(() => {
-      this.stmt(
-        'UPDATE setpoint_outbox SET published_ts = ?, attempts = attempts + 1 WHERE command_id = ?',
-      ).run(now, cmd.commandId);
+    await this.db.tx(async (q) => {
+      await q.run(
+        `UPDATE setpoint_outbox SET published_ts = ?, attempts = attempts + 1, claimed_by = NULL,
+           claimed_until = NULL WHERE command_id = ?`,
+        [now, cmd.commandId],
+      );
       // An older command of the substation that was never confirmed is overtaken by this one.
-      this.stmt(
+      await q.run(
         `UPDATE setpoint_outbox SET confirm_state = 'superseded', confirm_ts = ?
            WHERE substation_id = ? AND published_ts IS NOT NULL AND command_id <> ?
              AND confirm_state IN ('awaiting', 'not-confirmed')`,
-      ).run(now, cmd.substationId, cmd.commandId);
-      const tries = cmd.attempts + 1;
-      this.note(
-        cmd.ticketId,
-        'setpoint-published',
-        'outbox',
-        `setpoint ${cmd.commandId} acknowledged by the broker${tries > 1 ? ` after ${tries} attempts` : ''}`,
+        [now, cmd.substationId, cmd.commandId],
       );
-    })();
+      const tries = cmd.attempts + 1;
+      const why = `setpoint ${cmd.commandId} acknowledged by the broker${tries > 1 ? ` after ${tries} attempts` : ''}`;
+      await this.note(cmd.ticketId, 'setpoint-published', 'outbox', why, q);
+    });
   }
 
-  private recordFailure(cmd: SetpointCommand, err: Error): void {
-    if (!this.db.open) return;
-    this.stmt('UPDATE setpoint_outbox SET attempts = attempts + 1, last_error = ? WHERE command_id = ?').run(
-      err.message,
-      cmd.commandId,
+  private async recordFailure(cmd: SetpointCommand, err: Error): Promise<void> {
+    this.log.warn({ commandId: cmd.commandId, attempts: cmd.attempts + 1, err }, 'setpoint publish failed');
+    if (this.stopped) return;
+    await this.db.run(
+      `UPDATE setpoint_outbox SET attempts = attempts + 1, last_error = ?, claimed_by = NULL,
+         claimed_until = NULL WHERE command_id = ?`,
+      [err.message, cmd.commandId],
     );
     // The first failure goes into the ticket's history; the retries only count (attempts).
     if (cmd.attempts === 0)
-      this.note(
+      await this.note(
         cmd.ticketId,
         'setpoint-retry',
         'outbox',
         `setpoint ${cmd.commandId} not acknowledged (${err.message}); retried until it is`,
       );
-    this.log.warn({ commandId: cmd.commandId, attempts: cmd.attempts + 1, err }, 'setpoint publish failed');
   }
 
   /** Exponential backoff on the wall clock, from `setpoint.retryBaseMs` up to `retryMaxMs`. */

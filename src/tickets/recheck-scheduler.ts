@@ -14,8 +14,9 @@ export interface RecheckEvaluator {
 /**
  * Runs due re-checks (docs/domain.md: 48 h after the adjustment). Schedules are rows in the ticket
  * database, not timers: `start()` first runs every re-check that fell due while heatwatch was down,
- * then polls on the injected clock. Each re-check is recorded once (TicketService.recordRecheck
- * claims its row), so running it twice, or from two places, changes nothing.
+ * then polls on the injected clock. An instance claims a due re-check before judging it, so of
+ * several instances on one database exactly one judges it; and it is recorded once
+ * (TicketService.recordRecheck marks its row done), so running it twice changes nothing.
  */
 export class RecheckScheduler {
   private timer: TimerHandle | undefined;
@@ -53,6 +54,7 @@ export class RecheckScheduler {
       for (const { ticketId } of await this.tickets.dueRechecks(this.clock.now())) {
         const t = (await this.tickets.get(ticketId))?.ticket;
         if (!t || !this.owns(t.substationId)) continue;
+        if (!(await this.tickets.claimRecheck(ticketId))) continue;
         if (t.status !== 'applied' && t.status !== 'rechecking') {
           // Closed by hand or otherwise finished: the row is done without a judgement.
           await this.tickets.recordRecheck(ticketId, {

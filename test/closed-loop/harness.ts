@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { RoomReading } from '../../src/core/readings.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { LiveState } from '../../src/state/live-state.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ConfirmationWatcher } from '../../src/tickets/confirmation.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
@@ -64,7 +65,7 @@ export async function runLoop(
   };
   const log = silentLogger();
   let current: RulesConfig = rules;
-  const tickets: TicketService = new TicketService(db, clock, bus, publisher, () => current, log);
+  const tickets: TicketService = new TicketService(sqliteSql(db), clock, bus, publisher, () => current, log);
   const engine: RulesEngine = new RulesEngine(clock, live, tickets, rules, log);
   current = engine.rules;
   const scheduler = new RecheckScheduler(clock, tickets, engine, () => engine.rules, log);

@@ -10,6 +10,7 @@ import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { LiveState } from '../../src/state/live-state.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -34,7 +35,7 @@ async function runDay(o: { seed: number; callShare: number }) {
   const rules = rulesSchema.parse({ autoApprove: { enabled: false } });
   const log = silentLogger();
   const db = openDb(':memory:', { synchronous: 'FULL', migrations: ticketMigrations });
-  const tickets = new TicketService(db, clock, bus, { publish: async () => {} }, () => rules, log);
+  const tickets = new TicketService(sqliteSql(db), clock, bus, { publish: async () => {} }, () => rules, log);
   const engine = new RulesEngine(clock, live, tickets, rules, log, bus);
   engine.start();
   const hh = households({ clock, bus, index, cfg: { complaints: { hotspotMinComplaints: 3 } } });

@@ -12,6 +12,7 @@ import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { SetpointPublisher } from '../../src/tickets/types.ts';
@@ -44,7 +45,7 @@ const publisher: SetpointPublisher = {
   },
 };
 const service = new TicketService(
-  db,
+  sqliteSql(db),
   new ManualClock(START_TS),
   new EventBus<HeatEvents>(),
   publisher,

@@ -10,6 +10,7 @@ import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { Proposal } from '../../src/tickets/types.ts';
@@ -19,7 +20,7 @@ const db = openOpsDb(file, ticketMigrations);
 const rules = rulesSchema.parse({ autoApprove: { enabled: false } });
 const clock = new ManualClock(startTs);
 const tickets = new TicketService(
-  db,
+  sqliteSql(db),
   clock,
   new EventBus<HeatEvents>(),
   { publish: async () => {} },

@@ -9,6 +9,7 @@ import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { RecheckScheduler } from '../../src/tickets/recheck-scheduler.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -85,7 +86,7 @@ describe(`${COUNT} tickets, SIGKILL during writes, the clock moved 48 h across a
       const clock = new ManualClock(START_TS + 49 * HOUR);
       const rules = rulesSchema.parse({ autoApprove: { enabled: false } });
       const tickets = new TicketService(
-        db,
+        sqliteSql(db),
         clock,
         new EventBus<HeatEvents>(),
         { publish: async () => {} },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { TicketServiceAdapter } from '../../src/http/ticket-adapter.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -33,7 +34,7 @@ describe('tickets API over the real TicketService', () => {
       tickets: (bus, clock, live) => {
         const db = openDb(':memory:', { synchronous: 'NORMAL', migrations: ticketMigrations });
         service = new TicketService(
-          db,
+          sqliteSql(db),
           clock,
           bus,
           { publish: async (substationId, payload) => void published.push({ substationId, payload }) },

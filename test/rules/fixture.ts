@@ -8,6 +8,7 @@ import { type Registry, RegistryIndex } from '../../src/core/registry.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { rulesMigrations } from '../../src/rules/module.ts';
 import { LiveState } from '../../src/state/live-state.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { RecheckScheduler } from '../../src/tickets/recheck-scheduler.ts';
@@ -71,7 +72,7 @@ export function harness(
   const cfg = rules(opts.rules);
   const log = silentLogger();
   let engine: RulesEngine | undefined;
-  const tickets = new TicketService(db, clock, bus, publisher, () => engine?.rules ?? cfg, log);
+  const tickets = new TicketService(sqliteSql(db), clock, bus, publisher, () => engine?.rules ?? cfg, log);
   engine = new RulesEngine(clock, live, tickets, cfg, log, bus);
   const scheduler = new RecheckScheduler(clock, tickets, engine, () => engine!.rules, log);
   /** Sets every unit of a building: `fn(floor, column)` gives its temperature. */

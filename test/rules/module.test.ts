@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { RulesModule, rulesMigrations } from '../../src/rules/module.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { harness, MIN } from './fixture.ts';
@@ -24,7 +25,7 @@ describe('RulesModule checkpoint', () => {
         clock,
         bus: h.bus,
         live: h.live,
-        opsDb: h.db,
+        ops: sqliteSql(h.db),
         rules: h.engine.rules,
         publishRetained: async () => {},
         setpointTopic: (id) => `heat/substations/${id}/setpoint`,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { rulesMigrations } from '../../src/rules/module.ts';
 import type { ResponseStore } from '../../src/rules/ports.ts';
 import { ResponseLearner } from '../../src/rules/response-learner.ts';
-import { MemoryResponseStore, SqliteResponseStore } from '../../src/rules/response-store.ts';
+import { MemoryResponseStore, SqlResponseStore } from '../../src/rules/response-store.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { HOUR, harness, rules } from './fixture.ts';
@@ -51,16 +52,20 @@ describe('position effect per building (issue #11 §2)', () => {
     expect(p.ownC!).toBeGreaterThan(1.8);
   });
 
-  it('is stored: a new learner on the same ops database reads it back, and gains do not overwrite it', () => {
+  it('is stored: a new learner on the same ops database reads it back, and gains do not overwrite it', async () => {
     const db = openDb(':memory:', {
       synchronous: 'FULL',
       migrations: [...ticketMigrations, ...rulesMigrations],
     });
-    const store = new SqliteResponseStore(db, () => 0);
-    const { l } = learner({}, store);
+    const written = new SqlResponseStore(sqliteSql(db), () => 0);
+    const { l } = learner({}, written);
     for (let i = 0; i < 30; i++) l.learnPosition('b1', 0.8);
     l.flushPositions();
-    store.save('b1', { valveGainCPerPct: 0.04 });
+    written.save('b1', { valveGainCPerPct: 0.04 });
+    await written.flush();
+    // A new store on the same database (a restart) reads back what was written.
+    const store = new SqlResponseStore(sqliteSql(db), () => 0);
+    await store.load();
     const again = new ResponseLearner(store, () => rules());
     const p = again.positionGap('b1', NETWORK);
     expect(p.samples).toBe(30);

@@ -3,6 +3,7 @@ import { Rng } from '../../firmware-sim/random.ts';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { TicketServiceAdapter } from '../../src/http/ticket-adapter.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
@@ -44,7 +45,7 @@ describe(`${REQUESTS_PER_TICKET} concurrent apply/reject/close on one ticket, ${
       tickets: (bus, clock, live) => {
         const db = openDb(':memory:', { synchronous: 'NORMAL', migrations: ticketMigrations });
         const rules = rulesSchema.parse({ autoApprove: { enabled: false } });
-        service = new TicketService(db, clock, bus, publisher, () => rules, silentLogger());
+        service = new TicketService(sqliteSql(db), clock, bus, publisher, () => rules, silentLogger());
         return new TicketServiceAdapter(service, () => live.index);
       },
     });

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { SubstationReading } from '../../src/core/readings.ts';
 import { type Registry, RegistryIndex } from '../../src/core/registry.ts';
 import { TicketServiceAdapter } from '../../src/http/ticket-adapter.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ConfirmationWatcher } from '../../src/tickets/confirmation.ts';
 import { ticketMigrations } from '../../src/tickets/migrations.ts';
@@ -69,7 +70,7 @@ function loop(controller: { ignoring?: string[]; applyDelayS?: number }, opts: {
   const publisher = {
     publish: async (sid: string, p: { setpointId: string }) => void sim.receiveSetpoint(sid, p),
   };
-  const tickets = new TicketService(db, clock, bus, publisher, () => rules, silentLogger());
+  const tickets = new TicketService(sqliteSql(db), clock, bus, publisher, () => rules, silentLogger());
   const latest = new Map<string, SubstationReading>();
   const watcher = new ConfirmationWatcher(
     clock,

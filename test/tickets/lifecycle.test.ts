@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import {
   nextStatus,
@@ -41,7 +42,7 @@ function service() {
   const db = openDb(':memory:', { synchronous: 'FULL', migrations: ticketMigrations });
   const published: SetpointPayload[] = [];
   const tickets = new TicketService(
-    db,
+    sqliteSql(db),
     new ManualClock(START),
     new EventBus<HeatEvents>(),
     { publish: async (_s, p) => void published.push(p) },

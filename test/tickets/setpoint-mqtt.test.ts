@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import { ServiceMqttClient } from '../../src/mqtt/client.ts';
 import { Topics } from '../../src/mqtt/topics.ts';
 import { RulesModule } from '../../src/rules/module.ts';
+import { sqliteSql } from '../../src/storage/sql.ts';
 import { harness, MIN } from '../rules/fixture.ts';
 import { portOpen, serverAvailable, uniqueRoot } from '../support/servers.ts';
 
@@ -35,7 +36,7 @@ describe('setpoints over MQTT', () => {
         clock: h.clock,
         bus: h.bus,
         live: h.live,
-        opsDb: h.db,
+        ops: sqliteSql(h.db),
         rules: h.engine.rules,
         publishRetained: (topic, body) => client.publishRetained(topic, body),
         setpointTopic: (id) => topics.setpoint(id),
