@@ -198,6 +198,11 @@ export const serviceSchema = z
              */
             synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
             busyTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
+            /**
+             * Store writes and pruning on a worker thread with its own connection, so a store
+             * transaction never holds up acknowledgements or the live state (src/storage/sqlite-writer.ts).
+             */
+            writeInWorker: z.boolean().default(true),
           })
           .strict()
           .prefault({}),

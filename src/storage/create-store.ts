@@ -46,6 +46,7 @@ export function createReadingStore(
       pruneChunkRows: store.sqlite.pruneChunkRows,
       synchronous: store.sqlite.synchronous,
       busyTimeoutMs: store.sqlite.busyTimeoutMs,
+      writeInWorker: store.sqlite.writeInWorker,
     },
     clock,
     storeLog,

@@ -12,6 +12,7 @@ import type {
 } from './reading-store.ts';
 import { checkRange, StoreWriteError } from './reading-store.ts';
 import { type Db, type Migration, openDb } from './sqlite.ts';
+import { inlineWriter, type ReadingTable, type SqliteWriter, workerWriter } from './sqlite-writer.ts';
 
 /**
  * Position classes as bits of one integer column: a unit can be top and gable at once
@@ -88,6 +89,12 @@ export interface SqliteStoreOptions {
    */
   synchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
+  /**
+   * Writes (batches and pruning) on a worker thread with its own connection (`store.sqlite.writeInWorker`),
+   * so a transaction never holds up the event loop; otherwise on the caller's thread. A `:memory:`
+   * database is always written inline.
+   */
+  writeInWorker?: boolean;
 }
 
 interface HistoryRow {
@@ -116,8 +123,7 @@ export class SqliteReadingStore implements ReadingStore {
   private db: Db | undefined;
   private pruneTimer: TimerHandle | undefined;
   private pruning = false;
-  private insertRoomBatch: ((rows: readonly RoomReading[]) => void) | undefined;
-  private insertSubstationBatch: ((rows: readonly SubstationReading[]) => void) | undefined;
+  private writer: SqliteWriter | undefined;
 
   constructor(
     private readonly opts: SqliteStoreOptions,
@@ -132,49 +138,11 @@ export class SqliteReadingStore implements ReadingStore {
       migrations: readingStoreMigrations,
       busyTimeoutMs: this.opts.busyTimeoutMs,
     });
-    const room = db.prepare(
-      `INSERT OR REPLACE INTO room_readings
-        (sensor_id, source, ts, temp_c, humidity_pct, battery_v, seq, building_id, substation_id, floor, col, classes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const sub = db.prepare(
-      `INSERT OR REPLACE INTO substation_readings
-        (substation_id, ts, supply_temp_c, return_temp_c, flow_m3h, heat_kw, valve_pct, outdoor_temp_c, supply_offset_c)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertRoomBatch = db.transaction((rows: readonly RoomReading[]) => {
-      for (const r of rows) {
-        room.run(
-          r.sensorId,
-          r.source,
-          r.ts,
-          r.tempC,
-          r.humidityPct ?? null,
-          r.batteryV ?? null,
-          r.seq ?? null,
-          r.buildingId,
-          r.substationId,
-          r.floor,
-          r.column,
-          classMask(r.classes),
-        );
-      }
-    });
-    this.insertSubstationBatch = db.transaction((rows: readonly SubstationReading[]) => {
-      for (const r of rows) {
-        sub.run(
-          r.substationId,
-          r.ts,
-          r.supplyTempC,
-          r.returnTempC,
-          r.flowM3h ?? null,
-          r.heatKw ?? null,
-          r.valvePct ?? null,
-          r.outdoorTempC ?? null,
-          r.supplyOffsetC ?? null,
-        );
-      }
-    });
+    const { file, synchronous, busyTimeoutMs } = this.opts;
+    this.writer =
+      this.opts.writeInWorker && file !== ':memory:'
+        ? workerWriter({ file, synchronous, busyTimeoutMs })
+        : inlineWriter(db);
     this.db = db;
     this.pruneTimer = this.clock.setInterval(() => {
       void this.prune();
@@ -186,29 +154,23 @@ export class SqliteReadingStore implements ReadingStore {
     this.pruneTimer?.cancel();
     this.pruneTimer = undefined;
     const db = this.db;
+    const writer = this.writer;
     this.db = undefined;
-    this.insertRoomBatch = undefined;
-    this.insertSubstationBatch = undefined;
+    this.writer = undefined;
+    await writer?.close();
     db?.close();
   }
 
-  // Not `async`: the transaction runs and commits before the promise is handed back.
+  // Inline, the transaction runs and commits before the promise is handed back; in the worker, the
+  // promise resolves once it committed there.
   writeRoom(readings: readonly RoomReading[]): Promise<void> {
-    return this.write(this.insertRoomBatch, readings);
+    if (!this.writer) return notStarted();
+    return this.writer.room(readings).catch((err: unknown) => Promise.reject(toWriteError(err)));
   }
 
   writeSubstation(readings: readonly SubstationReading[]): Promise<void> {
-    return this.write(this.insertSubstationBatch, readings);
-  }
-
-  private write<T>(insert: ((rows: readonly T[]) => void) | undefined, rows: readonly T[]): Promise<void> {
-    if (!insert) return Promise.reject(new StoreWriteError('the SQLite reading store is not started', true));
-    try {
-      if (rows.length > 0) insert(rows);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(toWriteError(err));
-    }
+    if (!this.writer) return notStarted();
+    return this.writer.substation(readings).catch((err: unknown) => Promise.reject(toWriteError(err)));
   }
 
   async roomHistory(q: HistoryQuery): Promise<HistoryPoint[]> {
@@ -289,18 +251,13 @@ export class SqliteReadingStore implements ReadingStore {
     let total = 0;
     let cutoff = 0;
     try {
-      for (const table of ['room_readings', 'substation_readings'] as const) {
-        const key = table === 'room_readings' ? 'sensor_id, ts, source' : 'substation_id, ts';
+      for (const table of ['room_readings', 'substation_readings'] as ReadingTable[]) {
         for (;;) {
-          const db = this.db;
-          if (!db) return total;
+          const writer = this.writer;
+          if (!writer) return total;
           // Re-read the clock per chunk: a prune that spans a timer tick uses the later cutoff.
           cutoff = this.clock.now() - this.opts.retentionDays * 86_400_000;
-          const { changes } = db
-            .prepare(
-              `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ts < ? LIMIT ?)`,
-            )
-            .run(cutoff, this.opts.pruneChunkRows);
+          const changes = await writer.prune(table, cutoff, this.opts.pruneChunkRows);
           total += changes;
           if (changes < this.opts.pruneChunkRows) break;
           await new Promise((r) => setImmediate(r));
@@ -321,6 +278,9 @@ export class SqliteReadingStore implements ReadingStore {
     return this.db;
   }
 }
+
+const notStarted = (): Promise<void> =>
+  Promise.reject(new StoreWriteError('the SQLite reading store is not started', true));
 
 /**
  * SQLite refusing the rows themselves (a constraint, a value too big) fails the same way on every

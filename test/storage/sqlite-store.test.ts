@@ -31,6 +31,12 @@ readingStoreSuite('sqlite (temp file)', async () => {
   return { store, close: () => store.stop() };
 });
 
+readingStoreSuite('sqlite (temp file, writer thread)', async () => {
+  const store = new SqliteReadingStore(options({ writeInWorker: true }), new ManualClock(T0), silentLogger());
+  await store.start();
+  return { store, close: () => store.stop() };
+});
+
 describe('SqliteReadingStore', () => {
   const open: SqliteReadingStore[] = [];
   const make = async (over: Partial<SqliteStoreOptions> = {}, clock = new ManualClock(T0)) => {
@@ -54,6 +60,29 @@ describe('SqliteReadingStore', () => {
     other.close();
     expect(rows).toBe(36);
     await pending;
+  });
+
+  it('with writeInWorker, the event loop keeps turning while a batch commits, and readers see it after', async () => {
+    const store = await make({ writeInWorker: true });
+    const rows = series(T0, 10 * 86_400_000, 60_000);
+    let turns = 0;
+    let writing = true;
+    const spin = () => {
+      turns++;
+      if (writing) setImmediate(spin);
+    };
+    setImmediate(spin);
+    await store.writeRoom(rows);
+    writing = false;
+    // Inline, the transaction would run to its end before a single turn of the loop.
+    expect(turns).toBeGreaterThan(0);
+    const history = await store.roomHistory({
+      sensorId: rows[0]?.sensorId,
+      fromMs: T0,
+      toMs: T0 + 11 * 86_400_000,
+      everyMs: 86_400_000,
+    });
+    expect(history.reduce((n, p) => n + p.count, 0)).toBe(rows.length / UNITS.length);
   });
 
   it('rolls a failing batch back as a whole and rejects', async () => {
