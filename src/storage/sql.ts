@@ -201,6 +201,58 @@ export class OpsDbUnreachableError extends HwError {
   }
 }
 
+/**
+ * Failures that mean "the server cannot be reached now" rather than "this statement is wrong":
+ * socket errors, pg's own connection messages, SQLSTATE class 08 (connection exception) and the
+ * server shutting down or starting (57P01–57P03).
+ */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+export function isUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || /^08/.test(code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|not queryable/i.test(
+    err.message,
+  );
+}
+
+/**
+ * The operational database on PostgreSQL stopped answering while heatwatch runs: a 503 in the API's
+ * error shape (`HW_ERR_OPS_DB_UNAVAILABLE`), so an operator's action is refused at once and can be
+ * retried; readings never wait on this database.
+ */
+export class OpsDbUnavailableError extends HwError {
+  constructor(cause: unknown) {
+    super('HW_ERR_OPS_DB_UNAVAILABLE', 503, 'The operational database is not reachable; try again shortly.');
+    this.name = 'OpsDbUnavailableError';
+    this.cause = cause;
+  }
+}
+
+/** Rethrows a connection failure as OpsDbUnavailableError, anything else as it is. */
+const unavailable = (err: unknown): unknown => (isUnreachable(err) ? new OpsDbUnavailableError(err) : err);
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw unavailable(err);
+  }
+}
+
 type PgQueryable = Pick<pg.PoolClient, 'query'>;
 
 function pgExecutor(client: PgQueryable): SqlExecutor {
@@ -213,17 +265,16 @@ function pgExecutor(client: PgQueryable): SqlExecutor {
     }
     return t;
   };
-  const rows = async <T>(sql: string, params: readonly unknown[] = []) =>
-    (await client.query(text(sql), params as unknown[])).rows as T[];
+  const rows = <T>(sql: string, params: readonly unknown[] = []) =>
+    guarded(async () => (await client.query(text(sql), params as unknown[])).rows as T[]);
   return {
     dialect: 'postgres',
     all: rows,
     get: async <T>(sql: string, params?: readonly unknown[]) => (await rows<T>(sql, params))[0],
-    run: async (sql, params = []) => ({
-      changes: (await client.query(text(sql), params as unknown[])).rowCount ?? 0,
-    }),
+    run: (sql, params = []) =>
+      guarded(async () => ({ changes: (await client.query(text(sql), params as unknown[])).rowCount ?? 0 })),
     // Without parameters pg uses the simple query protocol, which runs several statements.
-    exec: async (sql) => void (await client.query(sql)),
+    exec: (sql) => guarded(async () => void (await client.query(sql))),
   };
 }
 
@@ -255,8 +306,14 @@ export async function openPostgres(url: string, opts: PostgresOptions): Promise<
   return {
     ...q,
     tx: async (fn) => {
-      const client = await pool.connect();
+      const client = await guarded(() => pool.connect());
       let broken: Error | undefined;
+      // A checked-out client has no pool listener: a connection lost between two statements would
+      // be an uncaught 'error' event (a crash) without this one. The next statement then fails.
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn(pgExecutor(client));
@@ -266,8 +323,9 @@ export async function openPostgres(url: string, opts: PostgresOptions): Promise<
         await client.query('ROLLBACK').catch((e: Error) => {
           broken = e;
         });
-        throw err;
+        throw unavailable(err);
       } finally {
+        client.off('error', onError);
         // A client whose rollback failed is in an unknown state: destroyed, not reused.
         client.release(broken);
       }
