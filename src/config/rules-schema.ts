@@ -201,6 +201,33 @@ const coldSpellSchema = z
   })
   .strict();
 
+const substationMeterSchema = z
+  .object({
+    /** Judge each substation's measured supply against its curve with the setpoint in force. */
+    enabled: z.boolean().default(true),
+    /** Minutes a supply step takes to show (63 %) before one is measured; learnt per substation. */
+    priorSupplyLagMin: z.number().min(1).max(600).default(30),
+    /** Supply is judged only this many lags after the setpoint in force last changed. */
+    settleLags: z.number().min(1).max(20).default(3),
+    /** Raised when measured supply is this far from what the curve and setpoint ask, °C. */
+    raiseDeviationC: z.number().min(0.5).max(30).default(3),
+    /** Cleared when it is closer than this, °C. */
+    clearDeviationC: z.number().min(0).max(30).default(1.5),
+    /** Off at least this long, seconds. */
+    minDurationS: seconds.default(3600),
+    /** A setpoint step at least this large (°C of supply) teaches the substation's lag. */
+    learnMinStepC: z.number().min(0.1).max(30).default(1),
+    /** A meter reading older than this is not judged, seconds. */
+    maxReadingAgeS: seconds.default(1800),
+    /** Hourly samples before a substation's normal flow and ΔT are known. */
+    minNormalSamples: z.number().int().min(1).max(10_000).default(24),
+    /** A cold estate whose flow is this share above its normal (median of its hourly samples)... */
+    highFlowShare: z.number().min(0).max(10).default(0.25),
+    /** ...and ΔT this share below its normal is a hydraulic fault for people on site, not more supply. */
+    lowDeltaTShare: z.number().min(0).max(1).default(0.3),
+  })
+  .strict();
+
 const flappingSchema = z
   .object({
     /** A condition raised this many times within the window is flapping: shown, not re-raised. */
@@ -236,6 +263,7 @@ export const rulesSchema = z
     sensorHealth: sensorHealthSchema.prefault({}),
     coldSpell: coldSpellSchema.prefault({}),
     flapping: flappingSchema.prefault({}),
+    substationMeter: substationMeterSchema.prefault({}),
     diagnosis: diagnosisSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     response: responseSchema.prefault({}),
@@ -250,6 +278,12 @@ export const rulesSchema = z
     const order = (a: number, b: number, path: string[], msg: string) => {
       if (!(a < b)) ctx.addIssue({ code: 'custom', path, message: msg });
     };
+    order(
+      c.substationMeter.clearDeviationC,
+      c.substationMeter.raiseDeviationC,
+      ['substationMeter', 'clearDeviationC'],
+      'must be below raiseDeviationC',
+    );
     order(
       c.unitHot.clearBelowC,
       c.unitHot.raiseAboveC,

@@ -171,6 +171,7 @@ export const en = {
   'problem.cold_spell': 'cold spell ahead',
   'problem.coverage': 'sensor coverage',
   'problem.sensor_fault': 'sensor fault',
+  'problem.supply_tracking': 'supply not following its setpoint',
   'summary.substation_cold': 'Rooms served by {target} are too cold: raise the supply.',
   'summary.curve_slope': 'The heating curve of {target} does not fit the outdoor range: change its slope.',
   'summary.building_cold': 'Building {target} is cold everywhere: more flow into it.',
@@ -181,6 +182,8 @@ export const en = {
   'summary.cold_spell': 'A cold spell is forecast for {target}: raise the supply ahead of it.',
   'summary.coverage': 'The sensor sample of {target} does not cover its cold spots.',
   'summary.sensor_fault': 'Sensor {target} reports implausible values.',
+  'summary.supply_tracking':
+    'The supply of {target} does not follow its heating curve and setpoint: check the controller and the primary side.',
   'proposal.supplyOffset': 'Supply temperature offset {delta} °C',
   'proposal.slope': 'Heating-curve slope {delta}',
   'proposal.valves': 'Building entry valves: {list}',

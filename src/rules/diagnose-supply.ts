@@ -1,6 +1,7 @@
 import type { Action, Problem } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
+import { meterVerdict } from './diagnose-meter.ts';
 import { anyFlap, type Diagnosed, type Estate, field, firedOf, prediction } from './estate.ts';
 import { estateWarm } from './estate-warm.ts';
 import { round1, round2 } from './view.ts';
@@ -17,6 +18,9 @@ export const wholeEstate = (e: Estate, count: number): boolean =>
 export function substationCold(e: Estate): Diagnosed[] {
   const { cfg, sid, sp, resp } = e;
   if (!wholeEstate(e, e.trulyCold.length) || e.subMeasure === undefined) return [];
+  // The meters first: a supply that does not follow, or a hydraulic fault, is not fixed by more supply.
+  const metered = meterVerdict(e);
+  if (metered) return metered;
   const deficitC = Math.max(e.targetC - e.subMeasure, 0.3);
   const fit = e.inp.slopeFit(sid);
   const coldDaysOnly =

@@ -1,5 +1,6 @@
 import { buildingFlowShare, buildingOverheat } from './diagnose-buildings.ts';
 import { coverageTasks, exposedCold, sensorFaults } from './diagnose-field.ts';
+import { supplyNotFollowing } from './diagnose-meter.ts';
 import { preheat } from './diagnose-preheat.ts';
 import { substationCold, substationOverheat, undoLowering } from './diagnose-supply.ts';
 import { type Diagnosed, type DiagnosisInput, type Estate, estateOf, findingSets } from './estate.ts';
@@ -24,6 +25,7 @@ const CAUSES: ReadonlyArray<(e: Estate) => Diagnosed[]> = [
   preheat,
   coverageTasks,
   sensorFaults,
+  supplyNotFollowing,
 ];
 
 /**

@@ -18,6 +18,7 @@ import { Evaluator } from './evaluation.ts';
 import { ForecastTracker, type JudgedForecast } from './forecast-tracker.ts';
 import { type HistorySource, seedFromHistory } from './history-seed.ts';
 import { RULES } from './index.ts';
+import { MeterWatch, type MeterWatchSnapshot } from './meter-watch.ts';
 import type { ResponseStore, TicketPort } from './ports.ts';
 import { PositionEffect } from './position-effect.ts';
 import { followPreheat } from './preheat-follow.ts';
@@ -53,6 +54,8 @@ export interface EngineSnapshot {
   outdoor: Array<{ ts: number; c: number }>;
   excludedUntil: Array<[string, number]>;
   normalGapC: number;
+  /** Hourly meter samples and learnt supply lags (absent in checkpoints written before them). */
+  meters?: MeterWatchSnapshot;
 }
 
 export type ApplyRulesResult = { ok: true; changed: string[] } | { ok: false; issues: string[] };
@@ -80,6 +83,7 @@ export class RulesEngine {
   private readonly position: PositionEffect;
   private readonly states: BuildingStates;
   private readonly forecasts: ForecastTracker;
+  private readonly meters: MeterWatch;
   private lastObservationTs: number | undefined;
   /** The forecast issue each open pre-heat was last followed with. */
   private readonly followed = new Map<string, number>();
@@ -107,6 +111,7 @@ export class RulesEngine {
     this.states = new BuildingStates(this.nodes, bus);
     this.unitFindings = new UnitFindingAnnouncer(bus, this.nodes);
     this.forecasts = new ForecastTracker(() => this.cfg);
+    this.meters = new MeterWatch(live, () => this.cfg);
   }
 
   get rules(): RulesConfig {
@@ -164,6 +169,7 @@ export class RulesEngine {
       ...this.evaluator.snapshot(),
       ...this.learner.snapshot(),
       normalGapC: this.position.normalGapC,
+      meters: this.meters.snapshot(),
     };
   }
 
@@ -171,6 +177,7 @@ export class RulesEngine {
     this.evaluator.restore(s);
     this.learner.restore(s);
     this.position.normalGapC = s.normalGapC;
+    this.meters.restore(s.meters);
   }
 
   /** Response estimate of a substation or building: learnt values over the configured priors. */
@@ -207,12 +214,16 @@ export class RulesEngine {
     try {
       const cfg = this.cfg;
       const forecast = this.judgeForecast(now);
+      const setpoints = await this.tickets.setpoints();
+      const setpointOf = (sid: string) => structuredClone(setpoints.get(sid) ?? NEUTRAL_SETPOINT);
+      this.meters.update(now, setpointOf, this.outdoorC());
       const ctx = this.evaluator.context({
         cfg,
         now,
         forecast,
         normalGapC: this.position.normalGapC,
         positionGapC: (b) => this.position.gapOf(b),
+        supply: (sid) => this.meters.expectation(sid),
         recentOutdoor: this.learner.recentOutdoor(now),
         lagH: (sid) => this.learner.response(sid).lagH || cfg.coldSpell.defaultLeadH,
       });
@@ -222,7 +233,7 @@ export class RulesEngine {
       this.position.learn(cfg, this.live.index, findings, ctx.picture, now, ctx.tracked);
       this.recordSamples(now, ctx);
       this.states.update(this.live.index, findings, now);
-      await this.policy.apply(await this.diagnose(findings, ctx), report);
+      await this.policy.apply(await this.diagnose(findings, ctx, setpointOf), report);
       await this.followPreheats(forecast, now);
       report.applied = await this.tickets.applyDue();
       this.lastReport = report;
@@ -258,9 +269,8 @@ export class RulesEngine {
     }
   }
 
-  private async diagnose(findings: Finding[], ctx: RuleContext) {
+  private async diagnose(findings: Finding[], ctx: RuleContext, setpoint: (sid: string) => SetpointInForce) {
     const lowerings = new Map<string, { ticketId: string; deltaC: number }>();
-    const setpoints = await this.tickets.setpoints();
     for (const t of await this.tickets.settling())
       if (t.problem === 'overheat' && t.action.kind === 'supply-offset' && t.action.deltaC < 0)
         lowerings.set(t.substationId, { ticketId: t.id, deltaC: t.action.deltaC });
@@ -273,7 +283,9 @@ export class RulesEngine {
       outdoorC: this.outdoorC(),
       normalGapC: this.position.normalGapC,
       positionGapC: (b) => this.position.gapOf(b),
-      setpoint: (sid) => structuredClone(setpoints.get(sid) ?? NEUTRAL_SETPOINT),
+      setpoint,
+      supply: (sid) => this.meters.expectation(sid),
+      meterNormal: (sid) => this.meters.normal(sid),
       settlingLowering: (sid) => lowerings.get(sid),
       response: (id) => this.learner.response(id),
       slopeFit: (sid) => this.learner.slopeFit(sid),
@@ -307,6 +319,7 @@ export class RulesEngine {
         picture,
         outdoorNowC: this.outdoorC(),
         learner: this.learner,
+        heatOver: (sid, from, to) => this.meters.heatOver(sid, from, to),
         nodes: this.nodes,
         isActive: (rule, targetId) => this.evaluator.isActive(rule, targetId),
         setpointOf: (sid) => (sid === t.substationId ? setpoint : structuredClone(NEUTRAL_SETPOINT)),

@@ -9,8 +9,10 @@ import { coverage } from './coverage.ts';
 import { estateWarm } from './estate-warm.ts';
 import { imbalanceBetween } from './imbalance-between.ts';
 import { imbalanceInside } from './imbalance-inside.ts';
+import type { SupplyExpectation } from './meter-watch.ts';
 import type { ResponseEstimate, SlopeFit } from './response-learner.ts';
 import { sensorHealth } from './sensor-health.ts';
+import { supplyTracking } from './supply-tracking.ts';
 import { coldLineC, type Finding, type RuleNode } from './types.ts';
 import { type BuildingPicture, round1, round2 } from './view.ts';
 
@@ -31,6 +33,10 @@ export interface DiagnosisInput {
   response(targetId: string): ResponseEstimate;
   /** Room mean against outdoor temperature over the kept samples (°C room per °C outdoor). */
   slopeFit(substationId: string): SlopeFit | undefined;
+  /** What the substation's supply should be beside what its meter measures (MeterWatch). */
+  supply?(substationId: string): SupplyExpectation | undefined;
+  /** The substation's normal flow and supply/return ΔT (median of its hourly meter samples). */
+  meterNormal?(substationId: string): { flowM3h: number; deltaTK: number; samples: number } | undefined;
   /** The substation meter's latest reading, if any. */
   meter?(substationId: string): SubstationReading | undefined;
 }
@@ -51,6 +57,8 @@ export interface FindingSets {
   cover: Map<string, Finding>;
   health: Map<string, Finding>;
   warm: Map<string, Finding>;
+  /** Substations whose measured supply does not follow the curve and setpoint. */
+  tracking: Map<string, Finding>;
 }
 
 /** One substation's estate as every cause function sees it (computed once per substation). */
@@ -122,6 +130,7 @@ export function findingSets(findings: readonly Finding[], now: number): FindingS
     cover: by(coverage),
     health: by(sensorHealth),
     warm: by(estateWarm),
+    tracking: by(supplyTracking),
   };
 }
 

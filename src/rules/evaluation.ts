@@ -3,6 +3,7 @@ import type { Logger } from '../core/log.ts';
 import { POSITION_CLASSES } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { JudgedForecast } from './forecast-tracker.ts';
+import type { SupplyExpectation } from './meter-watch.ts';
 import { ConditionTracker, type Entry } from './tracker.ts';
 import type { Finding, Observation, RuleContext, RuleNode } from './types.ts';
 import { type BuildingPicture, buildingPicture, type LiveView } from './view.ts';
@@ -19,6 +20,7 @@ export interface EvaluationInput {
   forecast?: JudgedForecast;
   recentOutdoor?: { meanC: number; minC: number };
   lagH(substationId: string): number;
+  supply?(substationId: string): SupplyExpectation | undefined;
 }
 
 /**
@@ -52,6 +54,7 @@ export class Evaluator {
       recentOutdoor: inp.recentOutdoor,
       forecast: inp.forecast,
       lagH: inp.lagH,
+      supply: inp.supply,
       picture: (b) => {
         let p = pictures.get(b);
         if (!p) {

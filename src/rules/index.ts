@@ -6,6 +6,7 @@ import { estateWarm } from './estate-warm.ts';
 import { imbalanceBetween } from './imbalance-between.ts';
 import { imbalanceInside } from './imbalance-inside.ts';
 import { sensorHealth } from './sensor-health.ts';
+import { supplyTracking } from './supply-tracking.ts';
 import type { RuleNode } from './types.ts';
 import { unitOverTemp } from './unit-over-temp.ts';
 import { unitUnderTemp } from './unit-under-temp.ts';
@@ -22,4 +23,5 @@ export const RULES: readonly RuleNode[] = [
   imbalanceBetween,
   coverage,
   coldSpell,
+  supplyTracking,
 ];

@@ -20,6 +20,7 @@ const MEASURED: Record<Problem, 'substation' | 'exposed' | 'building' | 'rule'> 
   exposed_cold: 'exposed',
   coverage: 'rule',
   sensor_fault: 'rule',
+  supply_tracking: 'rule',
 };
 const HOT_PROBLEMS: readonly Problem[] = ['overheat', 'building_overheat'];
 
@@ -33,6 +34,12 @@ export interface RecheckInput {
   nodes: readonly RuleNode[];
   isActive(rule: string, targetId: string): boolean;
   setpointOf(substationId: string): SetpointInForce;
+  /** Heat the substation's meter recorded over [fromTs, toTs) (MeterWatch). */
+  heatOver?(
+    substationId: string,
+    fromTs: number,
+    toTs: number,
+  ): { kWh: number; samples: number; outdoorC?: number } | undefined;
 }
 
 /** The current value of the target (fresh sensors now). */
@@ -129,6 +136,28 @@ function verdict(inp: RecheckInput, t: Ticket, m: number | undefined): Verdict {
   return { resolved, why: `${round2(m)} °C ${resolved ? '≥' : '<'} ${round2(band)} °C` };
 }
 
+/** Heat over the window before the action and the window before the re-check, from the meter. */
+function heatOf(inp: RecheckInput, t: Ticket): RecheckOutcome['heat'] {
+  if (!inp.heatOver || t.appliedTs === undefined) return undefined;
+  const windowH = inp.cfg.recheck.windowH;
+  const w = windowH * HOUR_MS;
+  const before = inp.heatOver(t.substationId, t.appliedTs - w, t.appliedTs);
+  const after = inp.heatOver(t.substationId, Math.max(t.appliedTs, inp.now - w), inp.now);
+  if (!before && !after) return undefined;
+  const r = (x: number | undefined) => (x === undefined ? undefined : round2(x));
+  return {
+    substationId: t.substationId,
+    windowH,
+    beforeKWh: r(before?.kWh),
+    afterKWh: r(after?.kWh),
+    beforeOutdoorC: r(before?.outdoorC),
+    afterOutdoorC: r(after?.outdoorC),
+  };
+}
+
+const heatText = (h: RecheckOutcome['heat']): string =>
+  h ? `; heat ${h.beforeKWh ?? '?'} → ${h.afterKWh ?? '?'} kWh per ${h.windowH} h at ${h.substationId}` : '';
+
 /** The supply change an action made, °C (slope changes at the baseline's outdoor temperature). */
 function supplyDeltaOf(inp: RecheckInput, t: Ticket): number | undefined {
   const a = t.action;
@@ -165,6 +194,7 @@ export function judgeRecheck(
   const coldArrived = t.action.kind === 'preheat' ? (notArrived ?? true) : undefined;
   const observedGain =
     m === undefined ? undefined : inp.learner.learnFromRecheck(t, m, correctedDeltaC, supplyDeltaOf(inp, t));
+  const heat = heatOf(inp, t);
   const outcome: RecheckOutcome = {
     ts: inp.now,
     resolved,
@@ -175,7 +205,8 @@ export function judgeRecheck(
     outdoorNowC: inp.outdoorNowC,
     observedGain: observedGain === undefined ? undefined : round2(observedGain),
     coldArrived,
-    text: `${resolved ? 'back in band' : 'not in band'}: ${why} (${measured.how}); change ${round2(correctedDeltaC)} °C (outdoor-corrected by ${round2(outdoorShiftC)} °C outdoor), predicted ${t.predicted.deltaC} °C`,
+    heat,
+    text: `${resolved ? 'back in band' : 'not in band'}: ${why} (${measured.how}); change ${round2(correctedDeltaC)} °C (outdoor-corrected by ${round2(outdoorShiftC)} °C outdoor), predicted ${t.predicted.deltaC} °C${heatText(heat)}`,
   };
   // Pre-heating ends with its re-check: the extra offset comes off whatever the outcome.
   const revert =

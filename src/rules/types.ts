@@ -3,6 +3,7 @@ import type { BuildingState } from '../core/events.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { Problem } from '../tickets/types.ts';
 import type { JudgedForecast } from './forecast-tracker.ts';
+import type { SupplyExpectation } from './meter-watch.ts';
 import type { BuildingPicture, LiveView } from './view.ts';
 
 /** What a proposal or a ticket is about. */
@@ -37,6 +38,8 @@ export interface RuleContext {
   positionGapC(buildingId: string): number;
   /** Sensors to leave out of temperature rules right now (open window, stuck). */
   excludedSensors: ReadonlySet<string>;
+  /** What a substation's supply should be now beside what its meter measures (none: no fresh reading). */
+  supply?(substationId: string): SupplyExpectation | undefined;
   /** Response lag per substation for lead times, hours. */
   lagH(substationId: string): number;
   /** The latest forecast, corrected for its source's bias, with how many issues in a row showed a spell. */

@@ -25,7 +25,9 @@ export type Problem =
   | 'building_overheat'
   | 'cold_spell'
   | 'coverage'
-  | 'sensor_fault';
+  | 'sensor_fault'
+  /** A substation's measured supply does not follow its curve and setpoint (docs/rules.md). */
+  | 'supply_tracking';
 
 /** The change a ticket proposes. Setpoints have absolute semantics on the wire; actions are steps. */
 export type Action =
@@ -149,6 +151,18 @@ export interface RecheckOutcome {
   deferredUntilTs?: number;
   /** Pre-heating: whether the forecast cold came (judged on the observed outdoor temperature). */
   coldArrived?: boolean;
+  /**
+   * Heat the substation's meter recorded over `windowH` before the action and over the `windowH`
+   * before the re-check, with each window's mean outdoor temperature (issue #11 §2).
+   */
+  heat?: {
+    substationId: string;
+    windowH: number;
+    beforeKWh?: number;
+    afterKWh?: number;
+    beforeOutdoorC?: number;
+    afterOutdoorC?: number;
+  };
   text: string;
 }
 

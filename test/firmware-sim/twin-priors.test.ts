@@ -19,6 +19,7 @@ function rulesValues(r: RulesConfig): Array<[Quantity, string, number]> {
   return [
     ['lag or lead, h', 'response.priorLagH', r.response.priorLagH],
     ['lag or lead, h', 'coldSpell.defaultLeadH', r.coldSpell.defaultLeadH],
+    ['lag or lead, h', 'substationMeter.priorSupplyLagMin / 60', r.substationMeter.priorSupplyLagMin / 60],
     ['valve opening, %', 'limits.nominalValvePct', r.limits.nominalValvePct],
     // Opening a valve from its assumed nominal to the top restores this share of lost flow.
     [
