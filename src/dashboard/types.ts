@@ -8,7 +8,6 @@ import type {
   substationDetailSchema,
   substationHistorySchema,
   substationSummarySchema,
-  ticketSchema,
   weatherSchema,
 } from '../http/schemas.ts';
 
@@ -18,10 +17,10 @@ export type BuildingHistory = z.output<typeof buildingHistorySchema>;
 export type SubstationSummary = z.output<typeof substationSummarySchema>;
 export type SubstationDetail = z.output<typeof substationDetailSchema>;
 export type SubstationHistory = z.output<typeof substationHistorySchema>;
-export type Ticket = z.output<typeof ticketSchema>;
 export type Weather = z.output<typeof weatherSchema>;
 export type Compliance = z.output<typeof complianceSchema>;
 
+export type { CaseDetail, CaseRow, TicketView as Ticket } from '../http/schemas.ts';
 export type { LiveReading } from '../http/wire.ts';
 
 /** What a page gives the router: a way to stop its timers and streams when the view changes. */

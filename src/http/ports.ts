@@ -7,29 +7,13 @@ import type { Clock } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { BuildingState, HeatEvents } from '../core/events.ts';
 import type { RoomReading } from '../core/readings.ts';
-import type { RegistryIndex } from '../core/registry.ts';
 import type { HouseholdsPort } from '../households/http-port.ts';
-import type { BuildingStats, SensorLive, SubstationLive } from '../state/live-state.ts';
+import type { LiveView } from '../state/live-view.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
-import type { SetpointStatus } from '../tickets/confirmation.ts';
+import type { TicketView } from './ticket-schemas.ts';
 
 export { ROLE_RANK, type Role } from '../core/roles.ts';
-
-/** The live picture, read-only. `LiveState` satisfies it as is. */
-export interface LiveView {
-  readonly index: RegistryIndex;
-  readonly observation?: { stationId: string; ts: number; outdoorTempC: number } | undefined;
-  readonly forecast?: {
-    stationId: string;
-    issued: number;
-    points: Array<{ ts: number; outdoorTempC: number }>;
-  };
-  sensor(id: string): SensorLive | undefined;
-  buildingSensors(buildingId: string): SensorLive[];
-  buildingStats(buildingId: string, now: number): BuildingStats | undefined;
-  substation(id: string): SubstationLive | undefined;
-  isFresh(s: SensorLive, now: number): boolean;
-}
+export type { LiveView };
 
 /**
  * The dashboard colour of a building: the rules' judgement (`RulesEngine.stateOf`, from the findings
@@ -42,59 +26,13 @@ export interface BuildingStateView {
 export type TicketAction = 'approve' | 'apply' | 'reject' | 'close';
 export const TICKET_ACTIONS: readonly TicketAction[] = ['approve', 'apply', 'reject', 'close'];
 
-export interface TicketEventView {
-  ts: number;
-  actor: string;
-  /** e.g. `created`, `approved`, `applied`, `recheck`, `note`. */
-  kind: string;
-  fromStatus?: string;
-  toStatus?: string;
-  note?: string;
-}
-
-/** A ticket as the API shows it; the adapter in main maps the ticket module's own record to this. */
-export interface TicketView {
-  id: string;
-  status: string;
-  /** Short code of the finding, e.g. `building_cold`, `substation_cold`, `cold_spell`. */
-  problem: string;
-  targetKind: 'substation' | 'building' | 'unit';
-  targetId: string;
-  substationId: string;
-  /** The building of a building or unit target (for links and per-building counts). */
-  buildingId?: string;
-  summary: string;
-  /**
-   * `key` is the rules' machine name of the fact, `label`/`value` an English rendering; `num` and
-   * `unit` let a dashboard format the value for people in their own language.
-   */
-  evidence: Array<{ key: string; label: string; value: string; num?: number; unit?: EvidenceUnit }>;
-  /** The proposed change, in words and in numbers where there are numbers. */
-  /** `kind` and `params` are the machine form; `description` an English rendering of them. */
-  /** The predicted effect in machine form (the rules' estimate), beside its English text. */
-  prediction?: { deltaC: number; afterH: number };
-  proposal: {
-    kind: 'supply-offset' | 'slope' | 'valves' | 'preheat' | 'field';
-    params: Record<string, string | number>;
-    description: string;
-    supplyOffsetC?: number;
-    valvePct?: number;
-    supplyTempC?: number;
-  };
-  predictedEffect: string;
-  createdTs: number;
-  updatedTs: number;
-  /** When the 48 h re-check is due (docs/domain.md), once the adjustment is applied. */
-  recheckDueTs?: number;
-  /** Actions the ticket's status allows now (the role is checked separately). */
-  actions: TicketAction[];
-  /** The setpoint command an applied ticket sent, and whether the substation confirmed it. */
-  setpoint?: SetpointView;
-  events: TicketEventView[];
-}
-
+/** A ticket as the API shows it: the wire type of `ticketSchema`, one definition for server and dashboard. */
+export type { TicketView };
+export type TicketEventView = TicketView['events'][number];
 /** What heatwatch sent and what the substation reports in force (they differ until confirmed). */
-export type SetpointView = SetpointStatus;
+export type SetpointView = NonNullable<TicketView['setpoint']>;
+/** The unit an evidence value carries, read from the suffix of its key (names carry units). */
+export type EvidenceUnit = NonNullable<TicketView['evidence'][number]['unit']>;
 
 /** Ticket queue port. Actions throw `HwError` (404 unknown ticket, 409 wrong status). */
 export interface TicketsPort {
@@ -182,9 +120,6 @@ export interface EngineerPort {
 export type { HouseholdsPort };
 
 /** Everything the HTTP app is built from. Optional ports switch their routes to 503 when absent. */
-/** The unit an evidence value carries, read from the suffix of its key (names carry units). */
-export type EvidenceUnit = 'C' | 'pct' | 'h' | 'share';
-
 export interface HttpDeps {
   clock: Clock;
   /** Timers of the transport (SSE coalescing, heartbeats) run in wall time, not heating time. */

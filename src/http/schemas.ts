@@ -8,6 +8,7 @@ import { duration, instant } from './schema-primitives.ts';
  * they leave, and /api/docs is generated from them, so the contract and the code cannot drift.
  */
 
+export type { CaseDetail, CaseRow } from './routes/households-schemas.ts';
 export * from './schema-primitives.ts';
 export * from './ticket-schemas.ts';
 

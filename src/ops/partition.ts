@@ -97,7 +97,9 @@ export function partitionedView<V extends LiveView>(live: V, partition: Partitio
     get forecast() {
       return live.forecast;
     },
+    sensor: (id) => live.sensor(id),
     buildingSensors: (buildingId) => live.buildingSensors(buildingId),
+    buildingStats: (buildingId, now) => live.buildingStats(buildingId, now),
     substation: (id) => live.substation(id),
     isFresh: (s, now) => live.isFresh(s, now),
     isOnline: (s, now) => live.isOnline(s, now),

@@ -1,17 +1,8 @@
-import type { WeatherForecast, WeatherObservation } from '../core/readings.ts';
 import { EXPOSED_CLASSES, POSITION_CLASSES, type PositionClass, RegistryIndex } from '../core/registry.ts';
-import type { SensorLive, SubstationLive } from '../state/live-state.ts';
+import type { SensorLive } from '../state/live-state.ts';
+import type { LiveView } from '../state/live-view.ts';
 
-/** The part of LiveState the rules read; LiveState satisfies it as is. */
-export interface LiveView {
-  readonly index: RegistryIndex;
-  readonly observation?: WeatherObservation | undefined;
-  readonly forecast?: WeatherForecast | undefined;
-  buildingSensors(buildingId: string): SensorLive[];
-  substation(id: string): SubstationLive | undefined;
-  isFresh(s: SensorLive, now: number): boolean;
-  isOnline(s: SensorLive, now: number): boolean;
-}
+export type { LiveView } from '../state/live-view.ts';
 
 export interface UnitTemp {
   sensorId: string;
@@ -170,7 +161,9 @@ export function partitionView(live: LiveView, substations: readonly string[]): L
     get forecast() {
       return live.forecast;
     },
+    sensor: (id) => live.sensor(id),
     buildingSensors: (b) => live.buildingSensors(b),
+    buildingStats: (b, now) => live.buildingStats(b, now),
     substation: (id) => live.substation(id),
     isFresh: (s, now) => live.isFresh(s, now),
     isOnline: (s, now) => live.isOnline(s, now),

@@ -54,6 +54,11 @@ export async function startBigOverview(): Promise<BigOverview> {
   });
   h.live.applyRoom([...h.live.index.sensors.keys()].map((id, i) => h.reading(id, 16 + (i % 60) / 10)));
   await h.http.app.listen({ port: 0, host: '127.0.0.1' });
+  // The rules' judgement, as the engine announces it: a mix of states across the city.
+  const states = ['cold', 'unbalanced', 'overheated', 'stale'] as const;
+  [...h.live.index.buildings.keys()].forEach((buildingId, i) => {
+    if (i % 3 === 0) h.bus.emit('buildingStatus', { buildingId, state: states[i % 4]!, ts: h.clock.now() });
+  });
   const addr = h.http.app.server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const browser = await launchChromium();

@@ -1,62 +1,8 @@
 import { api, fmtC, fmtTime, h, session } from '../core.ts';
 import { t, tr } from '../i18n.ts';
-import type { PageHandle } from '../types.ts';
+import type { CaseDetail as Detail, PageHandle } from '../types.ts';
 import { caseState, errText, say, table } from './cases.ts';
 import { fromSiteLocal, toSiteLocal } from './manual.ts';
-
-interface Detail {
-  case: {
-    id: string;
-    unitKey: string;
-    state: string;
-    owner: string;
-    origin: string;
-    openedTs: number;
-    dueTs: number;
-    closedTs?: number;
-    escalationLevel: number;
-    watchUntilTs?: number;
-    callbackPending: boolean;
-    complaints: number;
-    ticketIds: string[];
-    sensorId?: string;
-  };
-  events: Array<{
-    ts: number;
-    actor: string;
-    kind: string;
-    fromState?: string;
-    toState?: string;
-    note?: string;
-  }>;
-  complaints: Array<{
-    id: string;
-    receivedTs: number;
-    channel: string;
-    cls: string;
-    caller: string;
-    text: string;
-  }>;
-  tasks: Array<{ id: string; state: string; dueTs: number; doneTs?: number }>;
-  measurements: Array<{
-    ts: number;
-    measuredBy: string[];
-    rooms: Array<{ room: string; tempC: number }>;
-    tempC: number;
-    sensorTempC?: number;
-  }>;
-  workOrders: Array<{
-    id: string;
-    type: string;
-    state: string;
-    onSiteDueTs: number;
-    late: boolean;
-    note?: string;
-    photoRef?: string;
-  }>;
-  sensorTempC?: number;
-  sensorBias?: { biasC: number; measurements: number };
-}
 
 /** One case for people: facts, history, measurements beside the sensor, tasks and work orders. */
 export function casePage(root: HTMLElement, id: string): PageHandle {

@@ -1,25 +1,6 @@
 import { ApiError, api, fmtC, fmtDuration, fmtTime, h, session } from '../core.ts';
 import { t, tr } from '../i18n.ts';
-import type { PageHandle } from '../types.ts';
-
-/** Case rows as /api/households/cases sends them (src/http/routes/households-schemas.ts). */
-interface CaseRow {
-  id: string;
-  unitKey: string;
-  buildingId: string;
-  substationId: string;
-  sensorId?: string;
-  state: string;
-  origin: string;
-  owner: string;
-  openedTs: number;
-  dueTs: number;
-  ageH: number;
-  overdue: boolean;
-  complaints: number;
-  pendingTaskDueTs?: number;
-  lastTempC?: number;
-}
+import type { CaseRow, PageHandle } from '../types.ts';
 
 const CHANNELS = ['hotline', 'online', 'app', 'visit'];
 const CLASSES = ['temperature', 'equipment', 'service', 'fees', 'other'];

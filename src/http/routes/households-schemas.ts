@@ -101,13 +101,67 @@ export const caseRowSchema = caseSchema.extend({
 /** Records the routes pass through as stored (their fields are documented in docs/households.md). */
 export const record = z.record(z.string(), z.unknown());
 
+/** The fields of each stored record a client may rely on; the rest passes through (`loose`). */
+const caseEventSchema = z
+  .object({
+    ts: z.number(),
+    actor: z.string(),
+    kind: z.string(),
+    fromState: z.enum(CASE_STATES).optional(),
+    toState: z.enum(CASE_STATES).optional(),
+    note: z.string().optional(),
+  })
+  .loose();
+
+const caseComplaintSchema = z
+  .object({
+    id: z.string(),
+    receivedTs: z.number(),
+    channel: z.enum(CHANNELS),
+    cls: z.enum(COMPLAINT_CLASSES),
+    caller: z.string(),
+    text: z.string(),
+  })
+  .loose();
+
+const caseTaskSchema = z
+  .object({ id: z.string(), state: z.string(), dueTs: z.number(), doneTs: z.number().optional() })
+  .loose();
+
+const caseMeasurementSchema = z
+  .object({
+    ts: z.number(),
+    measuredBy: z.array(z.string()),
+    rooms: z.array(z.object({ room: z.string(), tempC: z.number() })),
+    tempC: z.number(),
+    sensorTempC: z.number().optional(),
+  })
+  .loose();
+
+const caseWorkOrderSchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    state: z.string(),
+    onSiteDueTs: z.number(),
+    late: z.boolean(),
+    note: z.string().optional(),
+    photoRef: z.string().optional(),
+  })
+  .loose();
+
 export const caseDetailSchema = z.object({
   case: caseSchema,
-  events: z.array(record),
-  complaints: z.array(record),
-  tasks: z.array(record),
-  measurements: z.array(record),
-  workOrders: z.array(record),
+  events: z.array(caseEventSchema),
+  complaints: z.array(caseComplaintSchema),
+  tasks: z.array(caseTaskSchema),
+  measurements: z.array(caseMeasurementSchema),
+  workOrders: z.array(caseWorkOrderSchema),
   sensorTempC: z.number().optional(),
   sensorBias: z.object({ sensorId: z.string(), biasC: z.number(), measurements: z.number() }).optional(),
 });
+
+/** A row of the supervision list, as the API sends it and the dashboard reads it. */
+export type CaseRow = z.output<typeof caseRowSchema>;
+/** One case with its history, complaints, tasks, measurements and work orders. */
+export type CaseDetail = z.output<typeof caseDetailSchema>;
