@@ -26,7 +26,7 @@ import {
 } from './core/metrics.ts';
 import { ModuleList } from './core/module.ts';
 import { HouseholdsModule, householdsMigrations } from './households/module.ts';
-import { httpMigrations } from './http/audit.ts';
+import { auditMigrations, httpMigrations } from './http/audit.ts';
 import { createHttpModule } from './http/module.ts';
 import { healthProvider, type IngestHealth } from './ingest/health.ts';
 import { Ingestor, type IngestSettings } from './ingest/ingestor.ts';
@@ -148,13 +148,13 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     modules.add({ name: 'ops-db', stop: () => void opsDb.close() });
-    // The modules on the query layer (households so far) use the ops.db above or the city's
+    // The modules on the query layer (audit log, households so far) use the ops.db above or the city's
     // PostgreSQL (`ops.kind`); the PostgreSQL steps run here, the SQLite ones ran with ops.db's.
     const opsSql = await openOpsSql({
       cfg: svc.ops,
       pgUrl: config.secrets.pgUrl,
       sqlite: opsDb,
-      migrations: [...householdsMigrations, ...cityMigrations],
+      migrations: [...auditMigrations, ...householdsMigrations, ...cityMigrations],
       log,
     });
     modules.add({ name: 'ops-sql', stop: () => opsSql.close() });
@@ -453,6 +453,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         bus,
         live,
         opsDb,
+        opsSql,
         log,
         store,
         metrics,

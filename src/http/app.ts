@@ -5,6 +5,7 @@ import type { RulesConfig } from '../config/rules-schema.ts';
 import type { ServiceConfig } from '../config/service-schema.ts';
 import type { UsersConfig } from '../config/users-schema.ts';
 import { HTTP_BUCKETS_S, METRIC, type MetricsRegistry } from '../core/metrics.ts';
+import { type SqlDb, sqliteSql } from '../storage/sql.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { AuditLog } from './audit.ts';
 import { bootstrapAdmin, TokenAuth } from './auth.ts';
@@ -28,8 +29,10 @@ export interface AppOptions {
   rules: Pick<RulesConfig, 'requiredTempC' | 'toleranceC' | 'unitHot'>;
   users: UsersConfig;
   adminToken?: string;
-  /** The operational database (with `httpMigrations` applied): audit log and first-start token. */
+  /** The operational database (with `httpMigrations` applied): first-start token, and the audit log unless `opsSql`. */
   db: Db;
+  /** Where the audit log lives (ops.db or the city's PostgreSQL, `auditMigrations` applied); default `db`. */
+  opsSql?: SqlDb;
   deps: HttpDeps;
   log: Logger;
   /** Receives the first-start admin token, once. Default: printed to stderr. */
@@ -74,7 +77,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
   });
   // Writes take JSON only: a cross-site HTML form can send text/plain without a CORS preflight.
   app.removeContentTypeParser('text/plain');
-  const audit = new AuditLog(o.db);
+  const audit = new AuditLog(o.opsSql ?? sqliteSql(o.db));
   const extra = bootstrapAdmin(o.db, {
     users: o.users,
     adminToken: o.adminToken,

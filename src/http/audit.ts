@@ -1,17 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import type { Db, Migration } from '../storage/sqlite.ts';
+import type { SqlDb } from '../storage/sql.ts';
+import { type SqlMigration, sqliteMigrations } from '../storage/sql-migrate.ts';
+import type { Migration } from '../storage/sqlite.ts';
 
-/**
- * The audit log: one row for every write through the API and every failed login (issue: who, what,
- * when). Append-only by construction: triggers refuse UPDATE and DELETE, so even a bug in heatwatch
- * cannot rewrite history; pruning, if ever wanted, is a deliberate schema step.
- */
-export const httpMigrations: Migration[] = [
-  {
-    id: 'http-001-audit',
-    sql: `CREATE TABLE http_audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      ts INTEGER NOT NULL,
+const auditTable = (t: { id: string; time: string }) => `CREATE TABLE http_audit (
+      id ${t.id},
+      ts ${t.time} NOT NULL,
       actor TEXT NOT NULL,
       role TEXT,
       ip TEXT,
@@ -23,12 +17,35 @@ export const httpMigrations: Migration[] = [
       status INTEGER NOT NULL,
       detail TEXT
     );
-    CREATE INDEX http_audit_ts ON http_audit (ts);
+    CREATE INDEX http_audit_ts ON http_audit (ts);`;
+
+/**
+ * The audit log: one row for every write through the API and every failed login (issue: who, what,
+ * when). Append-only by construction: triggers refuse UPDATE and DELETE (and, on PostgreSQL,
+ * TRUNCATE), so even a bug in heatwatch cannot rewrite history; pruning, if ever wanted, is a
+ * deliberate schema step. On the ops query layer, so a city's API instances share one log.
+ */
+export const auditMigrations: readonly SqlMigration[] = [
+  {
+    id: 'http-001-audit',
+    sqlite: `${auditTable({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', time: 'INTEGER' })}
     CREATE TRIGGER http_audit_no_update BEFORE UPDATE ON http_audit
       BEGIN SELECT RAISE(ABORT, 'http_audit is append-only'); END;
     CREATE TRIGGER http_audit_no_delete BEFORE DELETE ON http_audit
       BEGIN SELECT RAISE(ABORT, 'http_audit is append-only'); END;`,
+    postgres: `${auditTable({ id: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', time: 'BIGINT' })}
+    CREATE FUNCTION http_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'http_audit is append-only'; END $$;
+    CREATE TRIGGER http_audit_no_change BEFORE UPDATE OR DELETE ON http_audit
+      FOR EACH ROW EXECUTE FUNCTION http_audit_append_only();
+    CREATE TRIGGER http_audit_no_truncate BEFORE TRUNCATE ON http_audit
+      FOR EACH STATEMENT EXECUTE FUNCTION http_audit_append_only();`,
   },
+];
+
+/** The SQLite ops.db's http tables: the audit log, and the first-start admin token (local to an instance). */
+export const httpMigrations: Migration[] = [
+  ...sqliteMigrations(auditMigrations),
   {
     id: 'http-002-admin-token',
     // Only the hash of the token created on first start; the token itself is printed once.
@@ -65,9 +82,9 @@ export function auditRequest(
   ts: number,
   req: FastifyRequest,
   e: Pick<AuditEntry, 'action' | 'target' | 'outcome' | 'status' | 'detail'>,
-): void {
+): Promise<void> {
   req.audited = true;
-  log.record({
+  return log.record({
     ts,
     actor: req.principal?.name ?? 'anonymous',
     role: req.principal?.role,
@@ -97,35 +114,34 @@ export interface AuditRow {
 const DETAIL_MAX_CHARS = 2000;
 
 export class AuditLog {
-  private insert?: ReturnType<Db['prepare']>;
+  constructor(private readonly db: SqlDb) {}
 
-  constructor(private readonly db: Db) {}
-
-  record(e: AuditEntry): void {
-    this.insert ??= this.db.prepare(
+  async record(e: AuditEntry): Promise<void> {
+    await this.db.run(
       `INSERT INTO http_audit (ts, actor, role, ip, method, path, action, target, outcome, status, detail)
-       VALUES (@ts, @actor, @role, @ip, @method, @path, @action, @target, @outcome, @status, @detail)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        e.ts,
+        e.actor.slice(0, 128),
+        e.role ?? null,
+        e.ip ?? null,
+        e.method,
+        e.path.slice(0, 512),
+        e.action,
+        e.target?.slice(0, 256) ?? null,
+        e.outcome,
+        e.status,
+        e.detail?.slice(0, DETAIL_MAX_CHARS) ?? null,
+      ],
     );
-    this.insert.run({
-      ts: e.ts,
-      actor: e.actor.slice(0, 128),
-      role: e.role ?? null,
-      ip: e.ip ?? null,
-      method: e.method,
-      path: e.path.slice(0, 512),
-      action: e.action,
-      target: e.target?.slice(0, 256) ?? null,
-      outcome: e.outcome,
-      status: e.status,
-      detail: e.detail?.slice(0, DETAIL_MAX_CHARS) ?? null,
-    });
   }
 
-  page(limit: number, beforeId?: number): AuditRow[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM http_audit WHERE (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit`,
-      )
-      .all({ before: beforeId ?? null, limit }) as AuditRow[];
+  page(limit: number, beforeId?: number): Promise<AuditRow[]> {
+    return beforeId === undefined
+      ? this.db.all<AuditRow>('SELECT * FROM http_audit ORDER BY id DESC LIMIT ?', [limit])
+      : this.db.all<AuditRow>('SELECT * FROM http_audit WHERE id < ? ORDER BY id DESC LIMIT ?', [
+          beforeId,
+          limit,
+        ]);
   }
 }

@@ -71,7 +71,7 @@ const AUDITED_REFUSAL = (status: number) => status >= 400 && status !== 429;
  * headers. Refused writes (401, 403, 413, 415, …) and every 5xx leave an audit row.
  */
 export function registerErrorHandling(app: FastifyInstance, env: { audit: AuditLog; now(): number }): void {
-  app.setErrorHandler((err: FastifyError | HwError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError | HwError, req, reply) => {
     const body = toBody(err, req);
     if (body.statusCode >= 500) {
       if (err instanceof HwError) req.log.warn({ code: err.code }, err.message);
@@ -79,12 +79,13 @@ export function registerErrorHandling(app: FastifyInstance, env: { audit: AuditL
     }
     const action = req.routeOptions.config?.audit;
     if (!req.audited && ((action && AUDITED_REFUSAL(body.statusCode)) || body.statusCode >= 500)) {
-      auditRequest(env.audit, env.now(), req, {
+      // The error answer goes out either way; an audit log that cannot take the row is logged.
+      await auditRequest(env.audit, env.now(), req, {
         action: action ?? 'request.failed',
         outcome: body.statusCode >= 500 ? 'failed' : 'refused',
         status: body.statusCode,
         detail: `${body.code}: ${body.message}`,
-      });
+      }).catch((auditErr: unknown) => req.log.error({ err: auditErr }, 'audit row not written'));
     }
     return sendError(reply, body);
   });

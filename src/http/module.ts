@@ -6,6 +6,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
 import type { UnitHoursSource } from '../rules/compliance.ts';
+import type { SqlDb } from '../storage/sql.ts';
 import type { Db } from '../storage/sqlite.ts';
 import { buildApp } from './app.ts';
 import type { TokenAuth } from './auth.ts';
@@ -32,6 +33,8 @@ export interface HttpModuleArgs {
   live: LiveView;
   /** The operational database, opened with `httpMigrations` among its migrations. */
   opsDb: Db;
+  /** The audit log's database: ops.db, or PostgreSQL with `ops.kind: postgres` (default: opsDb). */
+  opsSql?: SqlDb;
   log: Logger;
   store?: HistoryPort;
   /** The service's metrics: /metrics serves it; the HTTP edge adds its request histogram and gauges. */
@@ -75,6 +78,7 @@ export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
     users: a.config.users,
     adminToken: a.config.secrets.adminToken,
     db: a.opsDb,
+    opsSql: a.opsSql,
     log: a.log.child({ module: 'http' }),
     announceAdminToken: a.announceAdminToken,
     version: a.config.version,

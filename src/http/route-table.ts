@@ -73,7 +73,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteDef[], env: Ro
           const body = parseOr400(def.body, req.body ?? undefined, 'body');
           target = (params as { id?: string } | undefined)?.id;
           const out = await def.handler({ params, query, body, principal, req, reply });
-          if (def.audit) auditWrite(env, req, def.audit, target, 'ok', 200);
+          if (def.audit) await auditWrite(env, req, def.audit, target, 'ok', 200);
           if (!def.response) return out;
           const checked = def.response.safeParse(out);
           // An output that breaks the contract is our bug: a 500 with the detail in the log only.
@@ -88,7 +88,16 @@ export function registerRoutes(app: FastifyInstance, routes: RouteDef[], env: Ro
         } catch (err) {
           if (def.audit) {
             const status = err instanceof HwError ? err.statusCode : 500;
-            auditWrite(env, req, def.audit, target, status < 500 ? 'refused' : 'failed', status, err);
+            // The request's own error goes on; an audit log that cannot take the row is logged.
+            await auditWrite(
+              env,
+              req,
+              def.audit,
+              target,
+              status < 500 ? 'refused' : 'failed',
+              status,
+              err,
+            ).catch((auditErr: unknown) => req.log.error({ err: auditErr }, 'audit row not written'));
           }
           throw err;
         }
@@ -105,8 +114,8 @@ function auditWrite(
   outcome: 'ok' | 'refused' | 'failed',
   status: number,
   err?: unknown,
-): void {
-  auditRequest(env.audit, env.now(), req, {
+): Promise<void> {
+  return auditRequest(env.audit, env.now(), req, {
     action,
     target,
     outcome,

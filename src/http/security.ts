@@ -44,7 +44,7 @@ export function registerSecurity(app: FastifyInstance, o: SecurityOptions): void
 
   const failLogin = (req: FastifyRequest, reason: string, detail?: string) => {
     failures.hit(req.ip);
-    o.audit.record({
+    return o.audit.record({
       ts: o.clock.now(),
       actor: 'anonymous',
       ip: req.ip,
@@ -75,7 +75,7 @@ export function registerSecurity(app: FastifyInstance, o: SecurityOptions): void
     }
     const r = token === '' ? ({ ok: false, reason: 'unknown' } as const) : o.auth.check(token);
     if (!r.ok) {
-      failLogin(req, r.reason === 'expired' ? 'token expired' : 'unknown token');
+      await failLogin(req, r.reason === 'expired' ? 'token expired' : 'unknown token');
       throw r.reason === 'expired'
         ? Errors.unauthorized('The token has expired; ask an engineer for a new one.')
         : Errors.unauthorized('The token is not valid.');

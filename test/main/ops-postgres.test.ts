@@ -52,7 +52,7 @@ describe('heatwatch with ops.kind: postgres', () => {
   }, 60_000);
 
   it.runIf(hasPg)(
-    'keeps the households in PostgreSQL: migrated at start, a complaint lands there and not in ops.db',
+    'keeps the households and the audit log in PostgreSQL: migrated at start, a complaint lands there and not in ops.db',
     async () => {
       const t = tempDir('hw-ops-pg-');
       cleanup.push(t.cleanup);
@@ -98,6 +98,9 @@ describe('heatwatch with ops.kind: postgres', () => {
         const rows = await c.query('SELECT unit_key FROM hh_complaints');
         expect(rows.rows).toEqual([{ unit_key: 'n01/1-2' }]);
         expect((await c.query('SELECT COUNT(*)::int AS n FROM hh_cases')).rows).toEqual([{ n: 1 }]);
+        // The API's audit log is in PostgreSQL too: who filed it, through which route.
+        const audit = await c.query('SELECT actor, path, outcome FROM http_audit');
+        expect(audit.rows).toEqual([{ actor: 'admin', path: '/api/households/complaints', outcome: 'ok' }]);
       } finally {
         await c.end();
       }

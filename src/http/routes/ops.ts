@@ -205,8 +205,8 @@ export function opsRoutes(deps: RouteDeps): RouteDef[] {
       summary: 'The audit log, newest first (every write and every failed login).',
       query: auditQuery,
       response: auditSchema,
-      handler: ({ query }) => ({
-        rows: deps.audit.page(Math.min(query.limit ?? 100, deps.http.auditPageMax), query.before),
+      handler: async ({ query }) => ({
+        rows: await deps.audit.page(Math.min(query.limit ?? 100, deps.http.auditPageMax), query.before),
       }),
     }),
     defineRoute({
