@@ -38,7 +38,7 @@ import { Topics } from './mqtt/topics.ts';
 import { cityMigrations, instanceName, startLiveBridge } from './ops/city.ts';
 import { LogLevelControl } from './ops/log-level.ts';
 import { StoredUnitHours } from './rules/compliance.ts';
-import { RulesModule, rulesMigrations } from './rules/module.ts';
+import { RulesModule, rulesMigrations, rulesSqlMigrations } from './rules/module.ts';
 import { StateCheckpoint } from './state/checkpoint.ts';
 import { LiveState } from './state/live-state.ts';
 import { createReadingStore } from './storage/create-store.ts';
@@ -50,7 +50,7 @@ import type { ReadingStore } from './storage/reading-store.ts';
 import { OpsDbUnreachableError, type SqlDb } from './storage/sql.ts';
 import { sqliteMigrations } from './storage/sql-migrate.ts';
 import { type Db, type Migration, openDb } from './storage/sqlite.ts';
-import { ticketMigrations } from './tickets/migrations.ts';
+import { ticketMigrations, ticketSqlMigrations } from './tickets/migrations.ts';
 import { ForecastFeed, forecastFeedSettings } from './weather/forecast-feed.ts';
 
 export interface StartOptions {
@@ -148,13 +148,19 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     ];
     const opsDb = openOpsDb(dataFile('ops.db'), opsMigrations);
     modules.add({ name: 'ops-db', stop: () => void opsDb.close() });
-    // The modules on the query layer (audit log, households so far) use the ops.db above or the city's
+    // The modules on the query layer (audit log, households, tickets, the city feed) use the ops.db above or the city's
     // PostgreSQL (`ops.kind`); the PostgreSQL steps run here, the SQLite ones ran with ops.db's.
     const opsSql = await openOpsSql({
       cfg: svc.ops,
       pgUrl: config.secrets.pgUrl,
       sqlite: opsDb,
-      migrations: [...auditMigrations, ...householdsMigrations, ...cityMigrations],
+      migrations: [
+        ...auditMigrations,
+        ...ticketSqlMigrations,
+        ...rulesSqlMigrations,
+        ...householdsMigrations,
+        ...cityMigrations,
+      ],
       log,
     });
     modules.add({ name: 'ops-sql', stop: () => opsSql.close() });
