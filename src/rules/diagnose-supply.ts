@@ -102,6 +102,8 @@ export function substationOverheat(e: Estate): Diagnosed[] {
   const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
   const warm = e.f.warm.get(sid);
   if (e.trulyCold.length > 0 || e.subMeasure === undefined) return [];
+  // Supply that does not follow its setpoint is not lowered further: the steps would pile up unseen.
+  if (e.f.tracking.has(sid)) return [];
   const hot = hotB.length > 0 && wholeEstate(e, hotB.length);
   if (!hot && !warm) return [];
   const deltaC = sizeLowering(e, e.subMeasure, !hot);

@@ -64,6 +64,19 @@ describe('substation meters in the decisions (issue #11 §2)', () => {
     expect(h.published).toHaveLength(1);
   });
 
+  it('a lowering the substation ignores is not followed by another: the steps would pile up unseen', async () => {
+    const h = harness({ rules: RULES });
+    const warm = (_b: string, f: number, c: number) => (f === 3 || f === 1 || c === 1 || c === 4 ? 21 : 22.5);
+    await runMetered(h, 56 * HOUR, warm, () => ({ supplyC: CURVE_AT_0 }));
+    const lowerings = await h.tickets.list({ problem: 'overheat' });
+    expect(lowerings).toHaveLength(1);
+    expect((await h.tickets.get(lowerings[0]!.id))!.ticket.status).toBe('resolved');
+    const f = h.engine.status().findings.find((x) => x.rule === 'supply-tracking');
+    expect(f?.valueC).toBeGreaterThan(2);
+    expect((await h.tickets.list({ problem: 'supply_tracking' }))[0]?.summary).toContain('supply above');
+    expect(h.published).toHaveLength(1);
+  });
+
   it('a substation that follows its setpoint (after its lag) raises nothing', async () => {
     const h = harness({ rules: RULES });
     let supplyC = CURVE_AT_0;
