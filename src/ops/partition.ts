@@ -103,5 +103,11 @@ export function partitionedView<V extends LiveView>(live: V, partition: Partitio
     substation: (id) => live.substation(id),
     isFresh: (s, now) => live.isFresh(s, now),
     isOnline: (s, now) => live.isOnline(s, now),
+    // The stamps pass through, so a partition is judged incrementally too (src/rules/incremental.ts).
+    get version() {
+      return live.version;
+    },
+    buildingStamp: live.buildingStamp && ((buildingId) => live.buildingStamp!(buildingId)),
+    freshForMs: live.freshForMs && ((info) => live.freshForMs!(info)),
   };
 }

@@ -7,10 +7,10 @@ export const buildingOverTemp: RuleNode = {
   meaning: { buildingState: 'overheated' },
   enabled: (cfg) => cfg.buildingHot.enabled,
   minDurationS: (cfg) => cfg.buildingHot.minDurationS,
-  evaluate(view, ctx) {
+  evaluate(_view, ctx) {
     const { raiseAboveC, clearBelowC } = ctx.cfg.buildingHot;
     const out: Observation[] = [];
-    for (const b of view.index.buildings.values()) {
+    for (const b of ctx.buildings) {
       const p = ctx.picture(b.id);
       if (p.weightedMeanC === undefined || p.units.length < ctx.cfg.buildingCold.minFreshSensors) continue;
       const t = p.weightedMeanC;

@@ -11,13 +11,13 @@ export const buildingUnderTemp: RuleNode = {
   meaning: { buildingState: 'cold', unhealthyBuilding: true },
   enabled: (cfg) => cfg.buildingCold.enabled,
   minDurationS: (cfg) => cfg.buildingCold.minDurationS,
-  evaluate(view, ctx) {
+  evaluate(_view, ctx) {
     const c = ctx.cfg.buildingCold;
     const line = coldLineC(ctx.cfg);
     const raiseBelowC = line + c.raiseOffsetC;
     const clearAtC = line + c.clearOffsetC;
     const out: Observation[] = [];
-    for (const b of view.index.buildings.values()) {
+    for (const b of ctx.buildings) {
       const p = ctx.picture(b.id);
       if (p.weightedMeanC === undefined || p.units.length < c.minFreshSensors) continue;
       const t = p.weightedMeanC;

@@ -16,7 +16,7 @@ export const coverage: RuleNode = {
   evaluate(view, ctx) {
     const c = ctx.cfg.coverage;
     const out: Observation[] = [];
-    for (const b of view.index.buildings.values()) {
+    for (const b of ctx.buildings) {
       const sensors = ctx.sensors(b.id);
       const sampling = samplingCoverage(sensors.map((s) => s.info));
       const samplingOk = sampling.exposedShare >= c.minExposedShare && sampling.missingClasses.length === 0;

@@ -65,6 +65,11 @@ export interface EngineOptions {
   nodes?: readonly RuleNode[];
   /** Where learnt responses are kept (default: in memory; the rules module passes the ops database). */
   responses?: ResponseStore;
+  /**
+   * `incremental` (default): a tick judges only buildings whose judgement may have changed
+   * (src/rules/incremental.ts); `full`: every building every tick, the reference it is tested against.
+   */
+  evaluation?: 'incremental' | 'full';
 }
 
 /**
@@ -104,7 +109,7 @@ export class RulesEngine {
   ) {
     this.cfg = rules;
     this.nodes = opts.nodes ?? RULES;
-    this.evaluator = new Evaluator(live, this.nodes, log);
+    this.evaluator = new Evaluator(live, this.nodes, log, opts.evaluation);
     this.learner = new ResponseLearner(opts.responses ?? new MemoryResponseStore(), () => this.cfg);
     this.policy = new ProposalPolicy(tickets, () => this.cfg);
     this.position = new PositionEffect(this.nodes, rules.imbalanceInside.priorGapC, this.learner);

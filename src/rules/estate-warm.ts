@@ -11,11 +11,11 @@ export const estateWarm: RuleNode = {
   id: 'estate-warm',
   enabled: (cfg) => cfg.estateWarm.enabled,
   minDurationS: (cfg) => cfg.estateWarm.minDurationS,
-  evaluate(view, ctx) {
+  evaluate(_view, ctx) {
     const c = ctx.cfg.estateWarm;
     const floorC = ctx.cfg.requiredTempC + ctx.cfg.diagnosis.lowerFloorMarginC;
     const out: Observation[] = [];
-    for (const [substationId, buildings] of view.index.buildingsBySubstation) {
+    for (const [substationId, buildings] of ctx.substations) {
       let coldest: { sensorId: string; buildingId: string; tempC: number } | undefined;
       let covered = buildings.length > 0;
       for (const b of buildings) {

@@ -3,6 +3,7 @@ import type { Logger } from '../core/log.ts';
 import { POSITION_CLASSES } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { JudgedForecast } from './forecast-tracker.ts';
+import { TickPlanner } from './incremental.ts';
 import type { SupplyExpectation } from './meter-watch.ts';
 import { ConditionTracker, type Entry } from './tracker.ts';
 import type { Finding, Observation, RuleContext, RuleNode } from './types.ts';
@@ -26,22 +27,30 @@ export interface EvaluationInput {
 /**
  * Evaluation, tick → findings: runs every enabled rule on the live view, keeps the sensors a rule
  * excludes out of the others, and passes the observations through hysteresis, minimum duration and
- * flapping detection (ConditionTracker).
+ * flapping detection (ConditionTracker). Incremental by default: a tick judges only the buildings
+ * whose judgement may have changed and keeps the others' pictures (TickPlanner); `full` judges
+ * every building on every tick (the reference the incremental tick is tested against).
  */
 export class Evaluator {
   readonly tracker = new ConditionTracker();
   private readonly excludedUntil = new Map<string, number>();
+  private readonly planner: TickPlanner;
 
   constructor(
     private readonly live: LiveView,
     private readonly nodes: readonly RuleNode[],
     private readonly log: Logger,
-  ) {}
+    mode: 'incremental' | 'full' = 'incremental',
+  ) {
+    this.planner = new TickPlanner(live, mode === 'incremental');
+  }
 
   /** A rule context whose building pictures and sensor lists are read once per tick. */
   context(inp: EvaluationInput): RuleContext {
     const excluded = new Set<string>();
-    const pictures = new Map<string, BuildingPicture>();
+    const plan = this.planner.plan(inp.cfg, inp.now, this.tracker, this.excludedUntil);
+    // Pictures of buildings this tick does not judge are kept from the tick that did.
+    const pictures: Map<string, BuildingPicture> = this.planner.pictures;
     const sensorLists = new Map<string, SensorLive[]>();
     const weights = { ...inp.cfg.buildingCold.classWeights };
     for (const c of POSITION_CLASSES) weights[c] ??= 1;
@@ -55,6 +64,8 @@ export class Evaluator {
       forecast: inp.forecast,
       lagH: inp.lagH,
       supply: inp.supply,
+      buildings: plan.buildings,
+      substations: plan.substations,
       picture: (b) => {
         let p = pictures.get(b);
         if (!p) {
@@ -98,6 +109,7 @@ export class Evaluator {
       });
     }
     this.tracker.expire(now, 2 * cfg.tick.intervalS * 1000 + HOUR_MS);
+    this.planner.settle(cfg, now, ctx.buildings, ctx.sensors, ctx.excludedSensors);
     return this.tracker.findings();
   }
 
@@ -133,6 +145,7 @@ export class Evaluator {
   }
 
   restore(s: { conditions: Array<[string, Entry]>; excludedUntil: Array<[string, number]> }): void {
+    this.planner.reset();
     this.tracker.restore(s.conditions);
     this.excludedUntil.clear();
     for (const [k, v] of s.excludedUntil) this.excludedUntil.set(k, v);

@@ -10,10 +10,10 @@ export const imbalanceBetween: RuleNode = {
   meaning: { buildingState: 'unbalanced', unhealthyBuilding: true },
   enabled: (cfg) => cfg.imbalanceBetween.enabled,
   minDurationS: (cfg) => cfg.imbalanceBetween.minDurationS,
-  evaluate(view, ctx) {
+  evaluate(_view, ctx) {
     const c = ctx.cfg.imbalanceBetween;
     const out: Observation[] = [];
-    for (const [substationId, buildings] of view.index.buildingsBySubstation) {
+    for (const [substationId, buildings] of ctx.substations) {
       const judged = buildings
         .map((b) => ctx.picture(b.id))
         .filter(

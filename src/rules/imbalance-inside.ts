@@ -15,6 +15,8 @@ export const imbalanceInside: RuleNode = {
   evaluate(view, ctx) {
     const c = ctx.cfg.imbalanceInside;
     const out: Observation[] = [];
+    // Every building, not only those judged this tick: the normal gap is learnt over all of them and
+    // moves every tick, and a building's excess over it with it (its picture is kept, so this is cheap).
     for (const b of view.index.buildings.values()) {
       const p = ctx.picture(b.id);
       if (p.exposedMeanC === undefined || p.middleMeanC === undefined) continue;

@@ -20,7 +20,7 @@ export const sensorHealth: RuleNode = {
   evaluate(view, ctx) {
     const c = ctx.cfg.sensorHealth;
     const out: Observation[] = [];
-    for (const b of view.index.buildings.values()) {
+    for (const b of ctx.buildings) {
       for (const s of ctx.sensors(b.id)) {
         if (s.tempC === undefined || s.ts === undefined || !view.isFresh(s, ctx.now)) continue;
         const stuckH = s.unchangedSince === undefined ? 0 : (ctx.now - s.unchangedSince) / 3_600_000;

@@ -109,6 +109,11 @@ export class ConditionTracker {
     for (const [key, e] of this.entries) if (now - e.lastSeenTs > staleMs) this.remove(key, e);
   }
 
+  /** The target of every condition held (incremental evaluation judges them every tick). */
+  *targets(): IterableIterator<Observation> {
+    for (const e of this.entries.values()) yield e.last;
+  }
+
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const e of this.entries.values()) {

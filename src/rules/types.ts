@@ -1,5 +1,6 @@
 import type { RulesConfig } from '../config/rules-schema.ts';
 import type { BuildingState } from '../core/events.ts';
+import type { Building } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { Problem } from '../tickets/types.ts';
 import type { JudgedForecast } from './forecast-tracker.ts';
@@ -46,6 +47,15 @@ export interface RuleContext {
   forecast?: JudgedForecast;
   /** Observed outdoor temperature over the last 24 h (the cold-spell baseline), if known. */
   recentOutdoor?: { meanC: number; minC: number };
+  /**
+   * The buildings this tick judges, in registry order: every building in a full evaluation; in an
+   * incremental one only those whose judgement may have changed (src/rules/incremental.ts). A rule
+   * that reads only its building's own sensors and pictures iterates these; one that reads a value
+   * learnt over all buildings (the normal gap) iterates the whole index.
+   */
+  buildings: readonly Building[];
+  /** The substations with a judged building, or a condition of their own, with all their buildings. */
+  substations: ReadonlyArray<readonly [string, Building[]]>;
   /** The building's fresh, non-excluded units with class means (computed once per tick). */
   picture(buildingId: string): BuildingPicture;
   /** The building's live sensors (read once per tick and shared by the rules). */

@@ -6,10 +6,10 @@ export const unitOverTemp: RuleNode = {
   id: 'unit-over-temp',
   enabled: (cfg) => cfg.unitHot.enabled,
   minDurationS: (cfg) => cfg.unitHot.minDurationS,
-  evaluate(view, ctx) {
+  evaluate(_view, ctx) {
     const { raiseAboveC, clearBelowC } = ctx.cfg.unitHot;
     const out: Observation[] = [];
-    for (const b of view.index.buildings.values()) {
+    for (const b of ctx.buildings) {
       for (const u of ctx.picture(b.id).units) {
         const level = u.tempC > raiseAboveC ? 'raise' : u.tempC < clearBelowC ? 'clear' : 'hold';
         if (level !== 'raise' && !ctx.tracked(this.id, u.sensorId)) continue;

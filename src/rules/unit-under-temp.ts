@@ -10,11 +10,11 @@ export const unitUnderTemp: RuleNode = {
   meaning: { coldFlat: true },
   enabled: (cfg) => cfg.unitCold.enabled,
   minDurationS: (cfg) => cfg.unitCold.minDurationS,
-  evaluate(view, ctx) {
+  evaluate(_view, ctx) {
     const line = coldLineC(ctx.cfg);
     const clearAt = line + ctx.cfg.unitCold.clearMarginC;
     const out: Observation[] = [];
-    for (const b of view.index.buildings.values()) {
+    for (const b of ctx.buildings) {
       for (const u of ctx.picture(b.id).units) {
         const level = u.tempC < line ? 'raise' : u.tempC >= clearAt ? 'clear' : 'hold';
         if (level !== 'raise' && !ctx.tracked(this.id, u.sensorId)) continue;

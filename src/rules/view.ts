@@ -167,5 +167,10 @@ export function partitionView(live: LiveView, substations: readonly string[]): L
     substation: (id) => live.substation(id),
     isFresh: (s, now) => live.isFresh(s, now),
     isOnline: (s, now) => live.isOnline(s, now),
+    get version() {
+      return live.version;
+    },
+    buildingStamp: live.buildingStamp && ((b) => live.buildingStamp!(b)),
+    freshForMs: live.freshForMs && ((i) => live.freshForMs!(i)),
   };
 }

@@ -1,5 +1,5 @@
 import type { WeatherForecast, WeatherObservation } from '../core/readings.ts';
-import type { RegistryIndex } from '../core/registry.ts';
+import type { RegistryIndex, SensorInfo } from '../core/registry.ts';
 import type { BuildingStats, SensorLive, SubstationLive } from './live-state.ts';
 
 /**
@@ -17,4 +17,13 @@ export interface LiveView {
   substation(id: string): SubstationLive | undefined;
   isFresh(s: SensorLive, now: number): boolean;
   isOnline(s: SensorLive, now: number): boolean;
+  /**
+   * Change stamps for the rules' incremental evaluation (LiveState offers them; a view without them
+   * is judged in full every tick): `version` moves with every change, a building's stamp is the
+   * version of its sensors' last change, and a sensor stops counting as fresh `freshForMs` after its
+   * reading (src/rules/incremental.ts).
+   */
+  readonly version?: number;
+  buildingStamp?(buildingId: string): number;
+  freshForMs?(info: SensorInfo): number;
 }
