@@ -11,6 +11,8 @@
  *   npm run bench -- twin [--seeds 1,2,3] [--days N]  the digital twin's strategies, only when named
  *   npm run bench -- twin --vary [--seed-shift 3] [--spread 0.2]  the same against shifted seeds and ranges
  */
+
+import { readFileSync } from 'node:fs';
 import { benchFormats, formatIngestBench, runIngestBench } from './ingest.ts';
 import { writeResult } from './lib.ts';
 import { formatDecodeBench, runDecodeBench } from './scenarios/decode.ts';
@@ -22,8 +24,16 @@ import { formatPeer, runPeer } from './scenarios/peer.ts';
 import { formatRules, runRules } from './scenarios/rules.ts';
 import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
 import { formatTwinBench, runTwinBench } from './scenarios/twin.ts';
-import { formatTwinVary, runTwinVary } from './scenarios/twin-vary.ts';
+import { formatTwinVary, runTwinVary, type VaryPair } from './scenarios/twin-vary.ts';
 
+const listArg = (name: string): string[] => {
+  const i = process.argv.indexOf(name);
+  return i > 0
+    ? String(process.argv[i + 1])
+        .split(',')
+        .filter(Boolean)
+    : [];
+};
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -102,6 +112,11 @@ const SCENARIOS: Scenario[] = [
             days,
             seedShift: arg('--seed-shift', 3),
             spread: arg('--spread', 0.2),
+            only: listArg('--scenario'),
+            merge: listArg('--merge').flatMap(
+              (f) =>
+                (JSON.parse(readFileSync(f, 'utf8')) as { figures: { pairs: VaryPair[] } }).figures.pairs,
+            ),
           }),
           formatTwinVary,
         );

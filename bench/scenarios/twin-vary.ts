@@ -5,6 +5,8 @@
  * scaled by ±`--spread` (firmware-sim/twin/vary.ts, drawn from the variant seed); every goal is
  * judged on both and a verdict that differs is a flip. Written into its own section of
  * BENCHMARKS.md (between the twin-vary markers); the main twin section is left as it is.
+ * `--scenario NAME[,NAME]` runs only those; `--merge a.json,b.json` writes the pairs of earlier runs
+ * (bench/results/twin.json of each) beside this run's, so the scenarios can run in parallel.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -21,6 +23,10 @@ export interface VaryOptions {
   seedShift: number;
   spread: number;
   days?: number;
+  /** Only these scenarios (file names without .yaml); all when empty. */
+  only?: string[];
+  /** Earlier runs' pairs (their `--json` figures) to write beside this run's: a run split by scenario. */
+  merge?: VaryPair[];
 }
 
 export interface VaryPair {
@@ -45,8 +51,9 @@ export async function runTwinVary(opts: VaryOptions): Promise<TwinVaryFigures> {
   const pairs: VaryPair[] = [];
   let maxCpuMs = 0;
   for (const f of scenarioFiles()) {
-    const sc = loadScenario(join(SCENARIO_DIR, f));
     const name = basename(f, '.yaml');
+    if (opts.only?.length && !opts.only.includes(name)) continue;
+    const sc = loadScenario(join(SCENARIO_DIR, f));
     for (const seed of opts.seeds) {
       const variantSeed = seed + opts.seedShift;
       const v = varyScenario(sc, variantSeed, opts.spread);
@@ -59,7 +66,10 @@ export async function runTwinVary(opts: VaryOptions): Promise<TwinVaryFigures> {
       pairs.push({ scenario: name, seed, variantSeed, factors: v.factors, base, variant, flips });
     }
   }
-  const figures = { options: opts, pairs, maxCpuS: maxCpuMs / 1000 };
+  const merged = [...(opts.merge ?? []), ...pairs].sort(
+    (a, b) => a.scenario.localeCompare(b.scenario) || a.seed - b.seed,
+  );
+  const figures = { options: opts, pairs: merged, maxCpuS: maxCpuMs / 1000 };
   writeVarySection(figures);
   return figures;
 }
