@@ -21,7 +21,7 @@ import { formatCeiling, runIngestCeiling } from './scenarios/ingest-ceiling.ts';
 import { formatLatency, runLatency } from './scenarios/latency.ts';
 import { formatMemory, runMemory } from './scenarios/memory.ts';
 import { formatPeer, runPeer } from './scenarios/peer.ts';
-import { formatRules, runRules } from './scenarios/rules.ts';
+import { formatRules, RULES_CASES, runRules } from './scenarios/rules.ts';
 import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
 import { formatTwinBench, runTwinBench } from './scenarios/twin.ts';
 import { formatTwinVary, runTwinVary, type VaryPair } from './scenarios/twin-vary.ts';
@@ -82,7 +82,7 @@ const SCENARIOS: Scenario[] = [
     run: async () =>
       as(
         await runRules({
-          sizes: [1000, 10_000, 50_000],
+          cases: RULES_CASES([1000, 10_000, 100_000]),
           ticks: 3,
           sensorsPerBuilding: arg('--sensors-per-building', 12),
         }),

@@ -4,10 +4,12 @@
  * exposed, so docs/domain.md's 40 % sampling rule holds), every sensor fresh with a healthy position picture
  * (middle 21 °C, exposed 19.5 °C). Before each tick 1 / EVERY of the sensors report (EVERY 1: all of
  * them, the worst case; EVERY 3: sensors reporting every 15 min under 5-min ticks), each sensor's
- * report interval EVERY × 5 min. MODE `incremental` (the engine's default) or `full`. Warms up,
+ * report interval EVERY × 5 min; SPREAD `sensors` (default) staggers the sensors of a building, so
+ * nearly every building hears from one before each tick, `buildings` has a building's sensors report
+ * together (one gateway per building). MODE `incremental` (the engine's default) or `full`. Warms up,
  * then times `ticks` ticks and prints the median.
  *
- *   node --import tsx bench/procs/rules-tick.ts BUILDINGS [TICKS] [SENSORS_PER_BUILDING] [EVERY] [MODE]
+ *   node --import tsx bench/procs/rules-tick.ts BUILDINGS [TICKS] [SENSORS_PER_BUILDING] [EVERY] [MODE] [SPREAD]
  */
 import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { ManualClock } from '../../src/core/clock.ts';
@@ -29,6 +31,7 @@ const ticks = Number(process.argv[3] ?? 5);
 const perBuilding = Number(process.argv[4] ?? 12);
 const every = Math.max(1, Number(process.argv[5] ?? 1));
 const mode = process.argv[6] === 'full' ? 'full' : 'incremental';
+const spread = process.argv[7] === 'buildings' ? 'buildings' : 'sensors';
 const FLOORS = 10;
 const UNITS = 6;
 const stride = Math.max(1, Math.floor((FLOORS * UNITS) / perBuilding));
@@ -56,6 +59,7 @@ for (let b = 0; b < buildings; b++) {
         });
 }
 const index = new RegistryIndex(reg);
+const buildingNo = new Map(reg.buildings.map((b, i) => [b.id, i]));
 const clock = new ManualClock(Date.UTC(2026, 0, 15, 6));
 const live = new LiveState(index);
 const rules = rulesSchema.parse({});
@@ -68,7 +72,9 @@ const feed = (all: boolean) => {
   let batch: RoomReading[] = [];
   let n = 0;
   for (const info of index.sensors.values()) {
-    if (!all && (n++ + round) % every !== 0) continue;
+    const slot = spread === 'buildings' ? (buildingNo.get(info.sensor.buildingId) ?? 0) : n;
+    n++;
+    if (!all && (slot + round) % every !== 0) continue;
     // In ingestion-sized batches, so the feed's garbage does not weigh on the ticks being timed.
     if (batch.length === 10_000) {
       live.applyRoom(batch);
@@ -119,6 +125,7 @@ for (let i = 0; i < WARMUP + ticks; i++) {
       sensors: index.sensors.size,
       unitsPerBuilding: FLOORS * UNITS,
       reportEvery: every,
+      spread,
       mode,
       tickMs: Math.round(median * 10) / 10,
       perBuildingUs: Math.round(((median * 1000) / buildings) * 100) / 100,

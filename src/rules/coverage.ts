@@ -1,7 +1,23 @@
-import { samplingCoverage } from '../core/registry.ts';
+import { type RegistryIndex, samplingCoverage } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { Observation, RuleNode } from './types.ts';
 import { round2 } from './view.ts';
+
+/** The sampling rule's verdict per building, a fact of the registry: worked out once per registry version. */
+const sampled = new WeakMap<RegistryIndex, Map<string, ReturnType<typeof samplingCoverage>>>();
+function samplingOf(index: RegistryIndex, buildingId: string): ReturnType<typeof samplingCoverage> {
+  let byBuilding = sampled.get(index);
+  if (!byBuilding) {
+    byBuilding = new Map();
+    sampled.set(index, byBuilding);
+  }
+  let s = byBuilding.get(buildingId);
+  if (!s) {
+    s = samplingCoverage(index.sensorsByBuilding.get(buildingId) ?? []);
+    byBuilding.set(buildingId, s);
+  }
+  return s;
+}
 
 /**
  * Whether a building's sensors can be trusted to represent it: the 40 % sampling rule of docs/domain.md
@@ -18,7 +34,7 @@ export const coverage: RuleNode = {
     const out: Observation[] = [];
     for (const b of ctx.buildings) {
       const sensors = ctx.sensors(b.id);
-      const sampling = samplingCoverage(sensors.map((s) => s.info));
+      const sampling = samplingOf(view.index, b.id);
       const samplingOk = sampling.exposedShare >= c.minExposedShare && sampling.missingClasses.length === 0;
       const isOffline = (s: SensorLive) => !view.isOnline(s, ctx.now) || !view.isFresh(s, ctx.now);
       let offlineCount = 0;

@@ -86,8 +86,15 @@ export class ConditionTracker {
 
   /** Whether a condition of `rule` on `targetId` is held (idle with raise history, pending, active). */
   has(rule: string, targetId: string): boolean {
-    return this.byRule.get(rule)?.has(targetId) ?? false;
+    // Rules ask for one rule's targets many times in a row: keep that rule's set at hand.
+    if (rule !== this.lastRule) {
+      this.lastRule = rule;
+      this.lastTargets = this.byRule.get(rule);
+    }
+    return this.lastTargets?.has(targetId) ?? false;
   }
+  private lastRule: string | undefined;
+  private lastTargets: Set<string> | undefined;
 
   private put(key: string, e: Entry): void {
     this.entries.set(key, e);
@@ -95,6 +102,7 @@ export class ConditionTracker {
     if (!targets) {
       targets = new Set();
       this.byRule.set(e.last.rule, targets);
+      if (this.lastRule === e.last.rule) this.lastTargets = targets;
     }
     targets.add(e.last.targetId);
   }
@@ -132,6 +140,8 @@ export class ConditionTracker {
   clear(): void {
     this.entries.clear();
     this.byRule.clear();
+    this.lastRule = undefined;
+    this.lastTargets = undefined;
   }
 
   /** Every condition's state, for a checkpoint (a restart keeps minimum durations and flapping). */
