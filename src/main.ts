@@ -401,6 +401,11 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
           log.info({ applied: mod.applyRules(next.rules) }, 'rules reloaded');
         },
       });
+      metrics.gauge(
+        'heatwatch_rules_paused',
+        '1 while the rules pause because the ticket store (ops database) is not reachable',
+        () => (mod.engine.pause.since === undefined ? 0 : 1),
+      );
       const ticketCounts = lastFetched(() => mod.tickets.counts(), {});
       metrics.gauge('heatwatch_tickets', 'Adjustment tickets by status', () =>
         Object.entries(ticketCounts()).map(([status, value]) => ({ labels: { status }, value })),

@@ -33,6 +33,7 @@ import {
   substationKey,
 } from './response-learner.ts';
 import { MemoryResponseStore } from './response-store.ts';
+import { StorePause } from './store-pause.ts';
 import type { Entry as TrackerEntry } from './tracker.ts';
 import type { Finding, RuleContext, RuleNode } from './types.ts';
 import { UnitFindingAnnouncer } from './unit-findings.ts';
@@ -117,7 +118,11 @@ export class RulesEngine {
     this.unitFindings = new UnitFindingAnnouncer(bus, this.nodes);
     this.forecasts = new ForecastTracker(() => this.cfg);
     this.meters = new MeterWatch(live, () => this.cfg);
+    this.pause = new StorePause(log, bus);
   }
+
+  /** Paused while the ticket store cannot be reached (src/rules/store-pause.ts). */
+  readonly pause: StorePause;
 
   get rules(): RulesConfig {
     return this.cfg;
@@ -126,7 +131,9 @@ export class RulesEngine {
   start(): void {
     if (this.timer) return;
     this.timer = this.clock.setInterval(() => {
-      void this.tick().catch((err: unknown) => this.log.error({ err }, 'rules tick failed'));
+      void this.tick().catch((err: unknown) => {
+        if (!this.pause.failed(err, this.clock.now())) this.log.error({ err }, 'rules tick failed');
+      });
     }, this.cfg.tick.intervalS * 1000);
   }
 
@@ -242,6 +249,7 @@ export class RulesEngine {
       await this.followPreheats(forecast, now);
       report.applied = await this.tickets.applyDue();
       this.lastReport = report;
+      this.pause.ok(now);
       return report;
     } finally {
       this.ticking = false;
