@@ -1,4 +1,6 @@
 import type { HouseholdsConfig } from '../config/households-schema.ts';
+import type { EventBus } from '../core/event-bus.ts';
+import type { HeatEvents } from '../core/events.ts';
 import type { HouseholdsStore } from './store.ts';
 import type { HouseholdCase, Measurement } from './types.ts';
 
@@ -44,4 +46,22 @@ export async function caseDetail(
     sensorTempC,
     sensorBias: k.sensorId ? biasOf(k.sensorId, measurements, cfg.measurements) : undefined,
   };
+}
+
+/** Raises the sensor's bias alert when its measurements show one. */
+export function reportBias(
+  bus: EventBus<HeatEvents> | undefined,
+  sensorId: string,
+  ms: readonly Measurement[],
+  ctx: { cfg: HouseholdsConfig; now: number },
+): void {
+  const b = biasOf(sensorId, ms, ctx.cfg.measurements);
+  if (b)
+    bus?.emit('alert', {
+      key: `sensor-bias:${sensorId}`,
+      severity: 'warning',
+      message: `sensor ${sensorId} reads ${b.biasC > 0 ? '+' : ''}${b.biasC} °C against ${b.measurements} in-home measurements`,
+      active: true,
+      ts: ctx.now,
+    });
 }

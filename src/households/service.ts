@@ -7,7 +7,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
-import { biasOf, caseDetail, type SensorBias } from './bias.ts';
+import { biasOf, caseDetail, reportBias, type SensorBias } from './bias.ts';
 import {
   type Ctx,
   checkDue,
@@ -22,7 +22,7 @@ import { type ComplaintInput, checkTime, type MeasurementInput, resolveUnit, two
 
 export type { ComplaintInput, MeasurementInput };
 
-import type { HouseholdsStore } from './store.ts';
+import { type HouseholdsStore, OpenCaseTaken } from './store.ts';
 import {
   type Changes,
   type Complaint,
@@ -90,31 +90,38 @@ export class HouseholdService {
 
   /** Runs `fn` after every earlier call; commits its changes; keeps the sensor index in step. */
   private run<T>(fn: (ctx: Ctx, ch: Changes) => Promise<T>): Promise<T> {
-    const next = this.chain.then(async () => {
-      const ctx = this.ctx();
-      const ch = noChanges();
-      const out = await fn(ctx, ch);
-      for (const k of ch.cases)
-        if (ch.events.some((e) => e.caseId === k.id && e.kind === 'opened'))
-          k.ticketIds = (await this.d.openTickets?.(k.buildingId, k.substationId)) ?? k.ticketIds;
-      if (Object.values(ch).some((list) => list.length > 0)) await this.d.store.commit(ch, ctx.now);
-      for (const k of ch.cases)
-        this.d.bus?.emit('caseChanged', {
-          caseId: k.id,
-          state: k.state,
-          buildingId: k.buildingId,
-          unitKey: k.unitKey,
-          ts: ctx.now,
-        });
-      for (const k of ch.cases) {
-        if (!k.sensorId) continue;
-        if (k.state === 'closed') this.bySensor.delete(k.sensorId);
-        else this.bySensor.set(k.sensorId, k.id);
-      }
-      return out;
-    });
+    // Another instance on the same database opened the unit's case first: decided again, it joins.
+    const next = this.chain.then(() =>
+      this.decide(fn).catch((err: unknown) =>
+        err instanceof OpenCaseTaken ? this.decide(fn) : Promise.reject(err),
+      ),
+    );
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  private async decide<T>(fn: (ctx: Ctx, ch: Changes) => Promise<T>): Promise<T> {
+    const ctx = this.ctx();
+    const ch = noChanges();
+    const out = await fn(ctx, ch);
+    for (const k of ch.cases)
+      if (ch.events.some((e) => e.caseId === k.id && e.kind === 'opened'))
+        k.ticketIds = (await this.d.openTickets?.(k.buildingId, k.substationId)) ?? k.ticketIds;
+    if (Object.values(ch).some((list) => list.length > 0)) await this.d.store.commit(ch, ctx.now);
+    for (const k of ch.cases)
+      this.d.bus?.emit('caseChanged', {
+        caseId: k.id,
+        state: k.state,
+        buildingId: k.buildingId,
+        unitKey: k.unitKey,
+        ts: ctx.now,
+      });
+    for (const k of ch.cases) {
+      if (!k.sensorId) continue;
+      if (k.state === 'closed') this.bySensor.delete(k.sensorId);
+      else this.bySensor.set(k.sensorId, k.id);
+    }
+    return out;
   }
 
   /** The engine's unit-under-temp finding: a cold flat opens (or joins) its unit's case. */
@@ -257,7 +264,12 @@ export class HouseholdService {
       }
       ch.measurements.push(m);
       if (m.sensorId)
-        this.reportBias(m.sensorId, [...(await this.d.store.measurements({ sensorId: m.sensorId })), m], ctx);
+        reportBias(
+          this.d.bus,
+          m.sensorId,
+          [...(await this.d.store.measurements({ sensorId: m.sensorId })), m],
+          ctx,
+        );
       return { measurement: m, case: k, task };
     });
   }
@@ -265,18 +277,6 @@ export class HouseholdService {
   /** A persistent difference between a sensor and the measurements beside it (°C, sensor − measured). */
   async sensorBias(sensorId: string): Promise<SensorBias | undefined> {
     return biasOf(sensorId, await this.d.store.measurements({ sensorId }), this.d.cfg().measurements);
-  }
-
-  private reportBias(sensorId: string, ms: Measurement[], ctx: Ctx): void {
-    const b = biasOf(sensorId, ms, ctx.cfg.measurements);
-    if (b)
-      this.d.bus?.emit('alert', {
-        key: `sensor-bias:${sensorId}`,
-        severity: 'warning',
-        message: `sensor ${sensorId} reads ${b.biasC > 0 ? '+' : ''}${b.biasC} °C against ${b.measurements} in-home measurements`,
-        active: true,
-        ts: ctx.now,
-      });
   }
 
   /** Sends a work order for a case (operator) or for a ticket's building. */
@@ -310,8 +310,7 @@ export class HouseholdService {
     });
   }
 
-  /** Closes a complaint of another class (recorded and routed, not judged by the rules). */
-  /** `_actor` is kept for the audit trail the route writes. */
+  /** Closes a complaint of another class (routed, not judged by the rules); the route audits `_actor`. */
   closeComplaint(id: string, _actor: string) {
     return this.run(async (ctx, ch) => {
       const c = (await this.d.store.complaints({})).find((x) => x.id === id);
@@ -392,11 +391,7 @@ export class HouseholdService {
   /** One case with everything that happened to it, for the Cases page. */
   async caseDetail(id: string) {
     const k = await this.caseOr404(id);
-    return caseDetail(
-      this.d.store,
-      k,
-      k.sensorId ? this.d.sensorTempC?.(k.sensorId) : undefined,
-      this.d.cfg(),
-    );
+    const sensorC = k.sensorId ? this.d.sensorTempC?.(k.sensorId) : undefined;
+    return caseDetail(this.d.store, k, sensorC, this.d.cfg());
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlDb, SqlExecutor } from '../storage/sql.ts';
-import type { HouseholdsStore, OutboxItem, StoredReport } from './store.ts';
+import { type HouseholdsStore, OpenCaseTaken, type OutboxItem, type StoredReport } from './store.ts';
 import type {
   CaseEvent,
   CaseState,
@@ -170,8 +170,17 @@ export class SqlHouseholdsStore implements HouseholdsStore {
     return parse<WorkOrder>(await this.db.all<Row>('SELECT body FROM hh_work_orders WHERE id = ?', [id]))[0];
   }
 
-  commit(c: Changes, now: number): Promise<void> {
-    return this.db.tx((q) => writeChanges(q, c, now));
+  async commit(c: Changes, now: number): Promise<void> {
+    try {
+      await this.db.tx((q) => writeChanges(q, c, now));
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string; message?: string };
+      const taken =
+        (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /hh_cases\.unit_key/.test(e.message ?? '')) ||
+        (e.code === '23505' && e.constraint === 'hh_cases_one_open');
+      const unit = c.cases.find((k) => k.state !== 'closed')?.unitKey;
+      throw taken && unit ? new OpenCaseTaken(unit, { cause: err }) : err;
+    }
   }
 
   /**

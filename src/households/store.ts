@@ -10,6 +10,20 @@ import type {
   WorkOrder,
 } from './types.ts';
 
+/**
+ * `commit` refused a decision that opens a case on a unit whose open case another instance on the
+ * same database committed first (the one-open-case index). Decided again, the call joins that case.
+ */
+export class OpenCaseTaken extends Error {
+  constructor(
+    readonly unitKey: string,
+    options?: ErrorOptions,
+  ) {
+    super(`unit ${unitKey} has an open case already`, options);
+    this.name = 'OpenCaseTaken';
+  }
+}
+
 /** A message waiting in the outbox; `id` is the delivery id receivers dedupe by. */
 export interface OutboxItem {
   id: string;

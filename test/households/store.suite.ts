@@ -147,6 +147,23 @@ export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarn
       expect(await a.store.outboxItems({ state: 'delivered', limit: 100 })).toHaveLength(N);
     });
 
+    it('two instances taking complaints for one unit at once open one case, and keep both complaints', async () => {
+      const a = on(h.sql);
+      const b = on(await h.peer());
+      const [ra, rb] = await Promise.all([
+        a.svc.fileComplaint(complaint('n01/1-2'), 'otto'),
+        b.svc.fileComplaint({ ...complaint('n01/1-2'), caller: 'Mr Li' }, 'anna'),
+      ]);
+      expect(ra.case!.id).toBe(rb.case!.id);
+      const cases = await a.store.listCases({});
+      expect(cases).toHaveLength(1);
+      expect(cases[0]).toMatchObject({ complaints: 2 });
+      expect((await a.store.complaints({ caseId: cases[0]!.id })).map((c) => c.caller).sort()).toEqual([
+        'Mr Li',
+        'Mrs Li',
+      ]);
+    });
+
     it('withholds a claimed delivery from other instances until the claim runs out', async () => {
       const a = on(h.sql);
       const b = on(await h.peer());
