@@ -35,7 +35,7 @@ import { DeviceAuth, resolveTrustSecrets } from './mqtt/auth.ts';
 import { EmbeddedBroker } from './mqtt/broker.ts';
 import { ServiceMqttClient } from './mqtt/client.ts';
 import { Topics } from './mqtt/topics.ts';
-import { cityMigrations, instanceName, startLiveBridge } from './ops/city.ts';
+import { cityMigrations, instanceName, startCityRules, startLiveBridge } from './ops/city.ts';
 import { LogLevelControl } from './ops/log-level.ts';
 import { StoredUnitHours } from './rules/compliance.ts';
 import { RulesModule, rulesMigrations, rulesSqlMigrations } from './rules/module.ts';
@@ -51,6 +51,7 @@ import { OpsDbUnreachableError, type SqlDb } from './storage/sql.ts';
 import { sqliteMigrations } from './storage/sql-migrate.ts';
 import { type Db, type Migration, openDb } from './storage/sqlite.ts';
 import { ticketMigrations, ticketSqlMigrations } from './tickets/migrations.ts';
+import { TicketService } from './tickets/ticket-service.ts';
 import { ForecastFeed, forecastFeedSettings } from './weather/forecast-feed.ts';
 
 export interface StartOptions {
@@ -379,18 +380,21 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
 
     // ── Rules and tickets: judged on the live state on a clock tick; setpoints go out retained
     //    through the service client; re-checks are rows, so ones due while down run now ───────────
-    if (!ingestOnly && svc.role !== 'api') {
-      const mod = new RulesModule({
-        clock,
-        bus,
-        live,
-        ops: opsSql,
-        rules: config.rules,
-        log,
-        publishRetained: (topic, body) => mqttClient.publishRetained(topic, body),
-        setpointTopic: (id) => topics.setpoint(id),
-        partition: svc.partition.substations,
-      });
+    // A city (ops.kind postgres): the rules run per partition lease, fenced (src/ops/city.ts).
+    const city = opsSql.dialect === 'postgres';
+    const instance = instanceName(config, hostname(), process.pid);
+    const rulesDeps = {
+      clock,
+      bus,
+      live,
+      rules: config.rules,
+      log,
+      instance,
+      publishRetained: (topic: string, body: unknown) => mqttClient.publishRetained(topic, body),
+      setpointTopic: (id: string) => topics.setpoint(id),
+    };
+    if (!ingestOnly && svc.role !== 'api' && !city) {
+      const mod = new RulesModule({ ...rulesDeps, ops: opsSql, partition: svc.partition.substations });
       await mod.start(store);
       modules.add({
         name: 'rules',
@@ -418,6 +422,47 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
       );
       rulesMod = mod;
     }
+    let cityTickets: TicketService | undefined;
+    if (!ingestOnly && city) {
+      // Every ticket of the city for the API (reads, operator actions), unfenced: an operator's
+      // action is no partition's write; the transition table and compare-and-set keep it consistent.
+      const tickets = new TicketService(
+        opsSql,
+        clock,
+        bus,
+        { publish: (sid, payload) => mqttClient.publishRetained(topics.setpoint(sid), payload) },
+        () => watcher.config.rules,
+        log.child({ module: 'tickets' }),
+        { instance },
+      );
+      modules.add({ name: 'tickets', stop: () => tickets.outbox.stop() });
+      cityTickets = tickets;
+      if (svc.role !== 'api')
+        modules.add(
+          await startCityRules({
+            config,
+            db: opsSql,
+            substationIds: [...config.registry.substations.keys()],
+            holder: instance,
+            wallClock,
+            log,
+            build: (p) => {
+              const mod = new RulesModule({
+                ...rulesDeps,
+                ops: p.db,
+                checkpointKey: p.name,
+                partition: p.substations,
+              });
+              return {
+                start: () => mod.start(store),
+                stop: () => mod.stop(),
+                applyRules: (n) => mod.applyRules(n),
+              };
+            },
+          }),
+        );
+    }
+    const ticketService = rulesMod?.tickets ?? cityTickets;
 
     // Compliance has one source: the rules' judgement of each unit-hour in the reading store, read
     // by the daily bulletin and the compliance page alike.
@@ -437,9 +482,9 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         bus,
         cfg: () => watcher.config.service.households,
         rules: () => watcher.config.rules,
-        tickets: rulesMod ? () => rulesMod!.tickets.list({}) : undefined,
+        tickets: ticketService ? () => ticketService.list({}) : undefined,
         fieldTask: async (id) => {
-          const t = (await rulesMod?.tickets.get(id))?.ticket;
+          const t = (await ticketService?.get(id))?.ticket;
           return t?.action.kind === 'field' ? t : undefined;
         },
         index: () => live.index,
@@ -470,7 +515,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         metrics,
         health,
         manual: ingestor,
-        tickets: rulesMod?.tickets,
+        tickets: ticketService,
         buildingState: rulesMod?.engine,
         rulesFindings: rulesMod ? () => rulesMod!.engine.status().findings : undefined,
         households,
@@ -486,7 +531,7 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
         db: opsSql,
         bus,
         hub: http.hub,
-        origin: instanceName(config, hostname(), process.pid),
+        origin: instance,
         wallClock,
         log,
       });

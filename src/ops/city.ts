@@ -10,6 +10,7 @@ import type { SqlMigration } from '../storage/sql-migrate.ts';
 import { leaseMigrations } from './lease.ts';
 import { LiveBridge, type SharedEvent } from './live-bridge.ts';
 import { liveFeedMigrations } from './live-feed.ts';
+import { PartitionRunner } from './partition-runner.ts';
 
 /**
  * What a city adds to the operational database (docs/deploy.md "A city on PostgreSQL"): partition
@@ -55,4 +56,69 @@ export async function startLiveBridge(o: {
   });
   await bridge.start();
   return { name: 'live-feed', stop: () => bridge.stop() };
+}
+
+/**
+ * The partitions of a city's rules instances: `partition.leases.partitions`, or, when none are
+ * named, the whole network as one partition `city` (two rules instances are then holder and standby).
+ */
+export function cityPartitions(
+  config: HeatwatchConfig,
+  substationIds: readonly string[],
+): Record<string, readonly string[]> {
+  const named = config.service.partition.leases.partitions;
+  return Object.keys(named).length > 0 ? named : { city: [...substationIds] };
+}
+
+/** The part of the rules module a partition's lifetime needs. */
+export interface PartitionRules {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  applyRules(next: unknown): unknown;
+}
+
+/**
+ * A city's rules instance: holds what partition leases it can get and runs one rules module per
+ * held partition on the fenced database (src/ops/partition-runner.ts); a config edit of the rules
+ * reaches every running one. `build` makes a partition's module (main knows its dependencies).
+ */
+export async function startCityRules(o: {
+  config: HeatwatchConfig;
+  db: SqlDb;
+  substationIds: readonly string[];
+  holder: string;
+  wallClock: Clock;
+  log: Logger;
+  build(p: { name: string; substations: readonly string[]; db: SqlDb }): PartitionRules;
+}): Promise<Module<HeatwatchConfig> & { running(): string[] }> {
+  const running = new Set<PartitionRules>();
+  const runner = new PartitionRunner({
+    db: o.db,
+    partitions: cityPartitions(o.config, o.substationIds),
+    holder: o.holder,
+    timings: () => o.config.service.partition.leases,
+    wallClock: o.wallClock,
+    log: o.log.child({ module: 'leases' }),
+    start: async (p) => {
+      const mod = o.build(p);
+      await mod.start();
+      running.add(mod);
+      return {
+        stop: async () => {
+          running.delete(mod);
+          await mod.stop();
+        },
+      };
+    },
+  });
+  await runner.start();
+  return {
+    name: 'rules-partitions',
+    stop: () => runner.stop(),
+    onConfig: (next, prev) => {
+      if (JSON.stringify(next.rules) === JSON.stringify(prev.rules)) return;
+      for (const mod of running) o.log.info({ applied: mod.applyRules(next.rules) }, 'rules reloaded');
+    },
+    running: () => runner.running(),
+  };
 }

@@ -1,0 +1,96 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.ts';
+import { type Heatwatch, startHeatwatch } from '../../src/main.ts';
+import { leases } from '../../src/ops/lease.ts';
+import { pgAvailable, pgSchema } from '../support/postgres.ts';
+import { DEVICE_KEY, tempDir, waitFor } from './support.ts';
+
+const hasPg = await pgAvailable();
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+function postgresConfig(dir: string): string {
+  const configDir = join(dir, 'config');
+  cpSync('config', configDir, { recursive: true });
+  const file = join(configDir, 'heatwatch.yaml');
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'),
+  );
+  return configDir;
+}
+
+/** A rules instance of a city, in-process on its own ports and data directory. */
+function rulesInstance(configDir: string, dataDir: string, url: string, name: string): Promise<Heatwatch> {
+  return startHeatwatch({
+    configDir,
+    env: {
+      HEATWATCH_DATA_DIR: dataDir,
+      HEATWATCH_DEVICE_KEY: DEVICE_KEY,
+      HEATWATCH_SIM: 'off',
+      HEATWATCH_PG_URL: url,
+      HEATWATCH_ROLE: 'rules',
+      HEATWATCH_INSTANCE_ID: name,
+    },
+    log: silentLogger(),
+    watchConfig: false,
+    configure: (c) => {
+      c.service.mqtt.port = 0;
+      c.service.http.port = 0;
+      c.service.partition.leases = {
+        ...c.service.partition.leases,
+        renewMs: 200,
+        durationMs: 1000,
+        takeoverMs: 100,
+      };
+    },
+  });
+}
+
+describe.skipIf(!hasPg)('rules instances of a city (role rules, ops.kind postgres)', () => {
+  it('run the whole network as one leased partition: one holds it, the other takes it when the first stops', async () => {
+    const t = tempDir('hw-city-rules-');
+    cleanup.push(t.cleanup);
+    const schema = await pgSchema();
+    cleanup.push(() => schema.drop());
+    const configDir = postgresConfig(t.dir);
+    const r1 = await rulesInstance(configDir, join(t.dir, 'r1'), schema.url, 'rules-1');
+    let r1Stopped = false;
+    cleanup.push(() => (r1Stopped ? undefined : r1.stop()));
+    const r2 = await rulesInstance(configDir, join(t.dir, 'r2'), schema.url, 'rules-2');
+    cleanup.push(() => r2.stop());
+    const rows = async () => (await leases(r1.opsSql)).map((l) => `${l.partition}:${l.holder}:${l.token}`);
+    expect(await rows()).toEqual(['city:rules-1:1']);
+    // The holder keeps it while it renews (several lease durations).
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await rows()).toEqual(['city:rules-1:1']);
+    // A clean stop gives the lease back; the standby takes the partition with the next token.
+    const probe = r2.opsSql;
+    await r1.stop();
+    r1Stopped = true;
+    await waitFor(
+      async () => (await leases(probe)).some((l) => l.holder === 'rules-2'),
+      20_000,
+      'the takeover',
+    );
+    expect((await leases(probe)).map((l) => `${l.partition}:${l.holder}:${l.token}`)).toEqual([
+      'city:rules-2:2',
+    ]);
+    // Its rules checkpoint is the partition's (resumed by whoever holds it next).
+    await r2.stop();
+    cleanup.pop();
+    const { default: pg } = await import('pg');
+    const c = new pg.Client({ connectionString: schema.url });
+    await c.connect();
+    try {
+      const cp = await c.query('SELECT partition FROM rules_checkpoints ORDER BY partition');
+      expect(cp.rows).toEqual([{ partition: 'city' }]);
+    } finally {
+      await c.end();
+    }
+  }, 90_000);
+});
