@@ -37,8 +37,8 @@ export interface LiveBridgeOptions {
   origin: string;
   /**
    * Which of this instance's bus events it appends. Building states only where the rules judge
-   * them: an API instance's own fallback judge (src/http/building-state.ts) is a local view, and
-   * every API instance would otherwise append the same change once each.
+   * them: an API-only instance shows the rules' judgement it receives (relayed onto its bus), and
+   * must not append it again.
    */
   share: readonly SharedEvent[];
   /** The live stream of this instance (LiveHub in `feed` mode). */
