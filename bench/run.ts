@@ -5,6 +5,7 @@
  *
  *   npm run bench                     all scenarios
  *   npm run bench -- latency          one scenario
+ *   npm run bench -- latency --cpu-prof DIR   the same, with a CPU profile of each heatwatch process
  *   npm run bench -- ingest --count N the journal comparison (bench/ingest.ts), only when named
  *   npm run bench -- ingest --format chirpstack|tts|all  the same with network-server uplinks beside
  *   npm run bench -- decode           decoder cost per message: native vs uplink adapters
@@ -39,6 +40,12 @@ const arg = (name: string, fallback: number): number => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 
+/** `--cpu-prof DIR`: ingest-ceiling and latency profile each heatwatch process into DIR. */
+const cpuProfArg = (): string | undefined =>
+  process.argv.includes('--cpu-prof')
+    ? String(process.argv[process.argv.indexOf('--cpu-prof') + 1])
+    : undefined;
+
 interface Scenario {
   name: string;
   /** Only when named: not part of the default run. */
@@ -56,6 +63,7 @@ const SCENARIOS: Scenario[] = [
           singles: arg('--count', 60_000),
           arrays: arg('--count', 60_000) * 2,
           perArray: 10,
+          cpuProfDir: cpuProfArg(),
         }),
         formatCeiling,
       ),
@@ -73,6 +81,7 @@ const SCENARIOS: Scenario[] = [
           rates: [1000, 5000],
           seconds: 10,
           batchSize: process.argv.includes('--batch-size') ? arg('--batch-size', 1000) : undefined,
+          cpuProfDir: cpuProfArg(),
         }),
         formatLatency,
       ),

@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/core/log.ts';
 import { startHeatwatch } from '../../src/main.ts';
@@ -23,6 +24,8 @@ interface Options {
   influxUrl?: string;
   batchSize?: number;
   flushIntervalMs?: number;
+  /** `store.sqlite.writeInWorker` (absent: the config's). */
+  writeInWorker?: boolean;
 }
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
 const dataDir = mkdtempSync(join(tmpdir(), 'hw-bench-ingest-'));
@@ -39,16 +42,19 @@ const hw = await startHeatwatch({
     c.service.mqtt.sessionExpiryS = 60;
     if (o.batchSize) c.service.ingest.batchSize = o.batchSize;
     if (o.flushIntervalMs) c.service.ingest.flushIntervalMs = o.flushIntervalMs;
+    if (o.writeInWorker !== undefined)
+      (c.service.store.sqlite as { writeInWorker?: boolean }).writeInWorker = o.writeInWorker;
     if (o.store === 'influxdb') {
       c.service.store.kind = 'influxdb';
       c.service.store.influxdb.url = o.influxUrl;
     }
   },
 });
-const storedTotal = (): number => {
-  const m = /^heatwatch_readings_stored_total (\d+)$/m.exec(hw.metrics.render());
+const counter = (name: string): number => {
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(hw.metrics.render());
   return m ? Number(m[1]) : 0;
 };
+const storedTotal = (): number => counter('heatwatch_readings_stored_total');
 let accepted = 0;
 let first = 0;
 let lastAccepted = 0;
@@ -60,6 +66,10 @@ hw.bus.on('roomReadings', 'bench', (rs) => {
 });
 sayReady();
 const started = performance.now();
+// CPU of the whole process (all threads) and the main thread's busy time, per reading accepted: figures
+// that move less than rates when other work shares the machine.
+const cpu0 = process.cpuUsage();
+const elu0 = performance.eventLoopUtilization();
 let stored = 0;
 let lastStoredChange = started;
 let storedAt = started;
@@ -83,6 +93,10 @@ await new Promise<void>((resolve) => {
     }
   }, 5);
 });
+const cpu = process.cpuUsage(cpu0);
+const elu = performance.eventLoopUtilization(elu0);
+const commits = counter('heatwatch_journal_commits_total');
+const messages = counter('heatwatch_messages_received_total');
 const journal = hw.journal.stats();
 const batchSize = hw.config.service.ingest.batchSize;
 const writeBatchLines = hw.config.service.store.influxdb.writeBatchLines;
@@ -102,6 +116,9 @@ sayResult({
   acceptPerS: accepted > 1 ? Math.round(accepted / acceptS) : 0,
   storedPerS: stored > 0 ? Math.round(stored / ((storedAt - first) / 1000)) : 0,
   journal,
+  cpuUsPerReading: accepted > 0 ? Math.round((cpu.user + cpu.system) / accepted) : 0,
+  loopUsPerReading: accepted > 0 ? Math.round((elu.active * 1000) / accepted) : 0,
+  messagesPerCommit: commits > 0 ? Math.round(messages / commits) : undefined,
   batchSize,
   writeBatchLines,
 });

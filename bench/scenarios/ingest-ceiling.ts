@@ -26,6 +26,11 @@ export interface IngestResult {
   storedPerS: number;
   batchSize: number;
   writeBatchLines: number;
+  /** Process CPU (all threads) and main-thread busy time per accepted reading, µs. */
+  cpuUsPerReading?: number;
+  loopUsPerReading?: number;
+  /** Messages per journal transaction (absent before group commit). */
+  messagesPerCommit?: number;
 }
 
 export interface CeilingRow {
@@ -38,6 +43,9 @@ export interface CeilingRow {
   heatwatchStoredPerS: number;
   heatwatchLost: number;
   ratio: number;
+  cpuUsPerReading?: number;
+  loopUsPerReading?: number;
+  messagesPerCommit?: number;
 }
 
 let runs = 0;
@@ -75,12 +83,16 @@ export async function heatwatchRun(
   readings: number,
   perMessage: number,
   extra: Record<string, unknown> = {},
+  cpuProfDir?: string,
 ): Promise<IngestResult & { lost: number }> {
   const root = rootFor('b');
   const hw = benchChild<IngestResult>(
     'bench/procs/heatwatch-ingest.ts',
     [JSON.stringify({ url: broker.url, root, expected: readings, ...extra })],
-    { timeoutMs: 180_000 },
+    {
+      timeoutMs: 180_000,
+      nodeArgs: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : undefined,
+    },
   );
   await hw.ready;
   const load = benchChild<LoadResult>(
@@ -93,7 +105,13 @@ export async function heatwatchRun(
   return { ...r, lost: readings - (r.inSqlite ?? r.storedCounter) };
 }
 
-export async function runIngestCeiling(opts: { singles: number; arrays: number; perArray: number }) {
+export async function runIngestCeiling(opts: {
+  singles: number;
+  arrays: number;
+  perArray: number;
+  /** Writes a `node --cpu-prof` profile of each heatwatch process into this directory. */
+  cpuProfDir?: string;
+}) {
   const rows: CeilingRow[] = [];
   for (const name of ['aedes', 'mosquitto'] as const) {
     const broker = name === 'aedes' ? await startAedes() : await startMosquitto();
@@ -104,7 +122,7 @@ export async function runIngestCeiling(opts: { singles: number; arrays: number; 
         [`array×${opts.perArray}`, opts.arrays, opts.perArray],
       ] as const) {
         const a = await bareRun(broker, protocol, readings, per);
-        const b = await heatwatchRun(broker, protocol, readings, per);
+        const b = await heatwatchRun(broker, protocol, readings, per, {}, opts.cpuProfDir);
         rows.push({
           broker: name,
           shape,
@@ -115,6 +133,9 @@ export async function runIngestCeiling(opts: { singles: number; arrays: number; 
           heatwatchStoredPerS: b.storedPerS,
           heatwatchLost: b.lost,
           ratio: ratio(b.acceptPerS, a.readingsPerS),
+          cpuUsPerReading: b.cpuUsPerReading,
+          loopUsPerReading: b.loopUsPerReading,
+          messagesPerCommit: b.messagesPerCommit,
         });
       }
     } finally {
@@ -126,10 +147,12 @@ export async function runIngestCeiling(opts: { singles: number; arrays: number; 
 
 export function formatCeiling(rows: CeilingRow[]): string {
   const out = ['ingest-ceiling: QoS 1, broker / publisher / receiver in separate processes'];
-  out.push('  broker     shape      readings   bare r/s  lost   heatwatch r/s  stored r/s  lost  ratio');
+  out.push(
+    '  broker     shape      readings   bare r/s  lost   heatwatch r/s  stored r/s  lost  ratio  cpu µs/r  loop µs/r  msg/commit',
+  );
   for (const r of rows)
     out.push(
-      `  ${r.broker.padEnd(10)} ${r.shape.padEnd(9)} ${pad(r.readings, 8)} ${pad(r.bareReadingsPerS, 10)} ${pad(r.bareLost, 5)} ${pad(r.heatwatchReadingsPerS, 14)} ${pad(r.heatwatchStoredPerS, 11)} ${pad(r.heatwatchLost, 5)}  ${r.ratio.toFixed(2)}`,
+      `  ${r.broker.padEnd(10)} ${r.shape.padEnd(9)} ${pad(r.readings, 8)} ${pad(r.bareReadingsPerS, 10)} ${pad(r.bareLost, 5)} ${pad(r.heatwatchReadingsPerS, 14)} ${pad(r.heatwatchStoredPerS, 11)} ${pad(r.heatwatchLost, 5)}  ${r.ratio.toFixed(2)} ${pad(r.cpuUsPerReading ?? 0, 9)} ${pad(r.loopUsPerReading ?? 0, 10)} ${pad(r.messagesPerCommit ?? 1, 11)}`,
     );
   return out.join('\n');
 }

@@ -27,6 +27,8 @@ export async function runLatency(opts: {
   rates: number[];
   seconds: number;
   batchSize?: number;
+  /** Writes a `node --cpu-prof` profile of each heatwatch process into this directory. */
+  cpuProfDir?: string;
 }): Promise<LatencyRow[]> {
   const rows: LatencyRow[] = [];
   const broker = await startMosquitto();
@@ -37,7 +39,10 @@ export async function runLatency(opts: {
       const hw = benchChild<Pct>(
         'bench/procs/heatwatch-live.ts',
         [JSON.stringify({ url: broker.url, root, token, idleMs: 3000, batchSize: opts.batchSize })],
-        { timeoutMs: 180_000 },
+        {
+          timeoutMs: 180_000,
+          nodeArgs: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : undefined,
+        },
       );
       const { httpPort } = await hw.ready;
       const sse = benchChild<Pct & { events: number }>(
