@@ -184,8 +184,6 @@ const coldSpellSchema = z
     /** Raises when the coldest 24 h of the forecast is this much colder than the next 24 h. */
     raiseDropC: z.number().min(0.5).max(40).default(5),
     clearDropC: z.number().min(0).max(40).default(3),
-    /** Share of the heating curve's extra supply for the forecast applied in advance (0..1.5). */
-    preheatShare: z.number().min(0).max(1.5).default(0.6),
     /** Lead time when no lag has been estimated yet, hours (building inertia: hours to a day). */
     defaultLeadH: hours(72).default(12),
     minDurationS: seconds.default(0),

@@ -1,5 +1,5 @@
-import { coldLineC, type Observation, type RuleNode } from './types.ts';
-import { pictureEvidence, round2 } from './view.ts';
+import { coldLineC, type Observation, type RuleContext, type RuleNode } from './types.ts';
+import { type BuildingPicture, pictureEvidence, round2 } from './view.ts';
 
 /**
  * A building is cold when the class-weighted mean of its units is below the line. Each position
@@ -14,29 +14,41 @@ export const buildingUnderTemp: RuleNode = {
   evaluate(_view, ctx) {
     const c = ctx.cfg.buildingCold;
     const line = coldLineC(ctx.cfg);
-    const raiseBelowC = line + c.raiseOffsetC;
-    const clearAtC = line + c.clearOffsetC;
-    const out: Observation[] = [];
-    for (const b of ctx.buildings) {
-      const p = ctx.picture(b.id);
-      if (p.weightedMeanC === undefined || p.units.length < c.minFreshSensors) continue;
-      const t = p.weightedMeanC;
-      const level = t < raiseBelowC ? 'raise' : t >= clearAtC ? 'clear' : 'hold';
-      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
-      out.push({
-        rule: this.id,
-        targetKind: 'building',
-        targetId: b.id,
-        substationId: b.substationId,
-        level,
-        valueC: t,
-        evidence: {
-          ...pictureEvidence(p, line),
-          raiseBelowC: round2(raiseBelowC),
-          clearAtC: round2(clearAtC),
-        },
-      });
-    }
-    return out;
+    return buildingsBelow(this.id, ctx, (p) => p.weightedMeanC, line + c.raiseOffsetC, line + c.clearOffsetC);
   },
 };
+
+/**
+ * One observation per judged building (enough fresh sensors) of a value that is cold below
+ * `raiseBelowC` and clear at `clearAtC`; between them only while the condition is tracked.
+ */
+export function buildingsBelow(
+  rule: string,
+  ctx: RuleContext,
+  measure: (p: BuildingPicture) => number | undefined,
+  raiseBelowC: number,
+  clearAtC: number,
+): Observation[] {
+  const out: Observation[] = [];
+  for (const b of ctx.buildings) {
+    const p = ctx.picture(b.id);
+    const t = measure(p);
+    if (t === undefined || p.units.length < ctx.cfg.buildingCold.minFreshSensors) continue;
+    const level = t < raiseBelowC ? 'raise' : t >= clearAtC ? 'clear' : 'hold';
+    if (level !== 'raise' && !ctx.tracked(rule, b.id)) continue;
+    out.push({
+      rule,
+      targetKind: 'building',
+      targetId: b.id,
+      substationId: b.substationId,
+      level,
+      valueC: t,
+      evidence: {
+        ...pictureEvidence(p, coldLineC(ctx.cfg)),
+        raiseBelowC: round2(raiseBelowC),
+        clearAtC: round2(clearAtC),
+      },
+    });
+  }
+  return out;
+}

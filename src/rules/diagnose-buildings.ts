@@ -2,12 +2,18 @@ import type { Building } from '../core/registry.ts';
 import type { Proposal } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
-import { wholeEstate } from './diagnose-supply.ts';
-import { anyFlap, type Diagnosed, type Estate, field, firedOf, prediction } from './estate.ts';
+import {
+  anyFlap,
+  type Diagnosed,
+  type Estate,
+  field,
+  firedOf,
+  prediction,
+  valveOf,
+  wholeEstate,
+} from './estate.ts';
 import { imbalanceBetween } from './imbalance-between.ts';
 import { pictureEvidence, round1, round2 } from './view.ts';
-
-const valveOf = (e: Estate, b: string): number => e.sp.buildingValves[b] ?? e.cfg.limits.nominalValvePct;
 
 /**
  * Single buildings cold (or behind their neighbours) while the estate is fine: a flow-share problem.
@@ -28,6 +34,13 @@ export function buildingFlowShare(e: Estate): Diagnosed[] {
     const d = openOwnValve(e, bid) ?? throttleNeighbours(e, bid, flowCold) ?? branchTask(e, bid);
     out.push(d);
   }
+  // Cold corners (class-under-temp) with a normal position effect: the
+  // building is short of flow; its valve opens (at its limit, the estate's supply takes over).
+  for (const b of e.judged) {
+    if (flowCold.has(b.id) || e.exposedOnly(b.id) || !e.f.corner.has(b.id)) continue;
+    const d = openOwnValve(e, b.id);
+    if (d) out.push(d);
+  }
   return out;
 }
 
@@ -36,13 +49,13 @@ function flowEvidence(e: Estate, bid: string) {
   const p = e.inp.picture(bid);
   const bResp = e.inp.response(bid);
   const deficitC = Math.max(
-    e.targetC - p.weightedMeanC!,
+    e.targetC - Math.min(p.weightedMeanC!, e.coldestClassC(bid)),
     (e.f.behind.get(bid)?.valueC ?? 0) - cfg.imbalanceBetween.clearBelowC,
     0.3,
   );
   const v = valveOf(e, bid);
   const rules = [
-    e.f.cold.has(bid) ? buildingUnderTemp.id : '',
+    e.f.cold.has(bid) || !e.f.behind.has(bid) ? buildingUnderTemp.id : '',
     e.f.behind.has(bid) ? imbalanceBetween.id : '',
   ].filter(Boolean);
   const evidence = {

@@ -1,97 +1,9 @@
-import type { Action, Problem } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
-import { meterVerdict } from './diagnose-meter.ts';
-import { anyFlap, type Diagnosed, type Estate, field, firedOf, prediction } from './estate.ts';
+import { supplyNeeds } from './diagnose-raise.ts';
+import { anyFlap, type Diagnosed, type Estate, firedOf, prediction, wholeEstate } from './estate.ts';
 import { estateWarm } from './estate-warm.ts';
 import { round1, round2 } from './view.ts';
-
-/** Whether enough of the estate's judged buildings are in `list` to call it the whole estate. */
-export const wholeEstate = (e: Estate, count: number): boolean =>
-  e.judged.length > 0 && count >= Math.max(1, e.cfg.diagnosis.wholeSubstationShare * e.judged.length);
-
-/**
- * The whole substation cold: its heating curve is too low (level → supply offset) or too flat (cold
- * only on cold days → slope). Sized deficit ÷ learnt gain, within the step limits and the supply
- * headroom; at the limit it is a field task on the substation itself.
- */
-export function substationCold(e: Estate): Diagnosed[] {
-  const { cfg, sid, sp, resp } = e;
-  if (!wholeEstate(e, e.trulyCold.length) || e.subMeasure === undefined) return [];
-  // The meters first: a supply that does not follow, or a hydraulic fault, is not fixed by more supply.
-  const metered = meterVerdict(e);
-  if (metered) return metered;
-  const deficitC = Math.max(e.targetC - e.subMeasure, 0.3);
-  const fit = e.inp.slopeFit(sid);
-  const coldDaysOnly =
-    fit !== undefined &&
-    fit.samples >= cfg.diagnosis.minSamplesForSlope &&
-    fit.spanC >= cfg.diagnosis.minOutdoorSpanC &&
-    fit.slope >= cfg.diagnosis.slopeSensitivity &&
-    e.sub.curve.refOutdoorC - e.outdoorC > 2;
-  const evidence = {
-    coldBuildings: e.trulyCold.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
-    judgedBuildings: e.judged.length,
-    substationMedianC: round2(e.subMeasure),
-    outdoorC: e.inp.outdoorC,
-    roomPerOutdoorC: fit && round2(fit.slope),
-    setpointInForce: sp,
-    thresholds: {
-      wholeSubstationShare: cfg.diagnosis.wholeSubstationShare,
-      coldLineC: e.lineC,
-      targetC: e.targetC,
-    },
-    gainCPerC: round2(resp.gainCPerC),
-    meter: e.meter,
-  };
-  const { action, problem, supplyRiseC } = sizeRaise(e, deficitC, coldDaysOnly);
-  const flapping = anyFlap(e.trulyCold.map((b) => e.f.cold.get(b.id)));
-  const rules = [buildingUnderTemp.id];
-  if (supplyRiseC < 0.2)
-    return [
-      field(
-        e,
-        { kind: 'substation', id: sid },
-        problem,
-        rules,
-        evidence,
-        e.baselineOf(e.subMeasure),
-        `Supply of ${sid} is at its limit (max supply ${cfg.limits.maxSupplyTempC} °C / offset ${cfg.limits.maxOffsetC} °C) and the estate is still cold: check the substation (exchanger, pumps, primary side).`,
-        flapping,
-      ),
-    ];
-  const small =
-    action.kind === 'slope'
-      ? action.delta <= cfg.autoApprove.maxSlopeStep
-      : action.kind === 'supply-offset' && action.deltaC <= cfg.autoApprove.maxOffsetStepC;
-  const cold = `${sid}: ${e.trulyCold.length}/${e.judged.length} buildings cold`;
-  return [
-    {
-      flapping,
-      proposal: {
-        problem,
-        targetKind: 'substation',
-        targetId: sid,
-        substationId: sid,
-        rules,
-        summary:
-          action.kind === 'slope'
-            ? `${cold}, colder on colder days: raise the curve slope by ${action.delta}`
-            : `${cold}: raise the supply offset by ${supplyRiseC} °C`,
-        evidence,
-        action,
-        predicted: prediction(
-          e.subMeasure,
-          supplyRiseC * resp.gainCPerC,
-          resp.lagH,
-          `supply +${round1(supplyRiseC)} °C`,
-        ),
-        baseline: e.baselineOf(e.subMeasure),
-        autoApprovable: small,
-      },
-    },
-  ];
-}
 
 /**
  * Lower the estate's supply offset: most of its buildings over-heated, or the estate runs warm
@@ -101,7 +13,8 @@ export function substationOverheat(e: Estate): Diagnosed[] {
   const { cfg, sid, resp } = e;
   const hotB = e.judged.filter((b) => e.f.hot.has(b.id));
   const warm = e.f.warm.get(sid);
-  if (e.trulyCold.length > 0 || e.subMeasure === undefined) return [];
+  // Flats that need more supply (diagnose-raise.ts) are never lowered against.
+  if (e.trulyCold.length > 0 || e.subMeasure === undefined || supplyNeeds(e).length > 0) return [];
   // Supply that does not follow its setpoint is not lowered further: the steps would pile up unseen.
   if (e.f.tracking.has(sid)) return [];
   const hot = hotB.length > 0 && wholeEstate(e, hotB.length);
@@ -153,7 +66,11 @@ export function substationOverheat(e: Estate): Diagnosed[] {
  * its re-check (the building's own valve waits while the estate's supply settles).
  */
 export function undoLowering(e: Estate): Diagnosed[] {
-  const lowering = e.inp.settlingLowering?.(e.sid);
+  const settling = e.inp.settlingLowering?.(e.sid);
+  // A lowering re-checked earlier is still in force (the offset below the curve): it is taken back
+  // first when flats cool again (a colder day), before any valve or further supply.
+  const lowering =
+    settling ?? (e.sp.supplyOffsetC < 0 ? { ticketId: 'in force', deltaC: e.sp.supplyOffsetC } : undefined);
   if (!lowering || e.subMeasure === undefined) return [];
   if (wholeEstate(e, e.trulyCold.length)) return []; // substationCold raises the whole estate
   // A monitored flat used up half the margin the lowering was sized to keep: it is going cold.
@@ -162,6 +79,7 @@ export function undoLowering(e: Estate): Diagnosed[] {
   if (e.trulyCold.length === 0 && !flatCooling) return [];
   const stepC = Math.min(
     -lowering.deltaC,
+    e.cfg.autoApprove.enabled ? e.cfg.autoApprove.maxOffsetStepC : e.cfg.limits.maxOffsetStepC,
     e.cfg.limits.maxOffsetC - e.sp.supplyOffsetC,
     Math.max(0, e.supplyHeadroomC),
   );
@@ -176,7 +94,7 @@ export function undoLowering(e: Estate): Diagnosed[] {
         targetId: e.sid,
         substationId: e.sid,
         rules: [buildingUnderTemp.id],
-        summary: `${e.sid}: ${cold.length ? `${cold.map((c) => c.buildingId).join(', ')} cold` : `a monitored flat at ${round1(e.coldestUnitC!)} °C`} while lowering ${lowering.ticketId} settles: undo it (+${round1(stepC)} °C)`,
+        summary: `${e.sid}: ${cold.length ? `${cold.map((c) => c.buildingId).join(', ')} cold` : `a monitored flat at ${round1(e.coldestUnitC!)} °C`} ${settling ? `while lowering ${settling.ticketId} settles` : `with the supply ${round1(-lowering.deltaC)} °C below its curve`}: undo it (+${round1(stepC)} °C)`,
         evidence: {
           coldBuildings: cold,
           coldestUnitC: e.coldestUnitC === undefined ? undefined : round2(e.coldestUnitC),
@@ -198,38 +116,6 @@ export function undoLowering(e: Estate): Diagnosed[] {
       },
     },
   ];
-}
-
-/** The raise for a cold estate: a slope step on cold-days-only, else an offset step, within the limits. */
-function sizeRaise(
-  e: Estate,
-  deficitC: number,
-  coldDaysOnly: boolean,
-): { action: Action; problem: Problem; supplyRiseC: number } {
-  const { cfg, sp, resp } = e;
-  if (coldDaysOnly) {
-    const perSlope = e.sub.curve.refOutdoorC - e.outdoorC;
-    const delta = Math.min(
-      deficitC / resp.gainCPerC / perSlope,
-      cfg.limits.maxSlopeStep,
-      cfg.limits.maxSlopeDelta - sp.slopeDelta,
-      Math.max(0, e.supplyHeadroomC) / perSlope,
-    );
-    return {
-      problem: 'curve_slope',
-      action: { kind: 'slope', delta: round2(delta) },
-      supplyRiseC: delta * perSlope,
-    };
-  }
-  const deltaC = Math.min(
-    deficitC / resp.gainCPerC,
-    cfg.limits.maxOffsetStepC,
-    cfg.limits.maxOffsetC - sp.supplyOffsetC,
-    Math.max(0, e.supplyHeadroomC),
-  );
-  // Rounded down, so the rounding can never step over a limit.
-  const stepC = Math.floor(deltaC * 10) / 10;
-  return { problem: 'substation_cold', action: { kind: 'supply-offset', deltaC: stepC }, supplyRiseC: stepC };
 }
 
 /**

@@ -2,7 +2,8 @@ import { buildingFlowShare, buildingOverheat } from './diagnose-buildings.ts';
 import { coverageTasks, exposedCold, sensorFaults } from './diagnose-field.ts';
 import { supplyNotFollowing } from './diagnose-meter.ts';
 import { preheat } from './diagnose-preheat.ts';
-import { substationCold, substationOverheat, undoLowering } from './diagnose-supply.ts';
+import { substationCold } from './diagnose-raise.ts';
+import { substationOverheat, undoLowering } from './diagnose-supply.ts';
 import { type Diagnosed, type DiagnosisInput, type Estate, estateOf, findingSets } from './estate.ts';
 
 export type { Diagnosed, DiagnosisInput } from './estate.ts';

@@ -284,9 +284,17 @@ export class RulesEngine {
 
   private async diagnose(findings: Finding[], ctx: RuleContext, setpoint: (sid: string) => SetpointInForce) {
     const lowerings = new Map<string, { ticketId: string; deltaC: number }>();
-    for (const t of await this.tickets.settling())
+    const opened = new Map<string, { pct: number; ts: number }>();
+    for (const t of await this.tickets.settling()) {
       if (t.problem === 'overheat' && t.action.kind === 'supply-offset' && t.action.deltaC < 0)
         lowerings.set(t.substationId, { ticketId: t.id, deltaC: t.action.deltaC });
+      if (t.problem === 'building_cold' && t.action.kind === 'valves')
+        for (const [b, to] of Object.entries(t.action.valves))
+          opened.set(b, {
+            pct: to - (t.action.previous[b] ?? ctx.cfg.limits.nominalValvePct),
+            ts: t.appliedTs ?? ctx.now,
+          });
+    }
     return diagnose({
       cfg: ctx.cfg,
       now: ctx.now,
@@ -300,6 +308,7 @@ export class RulesEngine {
       supply: (sid) => this.meters.expectation(sid),
       meterNormal: (sid) => this.meters.normal(sid),
       settlingLowering: (sid) => lowerings.get(sid),
+      settlingValve: (b) => opened.get(b),
       response: (id) => this.learner.response(id),
       slopeFit: (sid) => this.learner.slopeFit(sid),
       meter: (sid) => this.live.substation(sid)?.latest,

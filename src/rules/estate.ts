@@ -4,6 +4,7 @@ import type { Building, RegistryIndex, Substation } from '../core/registry.ts';
 import type { Baseline, Problem, Proposal, SetpointInForce } from '../tickets/types.ts';
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
+import { classUnderTemp, coldestClassOf } from './class-under-temp.ts';
 import { coldSpell } from './cold-spell.ts';
 import { coverage } from './coverage.ts';
 import { estateWarm } from './estate-warm.ts';
@@ -30,6 +31,8 @@ export interface DiagnosisInput {
   setpoint(substationId: string): SetpointInForce;
   /** The supply lowering (°C, negative) of the estate still settling, with its ticket, if any. */
   settlingLowering?(substationId: string): { ticketId: string; deltaC: number } | undefined;
+  /** A valve opening still settling on the building: how far it opened (%) and when it was applied. */
+  settlingValve?(buildingId: string): { pct: number; ts: number } | undefined;
   response(targetId: string): ResponseEstimate;
   /** Room mean against outdoor temperature over the kept samples (°C room per °C outdoor). */
   slopeFit(substationId: string): SlopeFit | undefined;
@@ -50,6 +53,8 @@ export interface Diagnosed {
 /** The active findings of each rule the diagnosis reads, by target. */
 export interface FindingSets {
   cold: Map<string, Finding>;
+  /** Buildings whose coldest position class is cold (class-under-temp). */
+  corner: Map<string, Finding>;
   behind: Map<string, Finding>;
   inside: Map<string, Finding>;
   hot: Map<string, Finding>;
@@ -83,8 +88,12 @@ export interface Estate {
   lineC: number;
   targetC: number;
   meanOf(b: string): number;
-  /** Only exposed units cold, middle units fine: balancing inside the building, never more supply. */
+  /** Only exposed units cold, middle units fine: balancing inside the building (and supply meanwhile). */
   exposedOnly(b: string): boolean;
+  /** The coldest position-class mean of a building (top, ground, gable, middle), °C. */
+  coldestClassC(b: string): number;
+  /** The level a cold building must be back at to clear (line + buildingCold.clearOffsetC), °C. */
+  clearC: number;
   /** The coldest fresh monitored unit of the estate, °C (what a lowering must keep warm). */
   coldestUnitC?: number;
   /** What the substation's meters say (supply, return, ΔT, flow, heat), for the evidence. */
@@ -123,6 +132,7 @@ export function findingSets(findings: readonly Finding[], now: number): FindingS
   };
   return {
     cold: by(buildingUnderTemp),
+    corner: by(classUnderTemp),
     behind: by(imbalanceBetween),
     inside: by(imbalanceInside),
     hot: by(buildingOverTemp),
@@ -174,6 +184,8 @@ export function estateOf(inp: DiagnosisInput, f: FindingSets, sid: string, build
     targetC: cfg.requiredTempC + cfg.response.targetMarginC,
     meanOf: (b) => inp.picture(b).weightedMeanC ?? Number.NaN,
     exposedOnly,
+    coldestClassC: (b) => coldestClassOf(inp.picture(b).classMeans) ?? Number.POSITIVE_INFINITY,
+    clearC: lineC + cfg.buildingCold.clearOffsetC,
     coldestUnitC: coldestUnit(inp, judged),
     meter: meterEvidence(inp.meter?.(sid)),
     baselineOf: (valueC) => ({ valueC: round2(valueC), outdoorC: inp.outdoorC, ts: inp.now }),
@@ -200,6 +212,14 @@ function coldestUnit(inp: DiagnosisInput, judged: Building[]): number | undefine
     for (const u of inp.picture(b.id).units) if (min === undefined || u.tempC < min) min = u.tempC;
   return min;
 }
+
+/** Whether enough of the estate's judged buildings are in `list` to call it the whole estate. */
+export const wholeEstate = (e: Estate, count: number): boolean =>
+  e.judged.length > 0 && count >= Math.max(1, e.cfg.diagnosis.wholeSubstationShare * e.judged.length);
+
+/** A building's entry-valve opening in force (the commissioning value where heatwatch set none), %. */
+export const valveOf = (e: Estate, b: string): number =>
+  e.sp.buildingValves[b] ?? e.cfg.limits.nominalValvePct;
 
 /** What crossed a finding's threshold when it fired (ticket evidence, issue #20 item 4). */
 export const firedOf = (f: Finding | undefined) =>

@@ -1,5 +1,6 @@
 import { buildingOverTemp } from './building-over-temp.ts';
 import { buildingUnderTemp } from './building-under-temp.ts';
+import { classUnderTemp } from './class-under-temp.ts';
 import { coldSpell } from './cold-spell.ts';
 import { coverage } from './coverage.ts';
 import { estateWarm } from './estate-warm.ts';
@@ -17,6 +18,7 @@ export const RULES: readonly RuleNode[] = [
   unitUnderTemp,
   unitOverTemp,
   buildingUnderTemp,
+  classUnderTemp,
   buildingOverTemp,
   estateWarm,
   imbalanceInside,

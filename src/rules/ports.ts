@@ -28,6 +28,8 @@ export interface TicketPort {
    * records why on the ticket as an event of `kind` (extended, shortened, cancelled).
    */
   revisePreheat(id: string, untilTs: number, kind: string, reason: string): Promise<void>;
+  /** Brings a settling ticket's re-check forward to `dueTs` (never later), with the reason as an event. */
+  advanceRecheck(id: string, dueTs: number, reason: string): Promise<void>;
   /** Applies auto-approved tickets whose time has come; returns their ids. */
   applyDue(): Promise<string[]>;
 }

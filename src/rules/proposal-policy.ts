@@ -11,6 +11,16 @@ export const LOWERING_PROBLEMS: readonly Problem[] = ['overheat', 'building_over
 /** Problems whose action moves one building's share of the flow. */
 export const BUILDING_FLOW_PROBLEMS: readonly Problem[] = ['building_cold', 'building_overheat'];
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Building flow changes that go with a supply step settling on their estate wait for nothing: a
+ * cold building's valve opening while the supply is raised, and an over-heated building's throttle
+ * (the supply step is not for its warmth). Others wait for the step's re-check.
+ */
+const goesWith = (supply: Ticket, p: Proposal): boolean =>
+  p.problem === 'building_overheat' || (supply.problem !== 'overheat' && p.problem === 'building_cold');
+
 export interface PolicyReport {
   ts: number;
   created: string[];
@@ -65,7 +75,11 @@ export class ProposalPolicy {
   private settlingConflict(p: Proposal, settling: readonly Ticket[]): Proposal | string {
     for (const t of settling) {
       if (t.substationId !== p.substationId) continue;
-      if (SUPPLY_PROBLEMS.includes(t.problem) && BUILDING_FLOW_PROBLEMS.includes(p.problem))
+      if (
+        SUPPLY_PROBLEMS.includes(t.problem) &&
+        BUILDING_FLOW_PROBLEMS.includes(p.problem) &&
+        !goesWith(t, p)
+      )
         return `estate supply adjustment ${t.id} settling until its re-check`;
       if (t.problem === 'cold_spell' && LOWERING_PROBLEMS.includes(p.problem))
         return `pre-heat ${t.id} in force: the extra warmth is intended`;
@@ -108,12 +122,31 @@ export class ProposalPolicy {
       report.created.push(r.ticket.id);
       await this.supersedeWrongRemedies(p, r.ticket.id);
     } else if (r.outcome === 'updated') report.updated++;
-    else if (r.outcome === 'suppressed')
+    else if (r.outcome === 'suppressed') {
       report.suppressed.push({
         targetId: p.targetId,
         problem: p.problem,
         reason: r.ticket.suppressedReason ?? 'settling',
       });
+      await this.judgeEarly(r.ticket, p, report.ts);
+    }
+  }
+
+  /**
+   * The condition an applied step was meant to end persists after the response time it predicted
+   * (the learnt lag): the step was too small, so it is judged now, and the next step follows its
+   * re-check, instead of leaving the flats cold until the scheduled re-check (`recheckAfterH`).
+   * Field tasks wait for people, and a pre-heat for its spell.
+   */
+  private async judgeEarly(t: Ticket, p: Proposal, now: number): Promise<void> {
+    if (t.appliedTs === undefined || t.action.kind === 'field' || t.action.kind === 'preheat') return;
+    const afterMs = Math.max(t.predicted.afterH, this.cfg().recheck.windowH) * HOUR_MS;
+    if (now - t.appliedTs < afterMs) return;
+    await this.tickets.advanceRecheck(
+      t.id,
+      now,
+      `still ${p.problem} ${Math.round((now - t.appliedTs) / HOUR_MS)} h after the step (predicted response ${t.predicted.afterH} h): judged now so the next step can follow`,
+    );
   }
 
   private async supersedeWrongRemedies(p: Proposal, newId: string): Promise<void> {
@@ -123,17 +156,17 @@ export class ProposalPolicy {
       if (wrong) await this.tickets.supersede(wrong.id, 'rules', `only exposed units are cold: ${newId}`);
     }
     if (p.problem === 'substation_cold' || p.problem === 'curve_slope')
+      // A waiting throttle of an over-heated building stays right whatever the supply does.
       for (const t of await this.tickets.list({ status: 'open', substationId: p.substationId }))
-        if (BUILDING_FLOW_PROBLEMS.includes(t.problem))
+        if (t.problem === 'building_cold')
           await this.tickets.supersede(t.id, 'rules', `superseded by estate-wide ${newId}`);
   }
 
   /** Links a repeat of an escalated problem to its parent; past the escalation limit a person decides. */
   private async withParent(p: Proposal): Promise<Proposal> {
-    const prev = (await this.tickets.list({ targetId: p.targetId, problem: p.problem }))
-      .filter((t) => t.status === 'escalated')
-      .pop();
-    if (!prev) return p;
+    // Only a chain that ended escalated continues; one that was resolved since starts afresh.
+    const prev = (await this.tickets.list({ targetId: p.targetId, problem: p.problem })).pop();
+    if (prev?.status !== 'escalated') return p;
     const escalations = (prev.escalations ?? 0) + 1;
     if (escalations > this.cfg().recheck.maxEscalations && p.action.kind !== 'field') {
       const task = `${p.targetId}: ${escalations - 1} adjustments did not bring it back in band; needs an engineer on site (${p.summary})`;

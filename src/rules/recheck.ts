@@ -192,8 +192,12 @@ export function judgeRecheck(
   const correctedDeltaC = m === undefined ? 0 : m - base.valueC - resp.outdoorGainCPerC * outdoorShiftC;
   const { resolved, why, coldArrived: notArrived } = verdict(inp, t, m);
   const coldArrived = t.action.kind === 'preheat' ? (notArrived ?? true) : undefined;
+  // The window's middle is how long the action had had when the judged samples were taken.
+  const elapsedH = (inp.now - (t.appliedTs ?? inp.now)) / HOUR_MS - inp.cfg.recheck.windowH / 2;
   const observedGain =
-    m === undefined ? undefined : inp.learner.learnFromRecheck(t, m, correctedDeltaC, supplyDeltaOf(inp, t));
+    m === undefined
+      ? undefined
+      : inp.learner.learnFromRecheck(t, m, correctedDeltaC, supplyDeltaOf(inp, t), elapsedH);
   const heat = heatOf(inp, t);
   const outcome: RecheckOutcome = {
     ts: inp.now,

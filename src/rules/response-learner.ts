@@ -122,20 +122,26 @@ export class ResponseLearner {
   /**
    * Learns from a re-check: the observed gain (outdoor-corrected change per unit of action) is
    * blended into the estimate with `learnRate`, and the lag from when the samples crossed 63 % of
-   * the change. Returns the observed gain, if the action was large enough to judge it.
+   * the change. A re-check judged before the response is complete (`elapsedH` since the action,
+   * e.g. one judged early) saw only 1 − e^(−elapsed/lag) of it (first order): the observed change
+   * is scaled up by that share. Returns the observed gain, if the action was large enough to judge it.
    */
   learnFromRecheck(
     t: Ticket,
     measureC: number,
     correctedDeltaC: number,
     supplyDeltaC: number | undefined,
+    elapsedH = Number.POSITIVE_INFINITY,
   ): number | undefined {
     const cfg = this.cfg();
     const lr = cfg.response.learnRate;
     const a = t.action;
+    const lagH = this.response(t.targetKind === 'substation' ? t.substationId : t.targetId).lagH;
+    // At least half the response counts as seen, so an early judgement cannot blow the gain up.
+    const seen = Math.max(0.5, 1 - Math.exp(-Math.max(0, elapsedH) / lagH));
     if (supplyDeltaC !== undefined) {
       if (Math.abs(supplyDeltaC) < 0.5) return undefined;
-      const observed = correctedDeltaC / supplyDeltaC;
+      const observed = correctedDeltaC / seen / supplyDeltaC;
       const prev = this.response(t.substationId).gainCPerC;
       const gain = Math.min(
         cfg.response.maxGainCPerC,
@@ -147,7 +153,7 @@ export class ResponseLearner {
     if (a.kind !== 'valves' || a.valves[t.targetId] === undefined) return undefined;
     const stepPct = a.valves[t.targetId]! - (a.previous[t.targetId] ?? cfg.limits.nominalValvePct);
     if (Math.abs(stepPct) < 2) return undefined;
-    const observed = correctedDeltaC / stepPct;
+    const observed = correctedDeltaC / seen / stepPct;
     const prev = this.response(t.targetId).valveGainCPerPct;
     const v = Math.min(1, Math.max(0.005, (1 - lr) * prev + lr * observed));
     this.store.save(t.targetId, { valveGainCPerPct: v, lagH: this.lagFrom(t, measureC) });

@@ -173,12 +173,32 @@ export class TicketService {
    * event says why.
    */
   async deferRecheck(id: string, retryTs: number, reason: string): Promise<void> {
+    await this.moveRecheck(id, retryTs, 'deferred', 'recheck', reason);
+  }
+
+  /**
+   * A settling adjustment whose condition persists past its predicted response is judged now rather
+   * than at its scheduled re-check (docs/rules.md): its row is due at `dueTs` if that is earlier.
+   */
+  async advanceRecheck(id: string, dueTs: number, reason: string): Promise<void> {
+    await this.moveRecheck(id, dueTs, 'recheck-advanced', 'rules', reason, true);
+  }
+
+  private async moveRecheck(
+    id: string,
+    dueTs: number,
+    kind: string,
+    actor: string,
+    reason: string,
+    onlyEarlier = false,
+  ): Promise<void> {
     await this.txs.run(async (tx) => {
       const t = await tx.store.ticket(id);
       if (!t || !SETTLING_STATUSES.includes(t.status)) return;
-      await tx.store.rescheduleRecheck(id, retryTs);
-      await tx.store.saveBody(id, { ...t, recheckDueTs: retryTs });
-      await tx.store.event(id, this.clock.now(), 'deferred', 'recheck', t.status, t.status, reason);
+      if (onlyEarlier && t.recheckDueTs !== undefined && t.recheckDueTs <= dueTs) return;
+      await tx.store.rescheduleRecheck(id, dueTs);
+      await tx.store.saveBody(id, { ...t, recheckDueTs: dueTs });
+      await tx.store.event(id, this.clock.now(), kind, actor, t.status, t.status, reason);
     });
   }
 

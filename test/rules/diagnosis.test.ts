@@ -49,21 +49,25 @@ function input(over: Partial<DiagnosisInput> = {}): DiagnosisInput {
 }
 
 describe('diagnose (pure)', () => {
-  it('cold on every day → supply offset sized deficit ÷ gain', () => {
+  it('cold on every day → supply offset sized deficit ÷ gain, a step auto-approve applies now', () => {
     const [d] = diagnose(input());
-    // target 19 °C, median 17 °C: 2 °C ÷ 0.4 = 5 °C, clamped to maxOffsetStepC 4.
+    // target 19 °C, median 17 °C: 2 °C ÷ 0.4 = 5 °C, clamped to autoApprove.maxOffsetStepC 3 so it
+    // applies now (the next step follows its early re-check).
     expect(d!.proposal).toMatchObject({
       problem: 'substation_cold',
-      action: { kind: 'supply-offset', deltaC: 4 },
+      action: { kind: 'supply-offset', deltaC: 3 },
     });
-    expect(d!.proposal.predicted.deltaC).toBeCloseTo(1.6, 5);
-    expect(d!.proposal.autoApprovable).toBe(false); // 4 > autoApprove.maxOffsetStepC 3
+    expect(d!.proposal.predicted.deltaC).toBeCloseTo(1.2, 5);
+    expect(d!.proposal.autoApprovable).toBe(true);
+    // Without auto-approve an operator approves each step: the larger limits.maxOffsetStepC 4.
+    const [op] = diagnose(input({ cfg: rules({ autoApprove: { enabled: false } }) }));
+    expect(op!.proposal.action).toEqual({ kind: 'supply-offset', deltaC: 4 });
   });
 
   it('cold only on cold days → curve slope, sized per °C below the reference', () => {
     const [d] = diagnose(input({ slopeFit: () => ({ slope: 0.3, samples: 72, spanC: 8 }) }));
-    // 2 °C ÷ 0.4 ÷ (5 − (−10)) = 0.33, clamped to maxSlopeStep 0.15.
-    expect(d!.proposal).toMatchObject({ problem: 'curve_slope', action: { kind: 'slope', delta: 0.15 } });
+    // 2 °C ÷ 0.4 ÷ (5 − (−10)) = 0.33, clamped to autoApprove.maxSlopeStep 0.1 (limits: 0.15).
+    expect(d!.proposal).toMatchObject({ problem: 'curve_slope', action: { kind: 'slope', delta: 0.1 } });
   });
 
   it('never steers supply above limits.maxSupplyTempC', () => {

@@ -38,6 +38,7 @@ function memoryTickets(): TicketPort & { proposals: Proposal[] } {
     noteSuppressed: async () => {},
     supersede: async () => {},
     revisePreheat: async () => {},
+    advanceRecheck: async () => {},
     applyDue: async () => [],
   };
 }
