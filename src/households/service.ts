@@ -19,9 +19,6 @@ import {
   touch,
 } from './cases.ts';
 import { type ComplaintInput, checkTime, type MeasurementInput, resolveUnit, twoNames } from './intake.ts';
-
-export type { ComplaintInput, MeasurementInput };
-
 import { type HouseholdsStore, OpenCaseTaken } from './store.ts';
 import {
   type Changes,
@@ -34,6 +31,8 @@ import {
   type WorkOrder,
 } from './types.ts';
 import { callBack, type FieldStatus, fieldStatus, flagLate, newWorkOrder } from './work-orders.ts';
+
+export type { ComplaintInput, MeasurementInput };
 
 export interface HouseholdDeps {
   store: HouseholdsStore;
