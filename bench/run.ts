@@ -25,7 +25,7 @@ import { formatPeer, runPeer } from './scenarios/peer.ts';
 import { formatRules, RULES_CASES, runRules } from './scenarios/rules.ts';
 import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
 import { formatTwinBench, runTwinBench } from './scenarios/twin.ts';
-import { formatTwinVary, runTwinVary, type VaryPair } from './scenarios/twin-vary.ts';
+import { formatTwinVary, runTwinVary, type TwinVaryFigures } from './scenarios/twin-vary.ts';
 
 const listArg = (name: string): string[] => {
   const i = process.argv.indexOf(name);
@@ -122,9 +122,8 @@ const SCENARIOS: Scenario[] = [
             seedShift: arg('--seed-shift', 3),
             spread: arg('--spread', 0.2),
             only: listArg('--scenario'),
-            merge: listArg('--merge').flatMap(
-              (f) =>
-                (JSON.parse(readFileSync(f, 'utf8')) as { figures: { pairs: VaryPair[] } }).figures.pairs,
+            merge: listArg('--merge').map(
+              (f) => (JSON.parse(readFileSync(f, 'utf8')) as { figures: TwinVaryFigures }).figures,
             ),
           }),
           formatTwinVary,

@@ -25,8 +25,8 @@ export interface VaryOptions {
   days?: number;
   /** Only these scenarios (file names without .yaml); all when empty. */
   only?: string[];
-  /** Earlier runs' pairs (their `--json` figures) to write beside this run's: a run split by scenario. */
-  merge?: VaryPair[];
+  /** Earlier runs' figures (bench/results/twin.json) to write beside this run's: a run split by scenario. */
+  merge?: Array<Pick<TwinVaryFigures, 'pairs' | 'maxCpuS'>>;
 }
 
 export interface VaryPair {
@@ -66,10 +66,11 @@ export async function runTwinVary(opts: VaryOptions): Promise<TwinVaryFigures> {
       pairs.push({ scenario: name, seed, variantSeed, factors: v.factors, base, variant, flips });
     }
   }
-  const merged = [...(opts.merge ?? []), ...pairs].sort(
+  const merged = [...(opts.merge ?? []).flatMap((m) => m.pairs), ...pairs].sort(
     (a, b) => a.scenario.localeCompare(b.scenario) || a.seed - b.seed,
   );
-  const figures = { options: opts, pairs: merged, maxCpuS: maxCpuMs / 1000 };
+  for (const m of opts.merge ?? []) maxCpuMs = Math.max(maxCpuMs, m.maxCpuS * 1000);
+  const figures = { options: { ...opts, merge: undefined }, pairs: merged, maxCpuS: maxCpuMs / 1000 };
   writeVarySection(figures);
   return figures;
 }
