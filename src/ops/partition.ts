@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '../config/loader.ts';
 import type { ServiceConfig } from '../config/service-schema.ts';
 import { RegistryIndex } from '../core/registry.ts';
-import type { LiveView } from '../rules/view.ts';
+import type { LiveView } from '../state/live-view.ts';
 
 /**
  * Rules partitioned by substation (docs/deploy.md "Scale-out"). Each rules instance owns the

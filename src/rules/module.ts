@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
+import { partitionedView } from '../ops/partition.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 import type { SqlDb } from '../storage/sql.ts';
 import { type SqlMigration, sqliteMigrations } from '../storage/sql-migrate.ts';
@@ -14,7 +15,7 @@ import { TicketService } from '../tickets/ticket-service.ts';
 import type { SetpointPayload, SetpointPublisher } from '../tickets/types.ts';
 import { type ApplyRulesResult, type EngineSnapshot, RulesEngine } from './engine.ts';
 import { responseMigrations, SqlResponseStore } from './response-store.ts';
-import { type LiveView, partitionView } from './view.ts';
+import type { LiveView } from './view.ts';
 
 /**
  * The rules engine's checkpoint (so a restart keeps minimum durations, flapping and samples) and the
@@ -126,7 +127,7 @@ export class RulesModule {
       () => deps.clock.now(),
       (err) => log.warn({ err }, 'learnt response not written; kept in memory'),
     );
-    const live = partitionView(deps.live, deps.partition ?? []);
+    const live = partitionedView(deps.live, { substations: [...(deps.partition ?? [])] });
     this.engine = new RulesEngine(deps.clock, live, this.tickets, deps.rules, log, deps.bus, {
       responses: this.responses,
     });

@@ -1,4 +1,4 @@
-import { EXPOSED_CLASSES, POSITION_CLASSES, type PositionClass, RegistryIndex } from '../core/registry.ts';
+import { EXPOSED_CLASSES, POSITION_CLASSES, type PositionClass } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
 import type { LiveView } from '../state/live-view.ts';
 
@@ -125,52 +125,5 @@ export function pictureEvidence(p: BuildingPicture, coldBelowC: number): Record<
         tempC: u.tempC,
         classes: u.classes,
       })),
-  };
-}
-
-/**
- * The live view restricted to a partition of substations (docs/deploy.md "Past one machine": one
- * rules instance per partition). An empty list means every substation. The filtered index follows registry reloads.
- */
-export function partitionView(live: LiveView, substations: readonly string[]): LiveView {
-  if (substations.length === 0) return live;
-  const keep = new Set(substations);
-  let source: RegistryIndex | undefined;
-  let filtered: RegistryIndex | undefined;
-  const index = (): RegistryIndex => {
-    if (source !== live.index || !filtered) {
-      source = live.index;
-      const reg = source.registry;
-      const buildings = reg.buildings.filter((b) => keep.has(b.substationId));
-      const ids = new Set(buildings.map((b) => b.id));
-      filtered = new RegistryIndex({
-        substations: reg.substations.filter((s) => keep.has(s.id)),
-        buildings,
-        sensors: reg.sensors.filter((s) => ids.has(s.buildingId)),
-      });
-    }
-    return filtered;
-  };
-  return {
-    get index() {
-      return index();
-    },
-    get observation() {
-      return live.observation;
-    },
-    get forecast() {
-      return live.forecast;
-    },
-    sensor: (id) => live.sensor(id),
-    buildingSensors: (b) => live.buildingSensors(b),
-    buildingStats: (b, now) => live.buildingStats(b, now),
-    substation: (id) => live.substation(id),
-    isFresh: (s, now) => live.isFresh(s, now),
-    isOnline: (s, now) => live.isOnline(s, now),
-    get version() {
-      return live.version;
-    },
-    buildingStamp: live.buildingStamp && ((b) => live.buildingStamp!(b)),
-    freshForMs: live.freshForMs && ((i) => live.freshForMs!(i)),
   };
 }

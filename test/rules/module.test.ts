@@ -57,7 +57,7 @@ describe('RulesModule checkpoint', () => {
 
 describe('partition', () => {
   it('an instance judges only the substations of its partition', async () => {
-    const { partitionView } = await import('../../src/rules/view.ts');
+    const { partitionedView } = await import('../../src/ops/partition.ts');
     const { LiveState } = await import('../../src/state/live-state.ts');
     const { RegistryIndex } = await import('../../src/core/registry.ts');
     const base = harness().index.registry;
@@ -66,7 +66,7 @@ describe('partition', () => {
       buildings: [...base.buildings, { ...base.buildings[0]!, id: 'x1', substationId: 'ss2' }],
       sensors: [...base.sensors, { ...base.sensors[0]!, id: 'x1-1-1', buildingId: 'x1' }],
     });
-    const view = partitionView(new LiveState(two), ['ss2']);
+    const view = partitionedView(new LiveState(two), { substations: ['ss2'] });
     expect([...view.index.substations.keys()]).toEqual(['ss2']);
     expect([...view.index.buildings.keys()]).toEqual(['x1']);
     expect([...view.index.sensors.keys()]).toEqual(['x1-1-1']);
