@@ -4,6 +4,7 @@
  *
  *   npx heatwatch start [--speed N] [--config DIR]   the service (as `npm start`)
  *   npx heatwatch sim [options]                      the simulated network alone (as `npm run sim`)
+ *   npx heatwatch twin --scenario FILE [options]     the rules judged on the digital twin (as `npm run twin`)
  *   npx heatwatch <tool> [options]                   check-config, dry-run, mosquitto-files, backup,
  *                                                    restore (as `npm run cli -- <tool>`)
  *
@@ -18,6 +19,7 @@ import { register } from 'tsx/esm/api';
 const entries = {
   start: '../src/main.ts',
   sim: '../firmware-sim/cli.ts',
+  twin: '../firmware-sim/twin/cli.ts',
 };
 const [command, ...args] = process.argv.slice(2);
 
@@ -29,7 +31,8 @@ if (command === undefined || command === 'help' || command === '--help' || comma
   await import('../src/cli.ts');
   process.stderr.write(
     `  ${'start'.padEnd(15)}  run heatwatch: broker, store, simulator, API and dashboard (--speed N, --config DIR)\n` +
-      `  ${'sim'.padEnd(15)}  run the simulated network alone against a broker (--help lists its options)\n`,
+      `  ${'sim'.padEnd(15)}  run the simulated network alone against a broker (--help lists its options)\n` +
+      `  ${'twin'.padEnd(15)}  run the rules, tickets and re-checks on the digital twin (--scenario FILE) beside the strategies they are judged against\n`,
   );
 } else if (Object.hasOwn(entries, command)) {
   const entry = new URL(entries[command], import.meta.url);

@@ -24,11 +24,6 @@ const COMMANDS: Record<
     summary: 'copy every SQLite database into a checked backup set while heatwatch runs (online)',
     load: () => import('./cli/backup.ts'),
   },
-  twin: {
-    summary:
-      'run the rules, tickets and re-checks on the digital twin (--scenario FILE) beside the strategies they are judged against',
-    load: () => import('./cli/twin.ts'),
-  },
   restore: {
     summary: 'put a backup set back into the data directory (heatwatch stopped)',
     load: () => import('./cli/restore.ts'),

@@ -8,7 +8,6 @@
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SimRunner } from '../firmware-sim/runner.ts';
 import { type HeatwatchConfig, loadConfig } from './config/loader.ts';
 import type { ServiceConfig } from './config/service-schema.ts';
 import { ConfigWatcher } from './config/watcher.ts';
@@ -39,6 +38,7 @@ import { cityMigrations, instanceName, startCityRules, startLiveBridge } from '.
 import { LogLevelControl } from './ops/log-level.ts';
 import { StoredUnitHours } from './rules/compliance.ts';
 import { RulesModule, rulesMigrations, rulesSqlMigrations } from './rules/module.ts';
+import { loadSimulator, type SimulatorFactory } from './sim/port.ts';
 import { StateCheckpoint } from './state/checkpoint.ts';
 import { LiveState } from './state/live-state.ts';
 import { createReadingStore } from './storage/create-store.ts';
@@ -65,6 +65,8 @@ export interface StartOptions {
   configure?: (config: HeatwatchConfig) => void;
   /** Only the ingestion path: no simulator, rules or HTTP (crash tests, the benchmark). */
   ingestOnly?: boolean;
+  /** The simulated network (sim.enabled); default: the factory of the module `sim.adapter` names. */
+  simulator?: SimulatorFactory;
   /** Watch the config directory and apply edits (default true). */
   watchConfig?: boolean;
 }
@@ -348,7 +350,8 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
     //    broker as real devices, with the same credentials and ACL; started before the rules so
     //    their first tick sees readings, not a network that looks silent ───────────
     if (svc.sim.enabled && !ingestOnly) {
-      const sim = new SimRunner({
+      const createSimulator = opts.simulator ?? (await loadSimulator(svc.sim.adapter));
+      const sim = createSimulator({
         registry: config.registry,
         scenario: config.sim,
         clock,

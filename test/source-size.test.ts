@@ -42,3 +42,12 @@ describe('source size', () => {
     expect(fixed).toEqual([]);
   });
 });
+
+describe('source boundaries', () => {
+  it('src/ does not import the simulator (it is loaded through src/sim/port.ts)', () => {
+    const importers = sourceFiles('src').filter((f) =>
+      /from\s+['"][./]*firmware-sim\/|import\(\s*['"][./]*firmware-sim\//.test(readFileSync(f, 'utf8')),
+    );
+    expect(importers).toEqual([]);
+  });
+});

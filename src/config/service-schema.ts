@@ -204,6 +204,8 @@ export const serviceSchema = z
     sim: z
       .object({
         enabled: z.boolean().default(true),
+        /** The simulator's adapter module (exports `createSimulator`, src/sim/port.ts), from the package root. */
+        adapter: z.string().min(1).default('firmware-sim/adapter.ts'),
       })
       .strict()
       .prefault({}),

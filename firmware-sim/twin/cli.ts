@@ -1,14 +1,15 @@
 /**
- * `twin --scenario FILE [--days N] [--seed S] [--strategy NAME|all] [--json]`: heatwatch's rules,
+ * `npm run twin -- --scenario FILE` (or `npx heatwatch twin …`) [--days N] [--seed S] [--strategy NAME|all] [--json]`: heatwatch's rules,
  * tickets and re-checks run direct-coupled on the digital twin (firmware-sim/twin/), beside the
  * strategies they are judged against; prints a table, or one JSON object per strategy.
  */
-import { basename } from 'node:path';
-import { jsonOf, TABLE_HEAD, TABLE_RULE, tableRow } from '../../firmware-sim/twin/report.ts';
-import { loadRules, runTwin } from '../../firmware-sim/twin/run.ts';
-import { loadScenario, ScenarioError } from '../../firmware-sim/twin/scenario.ts';
-import { STRATEGIES, type StrategyName } from '../../firmware-sim/twin/strategies.ts';
-import { ConfigError, formatIssue } from '../config/loader.ts';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, formatIssue } from '../../src/config/loader.ts';
+import { jsonOf, TABLE_HEAD, TABLE_RULE, tableRow } from './report.ts';
+import { loadRules, runTwin } from './run.ts';
+import { loadScenario, ScenarioError } from './scenario.ts';
+import { STRATEGIES, type StrategyName } from './strategies.ts';
 
 const USAGE =
   'usage: heatwatch twin --scenario FILE [--days N] [--seed S] [--strategy acting|watching|raise-all|coldest-flat|all] [--json]\n';
@@ -52,3 +53,15 @@ export async function run(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+// Started directly (npm run twin, npx heatwatch twin): run with the process's arguments.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href)
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`heatwatch twin: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
