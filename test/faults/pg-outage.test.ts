@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { startHeatwatch } from '../../src/main.ts';
+import { leases } from '../../src/ops/lease.ts';
 import { DEVICE_KEY, publishReadings, storedRows, tempDir, waitFor } from '../main/support.ts';
 import { PG_URL, pgAvailable, pgSchema } from '../support/postgres.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -128,6 +129,14 @@ describe.skipIf(!hasPg)('PostgreSQL unreachable while heatwatch runs under load'
         'operations to succeed again',
       );
       await waitFor(() => ackedIn.after >= 200, 30_000, 'readings after the outage');
+      // The rules stopped their partition by themselves when the lease could not be renewed (the
+      // outage outlasts partition.leases.durationMs) and take it again, with a new token.
+      if (OUTAGE_MS > hw.config.service.partition.leases.durationMs)
+        await waitFor(
+          async () => (await leases(hw.opsSql)).some((l) => l.partition === 'city' && l.token >= 2),
+          30_000,
+          'the rules partition taken again',
+        );
       phase = 'done';
       const sent = await load;
 
