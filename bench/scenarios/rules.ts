@@ -19,6 +19,8 @@ export interface RulesCase {
 export interface RulesRow extends RulesCase {
   sensors: number;
   tickMs: number;
+  /** CPU time of the process over the tick (the machine is shared; wall time waits for a core). */
+  tickCpuMs: number;
   perBuildingUs: number;
   perBuildingRatio: number;
   findings: number;
@@ -71,10 +73,12 @@ export async function runRules(opts: {
 
 export function formatRules(rows: RulesRow[]): string {
   const out = ['rules: one tick over synthetic live state, buildings of 60 units (10 × 6), median of ticks'];
-  out.push('  buildings   sensors  reports          mode          tick ms   µs/building  ratio  findings');
+  out.push(
+    '  buildings   sensors  reports            mode          tick ms   CPU ms   µs/building  ratio  findings',
+  );
   for (const r of rows)
     out.push(
-      `  ${pad(r.buildings, 9)} ${pad(r.sensors, 9)}  ${`1/${r.every} by ${r.spread}`.padEnd(15)}  ${r.mode.padEnd(12)} ${pad(r.tickMs, 9)} ${pad(r.perBuildingUs, 13)} ${pad(r.perBuildingRatio.toFixed(2), 6)} ${pad(r.findings, 9)}`,
+      `  ${pad(r.buildings, 9)} ${pad(r.sensors, 9)}  ${`1/${r.every} by ${r.spread}`.padEnd(17)}  ${r.mode.padEnd(12)} ${pad(r.tickMs, 9)} ${pad(r.tickCpuMs, 8)} ${pad(r.perBuildingUs, 13)} ${pad(r.perBuildingRatio.toFixed(2), 6)} ${pad(r.findings, 9)}`,
     );
   return out.join('\n');
 }
