@@ -79,21 +79,7 @@ export function substationCold(e: Estate): Diagnosed[] {
     ...needs.map((n) => e.targetC - n.measureC),
     0.3,
   );
-  const evidence = {
-    coldBuildings: e.trulyCold.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
-    needs: needs.map((n) => ({ ...n, measureC: round2(n.measureC) })),
-    judgedBuildings: e.judged.length,
-    substationMedianC: round2(e.subMeasure),
-    outdoorC: e.inp.outdoorC,
-    setpointInForce: e.sp,
-    thresholds: {
-      wholeSubstationShare: cfg.diagnosis.wholeSubstationShare,
-      coldLineC: e.lineC,
-      targetC: e.targetC,
-    },
-    gainCPerC: round2(resp.gainCPerC),
-    meter: e.meter,
-  };
+  const evidence = raiseEvidence(e, needs);
   const { action, problem, supplyRiseC } = sizeRaise(e, deficitC, whole && coldDaysOnly(e));
   const flapping = anyFlap(e.trulyCold.map((b) => e.f.cold.get(b.id)));
   const rules =
@@ -146,6 +132,28 @@ export function substationCold(e: Estate): Diagnosed[] {
       },
     },
   ];
+}
+
+/** What a raise is judged by: the cold buildings, the needs, the thresholds, the gain, the meter. */
+function raiseEvidence(e: Estate, needs: SupplyNeed[]) {
+  const { cfg } = e;
+  const fit = e.inp.slopeFit(e.sid);
+  return {
+    coldBuildings: e.trulyCold.map((b) => ({ buildingId: b.id, weightedMeanC: round2(e.meanOf(b.id)) })),
+    needs: needs.map((n) => ({ ...n, measureC: round2(n.measureC) })),
+    judgedBuildings: e.judged.length,
+    substationMedianC: round2(e.subMeasure ?? Number.NaN),
+    outdoorC: e.inp.outdoorC,
+    roomPerOutdoorC: fit && round2(fit.slope),
+    setpointInForce: e.sp,
+    thresholds: {
+      wholeSubstationShare: cfg.diagnosis.wholeSubstationShare,
+      coldLineC: e.lineC,
+      targetC: e.targetC,
+    },
+    gainCPerC: round2(e.resp.gainCPerC),
+    meter: e.meter,
+  };
 }
 
 /** Rooms fall with the outdoor temperature (a trusted fit): the curve is too flat, not too low. */
