@@ -101,14 +101,14 @@ export function buildDigests(x: ReportInput) {
 }
 export type Digest = ReturnType<typeof buildDigests>[number];
 
-function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<string>) {
-  const sensors = [...x.index.sensors.values()].filter((s) => substations.has(s.substation.id));
+/** The compliance of the flats of these substations over the bulletin's period (the rules' unit-hours). */
+function complianceOf(x: ReportInput, substations: Set<string>) {
   const total: ComplianceFigures = zeroFigures();
   let flatsLowBand = 0;
   let flatsVeryLowBand = 0;
   let flatsSeen = 0;
-  for (const s of sensors) {
-    const f = x.unitHours.get(s.sensor.id);
+  for (const s of x.index.sensors.values()) {
+    const f = substations.has(s.substation.id) ? x.unitHours.get(s.sensor.id) : undefined;
     if (!f || f.hours <= 0) continue;
     flatsSeen++;
     addFigures(total, f);
@@ -116,6 +116,19 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
     if (f.veryLowBandHours > f.hours / 2) flatsVeryLowBand++;
     else if (f.lowBandHours + f.veryLowBandHours > f.hours / 2) flatsLowBand++;
   }
+  return {
+    flatsSeen,
+    unitHours: round(total.hours),
+    inBandShare: share(total.inBandHours, total.hours),
+    degreeHoursBelow: round(total.degreeHoursBelow),
+    lowBandHours: round(total.lowBandHours),
+    veryLowBandHours: round(total.veryLowBandHours),
+    flatsLowBand,
+    flatsVeryLowBand,
+  };
+}
+
+function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<string>) {
   const inUnit = <T extends { substationId: string }>(list: T[]) =>
     list.filter((v) => substations.has(v.substationId));
   const cases = inUnit(x.cases);
@@ -133,16 +146,7 @@ function section(x: ReportInput, fromTs: number, toTs: number, substations: Set<
   const count = <K extends string>(keys: readonly K[], of: (c: Complaint) => K) =>
     Object.fromEntries(keys.map((k) => [k, received.filter((c) => of(c) === k).length])) as Record<K, number>;
   return {
-    compliance: {
-      flatsSeen,
-      unitHours: round(total.hours),
-      inBandShare: share(total.inBandHours, total.hours),
-      degreeHoursBelow: round(total.degreeHoursBelow),
-      lowBandHours: round(total.lowBandHours),
-      veryLowBandHours: round(total.veryLowBandHours),
-      flatsLowBand,
-      flatsVeryLowBand,
-    },
+    compliance: complianceOf(x, substations),
     cases: {
       opened: cases.filter((k) => k.openedTs > fromTs && k.openedTs <= toTs).length,
       closed: cases.filter((k) => k.closedTs !== undefined && k.closedTs > fromTs && k.closedTs <= toTs)

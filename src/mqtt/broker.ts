@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { ServiceConfig } from '../config/service-schema.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -136,26 +136,7 @@ export class EmbeddedBroker {
         done(null, true);
       },
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
-      authorizePublish: (client, packet, done) => {
-        // client is null only for a will left behind by another broker instance; one embedded
-        // broker has none to honour.
-        const p = client ? this.principals.get(client) : undefined;
-        if (!p) return done(new Error('publish without an authenticated session'));
-        if (packet.payload.length > limits.maxPayloadBytes) {
-          this.counters.oversizedPackets++;
-          return drop(packet, done);
-        }
-        if (!this.opts.auth.canPublish(p, packet.topic)) {
-          this.counters.aclDeniedPublish++;
-          log.debug({ id: p.id, topic: packet.topic }, 'mqtt publish denied by ACL');
-          return drop(packet, done);
-        }
-        if (this.opts.auth.isRateLimited(p) && !this.publishLimiter?.take(p.id)) {
-          this.counters.rateLimited++;
-          return drop(packet, done);
-        }
-        done(null);
-      },
+      authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => {
         const p = this.principals.get(client);
         if (!p || sub.topic.startsWith(DROP_PREFIX) || !this.opts.auth.canSubscribe(p, sub.topic)) {
@@ -187,24 +168,51 @@ export class EmbeddedBroker {
 
     this.server = createServer((socket) => this.accept(socket));
     const port = await listen(this.server, this.opts.port, this.opts.host);
-    let tlsPort: number | undefined;
-    if (this.opts.tls) {
-      const t = this.opts.tls;
-      this.tlsServer = createTlsServer(
-        {
-          cert: readFileSync(t.certFile),
-          key: readFileSync(t.keyFile),
-          ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
-          requestCert: t.requireClientCert,
-          rejectUnauthorized: t.requireClientCert,
-          minVersion: 'TLSv1.2',
-        },
-        (socket) => this.accept(socket),
-      );
-      tlsPort = await listen(this.tlsServer, t.port, this.opts.host);
-    }
+    const tlsPort = await this.listenTls();
     log.info({ host: this.opts.host, port, tlsPort }, 'embedded mqtt broker listening');
     return tlsPort === undefined ? { port } : { port, tlsPort };
+  }
+
+  /** The TLS listener when `mqtt.tls` is configured; resolves with its bound port. */
+  private async listenTls(): Promise<number | undefined> {
+    const t = this.opts.tls;
+    if (!t) return undefined;
+    this.tlsServer = createTlsServer(
+      {
+        cert: readFileSync(t.certFile),
+        key: readFileSync(t.keyFile),
+        ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
+        requestCert: t.requireClientCert,
+        rejectUnauthorized: t.requireClientCert,
+        minVersion: 'TLSv1.2',
+      },
+      (socket) => this.accept(socket),
+    );
+    return listen(this.tlsServer, t.port, this.opts.host);
+  }
+
+  /** aedes' publish hook: oversized, ACL-denied and rate-limited publishes are dropped, not refused. */
+  private authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    done: (err?: Error | null) => void,
+  ): void {
+    const { limits, log } = this.opts;
+    // client is null only for a will left behind by another broker instance; one embedded
+    // broker has none to honour.
+    const p = client ? this.principals.get(client) : undefined;
+    if (!p) done(new Error('publish without an authenticated session'));
+    else if (packet.payload.length > limits.maxPayloadBytes) {
+      this.counters.oversizedPackets++;
+      drop(packet, done);
+    } else if (!this.opts.auth.canPublish(p, packet.topic)) {
+      this.counters.aclDeniedPublish++;
+      log.debug({ id: p.id, topic: packet.topic }, 'mqtt publish denied by ACL');
+      drop(packet, done);
+    } else if (this.opts.auth.isRateLimited(p) && !this.publishLimiter?.take(p.id)) {
+      this.counters.rateLimited++;
+      drop(packet, done);
+    } else done(null);
   }
 
   /** aedes' authenticate hook: rate-limited attempts refused, then credentials, client id and certificate name. */
