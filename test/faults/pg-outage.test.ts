@@ -1,10 +1,16 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { startHeatwatch } from '../../src/main.ts';
 import { leases } from '../../src/ops/lease.ts';
-import { DEVICE_KEY, publishReadings, storedRows, tempDir, waitFor } from '../main/support.ts';
+import {
+  DEVICE_KEY,
+  postgresConfig,
+  publishReadings,
+  storedRows,
+  tempDir,
+  waitFor,
+} from '../main/support.ts';
 import { PG_URL, pgAvailable, pgSchema } from '../support/postgres.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -17,17 +23,6 @@ const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-function postgresConfig(dir: string): string {
-  const configDir = join(dir, 'config');
-  cpSync('config', configDir, { recursive: true });
-  const file = join(configDir, 'heatwatch.yaml');
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8').replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'),
-  );
-  return configDir;
-}
 
 const complaint = (port: number, n: number) =>
   fetch(`http://127.0.0.1:${port}/api/households/complaints`, {

@@ -1,4 +1,3 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
@@ -10,7 +9,7 @@ import { type Heatwatch, startHeatwatch } from '../../src/main.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import { pgAvailable, pgSchema } from '../support/postgres.ts';
 import { substationProposal } from '../tickets/proposals.ts';
-import { DEVICE_KEY, tempDir } from './support.ts';
+import { DEVICE_KEY, postgresConfig, tempDir } from './support.ts';
 
 const hasPg = await pgAvailable();
 const TOKEN = 'hw_city_api_admin_token_0123456789abcdef';
@@ -18,17 +17,6 @@ const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-function postgresConfig(dir: string): string {
-  const configDir = join(dir, 'config');
-  cpSync('config', configDir, { recursive: true });
-  const file = join(configDir, 'heatwatch.yaml');
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8').replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'),
-  );
-  return configDir;
-}
 
 function apiInstance(configDir: string, dataDir: string, url: string, name: string): Promise<Heatwatch> {
   return startHeatwatch({

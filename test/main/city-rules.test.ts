@@ -1,28 +1,16 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { type Heatwatch, startHeatwatch } from '../../src/main.ts';
 import { leases } from '../../src/ops/lease.ts';
 import { pgAvailable, pgSchema } from '../support/postgres.ts';
-import { DEVICE_KEY, tempDir, waitFor } from './support.ts';
+import { DEVICE_KEY, postgresConfig, tempDir, waitFor } from './support.ts';
 
 const hasPg = await pgAvailable();
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-function postgresConfig(dir: string): string {
-  const configDir = join(dir, 'config');
-  cpSync('config', configDir, { recursive: true });
-  const file = join(configDir, 'heatwatch.yaml');
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8').replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'),
-  );
-  return configDir;
-}
 
 /** A rules instance of a city, in-process on its own ports and data directory. */
 function rulesInstance(configDir: string, dataDir: string, url: string, name: string): Promise<Heatwatch> {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -157,4 +157,16 @@ export function spawnService(
   proc.stderr?.on('data', collect);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return { proc, output: () => out, exited };
+}
+
+/** A copy of the repository's config in `dir` with `ops.kind: postgres`; returns its directory. */
+export function postgresConfig(dir: string): string {
+  const configDir = join(dir, 'config');
+  cpSync('config', configDir, { recursive: true });
+  const file = join(configDir, 'heatwatch.yaml');
+  const text = readFileSync(file, 'utf8');
+  if (!/^ops:\n {2}kind: sqlite$/m.test(text))
+    throw new Error('config/heatwatch.yaml: no `ops:\\n  kind: sqlite`');
+  writeFileSync(file, text.replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'));
+  return configDir;
 }
