@@ -53,13 +53,17 @@ export interface HeatwatchHttp {
   routes: RouteDef[];
 }
 
-/**
- * Builds the API and dashboard app from its plugins; never listens (server.ts does). fastify/demo's
- * split: tests drive this through `app.inject()`.
- */
-export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
-  const { deps } = o;
-  const app: FastifyInstance = Fastify({
+/** The first start's admin token, shown once on stderr (only its hash is kept). */
+const printAdminToken = (t: string): void => {
+  process.stderr.write(
+    `\nheatwatch: no API users are configured, so an admin token was created.\n` +
+      `It is shown only this once; store it now (only its hash is kept):\n\n  ${t}\n\n`,
+  );
+};
+
+/** The fastify instance with heatwatch's limits: body size, request deadlines, no request logging. */
+function createFastify(o: AppOptions): FastifyInstance {
+  return Fastify({
     loggerInstance: o.log as FastifyBaseLogger,
     bodyLimit: o.http.bodyLimitBytes,
     // The token may ride in /api/live's query string; security.ts logs requests without the query.
@@ -75,6 +79,15 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     frameworkErrors,
     clientErrorHandler,
   });
+}
+
+/**
+ * Builds the API and dashboard app from its plugins; never listens (server.ts does). fastify/demo's
+ * split: tests drive this through `app.inject()`.
+ */
+export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
+  const { deps } = o;
+  const app = createFastify(o);
   // Writes take JSON only: a cross-site HTML form can send text/plain without a CORS preflight.
   app.removeContentTypeParser('text/plain');
   const audit = new AuditLog(o.opsSql ?? sqliteSql(o.db));
@@ -82,13 +95,7 @@ export async function buildApp(o: AppOptions): Promise<HeatwatchHttp> {
     users: o.users,
     adminToken: o.adminToken,
     now: deps.clock.now(),
-    announce:
-      o.announceAdminToken ??
-      ((t) =>
-        process.stderr.write(
-          `\nheatwatch: no API users are configured, so an admin token was created.\n` +
-            `It is shown only this once; store it now (only its hash is kept):\n\n  ${t}\n\n`,
-        )),
+    announce: o.announceAdminToken ?? printAdminToken,
   });
   // Expiry dates are calendar dates people set: judged on the wall clock, never the demo's fast one.
   const auth = new TokenAuth(deps.wallClock, o.users, extra);
