@@ -34,14 +34,24 @@ export function buildingFlowShare(e: Estate): Diagnosed[] {
     const d = openOwnValve(e, bid) ?? throttleNeighbours(e, bid, flowCold) ?? branchTask(e, bid);
     out.push(d);
   }
-  // Cold corners (class-under-temp) with a normal position effect: the
-  // building is short of flow; its valve opens (at its limit, the estate's supply takes over).
+  // Cold corners (class-under-temp) with its middle flats cool too and a clearly normal position
+  // effect (the exposed flats no further behind the middle ones than the imbalance rule's clear
+  // level): the building is short of flow; its valve opens (at its limit, the estate's supply takes
+  // over). Warm middle flats or a larger gap: the risers' matter (exposed_cold), never the valve's.
   for (const b of e.judged) {
     if (flowCold.has(b.id) || e.exposedOnly(b.id) || !e.f.corner.has(b.id)) continue;
+    if (gapExcessC(e, b.id) >= e.cfg.imbalanceInside.clearExcessC) continue;
     const d = openOwnValve(e, b.id);
     if (d) out.push(d);
   }
   return out;
+}
+
+/** How far a building's exposed flats are further behind its middle ones than its normal gap, °C. */
+function gapExcessC(e: Estate, bid: string): number {
+  const p = e.inp.picture(bid);
+  if (p.middleMeanC === undefined || p.exposedMeanC === undefined) return 0;
+  return p.middleMeanC - p.exposedMeanC - (e.inp.positionGapC?.(bid) ?? e.inp.normalGapC);
 }
 
 function flowEvidence(e: Estate, bid: string) {

@@ -22,6 +22,26 @@ export function exposedCold(e: Estate): Diagnosed[] {
       ),
     );
   }
+  // Exposed flats cold beyond the normal position effect by the picture, before the imbalance
+  // rule's longer minimum duration: the supply held them warm meanwhile (diagnose-raise.ts), which
+  // can narrow the gap before that rule fires — the riser task is raised now, not masked.
+  for (const b of e.judged) {
+    if (e.f.inside.has(b.id) || !e.f.corner.has(b.id) || !e.exposedOnly(b.id)) continue;
+    const p = e.inp.picture(b.id);
+    const gapC = (p.middleMeanC ?? Number.NaN) - (p.exposedMeanC ?? Number.NaN);
+    out.push(
+      field(
+        e,
+        { kind: 'building', id: b.id, valueC: p.exposedMeanC },
+        'exposed_cold',
+        [imbalanceInside.id],
+        { gapC: round1(gapC), exposedMeanC: p.exposedMeanC, middleMeanC: p.middleMeanC },
+        e.baselineOf(p.exposedMeanC ?? Number.NaN),
+        `${b.id}: top/ground/gable units ${round1(gapC)} °C colder than middle units, middle units fine: check risers, riser valves and radiator filters of the exposed units; the supply holds them warm meanwhile.`,
+        false,
+      ),
+    );
+  }
   return out;
 }
 

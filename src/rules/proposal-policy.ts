@@ -50,8 +50,15 @@ export class ProposalPolicy {
 
   async apply(diagnosed: Diagnosed[], report: PolicyReport): Promise<void> {
     const settling = await this.tickets.settling();
+    // Buildings whose risers are the remedy (an open exposed_cold task): their valve is not.
+    const risers = new Set(
+      (await this.tickets.list({ status: 'open', problem: 'exposed_cold' })).map((t) => t.targetId),
+    );
     for (const d of diagnosed) {
-      const checked = this.settlingConflict(d.proposal, settling);
+      const checked =
+        d.proposal.problem === 'building_cold' && risers.has(d.proposal.targetId)
+          ? `riser task open on ${d.proposal.targetId}: its entry valve is not the remedy`
+          : this.settlingConflict(d.proposal, settling);
       if (typeof checked === 'string') {
         await this.tickets.noteSuppressed(d.proposal.targetId, d.proposal.problem, checked);
         report.suppressed.push({
