@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/log.ts';
-import { startHeatwatch } from '../../src/main.ts';
 import { leases } from '../../src/ops/lease.ts';
 import {
-  DEVICE_KEY,
   postgresConfig,
   publishReadings,
+  startOnPostgres,
   storedRows,
   tempDir,
   waitFor,
@@ -50,20 +48,12 @@ describe.skipIf(!hasPg)('PostgreSQL unreachable while heatwatch runs under load'
       const viaProxy = new URL(schema.url);
       viaProxy.host = proxy.hostPort;
       const dataDir = join(t.dir, 'data');
-      const hw = await startHeatwatch({
+      const hw = await startOnPostgres({
         configDir: postgresConfig(t.dir),
-        env: {
-          HEATWATCH_DATA_DIR: dataDir,
-          HEATWATCH_DEVICE_KEY: DEVICE_KEY,
-          HEATWATCH_SIM: 'off',
-          HEATWATCH_ADMIN_TOKEN: TOKEN,
-          HEATWATCH_PG_URL: viaProxy.toString(),
-        },
-        log: silentLogger(),
-        watchConfig: false,
+        dataDir,
+        url: viaProxy.toString(),
+        env: { HEATWATCH_ADMIN_TOKEN: TOKEN },
         configure: (c) => {
-          c.service.mqtt.port = 0;
-          c.service.http.port = 0;
           c.service.ingest.flushIntervalMs = 20;
           c.service.mqtt.limits.devicePublishesPerMin = 1_000_000;
           // A refused connection fails at once; these bound a hung one.

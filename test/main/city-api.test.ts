@@ -5,11 +5,11 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { type Heatwatch, startHeatwatch } from '../../src/main.ts';
+import type { Heatwatch } from '../../src/main.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import { pgAvailable, pgSchema } from '../support/postgres.ts';
 import { substationProposal } from '../tickets/proposals.ts';
-import { DEVICE_KEY, postgresConfig, tempDir } from './support.ts';
+import { postgresConfig, startOnPostgres, tempDir } from './support.ts';
 
 const hasPg = await pgAvailable();
 const TOKEN = 'hw_city_api_admin_token_0123456789abcdef';
@@ -19,23 +19,11 @@ afterEach(async () => {
 });
 
 function apiInstance(configDir: string, dataDir: string, url: string, name: string): Promise<Heatwatch> {
-  return startHeatwatch({
+  return startOnPostgres({
     configDir,
-    env: {
-      HEATWATCH_DATA_DIR: dataDir,
-      HEATWATCH_DEVICE_KEY: DEVICE_KEY,
-      HEATWATCH_SIM: 'off',
-      HEATWATCH_ADMIN_TOKEN: TOKEN,
-      HEATWATCH_PG_URL: url,
-      HEATWATCH_ROLE: 'api',
-      HEATWATCH_INSTANCE_ID: name,
-    },
-    log: silentLogger(),
-    watchConfig: false,
-    configure: (c) => {
-      c.service.mqtt.port = 0;
-      c.service.http.port = 0;
-    },
+    dataDir,
+    url,
+    env: { HEATWATCH_ADMIN_TOKEN: TOKEN, HEATWATCH_ROLE: 'api', HEATWATCH_INSTANCE_ID: name },
   });
 }
 

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/log.ts';
-import { type Heatwatch, startHeatwatch } from '../../src/main.ts';
+import type { Heatwatch } from '../../src/main.ts';
 import { leases } from '../../src/ops/lease.ts';
 import { pgAvailable, pgSchema } from '../support/postgres.ts';
-import { DEVICE_KEY, postgresConfig, tempDir, waitFor } from './support.ts';
+import { postgresConfig, startOnPostgres, tempDir, waitFor } from './support.ts';
 
 const hasPg = await pgAvailable();
 const cleanup: Array<() => unknown> = [];
@@ -14,21 +13,12 @@ afterEach(async () => {
 
 /** A rules instance of a city, in-process on its own ports and data directory. */
 function rulesInstance(configDir: string, dataDir: string, url: string, name: string): Promise<Heatwatch> {
-  return startHeatwatch({
+  return startOnPostgres({
     configDir,
-    env: {
-      HEATWATCH_DATA_DIR: dataDir,
-      HEATWATCH_DEVICE_KEY: DEVICE_KEY,
-      HEATWATCH_SIM: 'off',
-      HEATWATCH_PG_URL: url,
-      HEATWATCH_ROLE: 'rules',
-      HEATWATCH_INSTANCE_ID: name,
-    },
-    log: silentLogger(),
-    watchConfig: false,
+    dataDir,
+    url,
+    env: { HEATWATCH_ROLE: 'rules', HEATWATCH_INSTANCE_ID: name },
     configure: (c) => {
-      c.service.mqtt.port = 0;
-      c.service.http.port = 0;
       c.service.partition.leases = {
         ...c.service.partition.leases,
         renewMs: 200,

@@ -1,31 +1,17 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/log.ts';
-import { startHeatwatch } from '../../src/main.ts';
 import { EXIT_OPS_DB_UNREACHABLE } from '../../src/storage/ops-sql.ts';
 import { pgAvailable, pgSchema } from '../support/postgres.ts';
 import { freePort } from '../support/servers.ts';
-import { DEVICE_KEY, spawnService, tempDir } from './support.ts';
+import { postgresConfig, spawnService, startOnPostgres, tempDir } from './support.ts';
 
 const hasPg = await pgAvailable();
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/** The repository's config with `ops.kind: postgres`. */
-function postgresConfig(dir: string): string {
-  const configDir = join(dir, 'config');
-  cpSync('config', configDir, { recursive: true });
-  const file = join(configDir, 'heatwatch.yaml');
-  const text = readFileSync(file, 'utf8');
-  expect(text).toMatch(/^ops:\n {2}kind: sqlite$/m);
-  writeFileSync(file, text.replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'));
-  return configDir;
-}
 
 describe('heatwatch with ops.kind: postgres', () => {
   it('exits with its own code and a clear message when PostgreSQL does not answer', async () => {
@@ -60,21 +46,11 @@ describe('heatwatch with ops.kind: postgres', () => {
       cleanup.push(() => schema.drop());
       const token = 'hw_ops_pg_admin_token_0123456789abcdef';
       const dataDir = join(t.dir, 'data');
-      const hw = await startHeatwatch({
+      const hw = await startOnPostgres({
         configDir: postgresConfig(t.dir),
-        env: {
-          HEATWATCH_DATA_DIR: dataDir,
-          HEATWATCH_DEVICE_KEY: DEVICE_KEY,
-          HEATWATCH_SIM: 'off',
-          HEATWATCH_ADMIN_TOKEN: token,
-          HEATWATCH_PG_URL: schema.url,
-        },
-        log: silentLogger(),
-        watchConfig: false,
-        configure: (c) => {
-          c.service.mqtt.port = 0;
-          c.service.http.port = 0;
-        },
+        dataDir,
+        url: schema.url,
+        env: { HEATWATCH_ADMIN_TOKEN: token },
       });
       cleanup.push(() => hw.stop());
       expect(hw.opsSql.dialect).toBe('postgres');

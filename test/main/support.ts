@@ -170,3 +170,33 @@ export function postgresConfig(dir: string): string {
   writeFileSync(file, text.replace(/^ops:\n {2}kind: sqlite$/m, 'ops:\n  kind: postgres'));
   return configDir;
 }
+
+/**
+ * A heatwatch instance on a city's PostgreSQL, in-process on its own ports and data directory: the
+ * environment every PostgreSQL test starts from, plus the test's own `env` and `configure`.
+ */
+export function startOnPostgres(o: {
+  configDir: string;
+  dataDir: string;
+  url: string;
+  env?: Record<string, string>;
+  configure?: (c: HeatwatchConfig) => void;
+}): Promise<Heatwatch> {
+  return startHeatwatch({
+    configDir: o.configDir,
+    env: {
+      HEATWATCH_DATA_DIR: o.dataDir,
+      HEATWATCH_DEVICE_KEY: DEVICE_KEY,
+      HEATWATCH_SIM: 'off',
+      HEATWATCH_PG_URL: o.url,
+      ...o.env,
+    },
+    log: silentLogger(),
+    watchConfig: false,
+    configure: (c) => {
+      c.service.mqtt.port = 0;
+      c.service.http.port = 0;
+      o.configure?.(c);
+    },
+  });
+}
