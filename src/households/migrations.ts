@@ -10,8 +10,11 @@ interface Types {
   outboxSeq: string;
 }
 
-const households001 = (t: Types) => `
-      CREATE TABLE hh_cases (
+/**
+ * A case and its event history: what the supervision list shows (docs/domain.md "Households,
+ * complaints and supervision").
+ */
+const cases = (t: Types) => `      CREATE TABLE hh_cases (
         id            TEXT PRIMARY KEY,
         unit_key      TEXT NOT NULL,
         state         TEXT NOT NULL,
@@ -37,7 +40,10 @@ const households001 = (t: Types) => `
         note       TEXT
       );
       CREATE INDEX hh_case_events_case ON hh_case_events (case_id, id);
-      CREATE TABLE hh_complaints (
+`;
+
+/** What a case collects from the field: complaints, tasks and in-home measurements. */
+const fieldWork = (t: Types) => `      CREATE TABLE hh_complaints (
         id            TEXT PRIMARY KEY,
         case_id       TEXT,
         unit_key      TEXT NOT NULL,
@@ -67,7 +73,10 @@ const households001 = (t: Types) => `
       );
       CREATE INDEX hh_measurements_unit ON hh_measurements (unit_key, ts);
       CREATE INDEX hh_measurements_sensor ON hh_measurements (sensor_id, ts);
-      CREATE TABLE hh_work_orders (
+`;
+
+/** Work orders and the outbox that delivers them. */
+const dispatch = (t: Types) => `      CREATE TABLE hh_work_orders (
         id         TEXT PRIMARY KEY,
         case_id    TEXT,
         state      TEXT NOT NULL,
@@ -88,7 +97,10 @@ const households001 = (t: Types) => `
         last_error   TEXT
       );
       CREATE INDEX hh_outbox_pending ON hh_outbox (delivered_ts, dead_ts, next_ts);
-      CREATE TABLE hh_bulletins (
+`;
+
+/** The published bulletins. */
+const bulletins = (t: Types) => `      CREATE TABLE hh_bulletins (
         id      TEXT PRIMARY KEY,
         kind    TEXT NOT NULL,
         ts      ${t.time} NOT NULL,
@@ -96,6 +108,13 @@ const households001 = (t: Types) => `
       );
       CREATE INDEX hh_bulletins_ts ON hh_bulletins (kind, ts);
 `;
+
+/**
+ * The groups joined give the text deployed databases recorded for households-001, byte for byte
+ * (test/storage/recorded-migrations.test.ts holds it).
+ */
+const households001 = (t: Types) => `
+${cases(t)}${fieldWork(t)}${dispatch(t)}${bulletins(t)}`;
 
 /**
  * The households tables in the ops database (FULL sync: a complaint taken on the phone must survive a
