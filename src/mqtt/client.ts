@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
 
 /**
@@ -101,7 +101,28 @@ export class ServiceMqttClient {
     await c.publishAsync(topic, JSON.stringify(body), { qos: 1, retain: true });
   }
 
-  private connect(version: 4 | 5): Promise<void> {
+  /** One connection attempt: build the client, take over its acknowledgements, connect, subscribe. */
+  private async connect(version: 4 | 5): Promise<void> {
+    const client = mqtt.connect(this.opts.url, { ...this.clientOptions(version), manualConnect: true });
+    if (typeof (client as unknown as Partial<PacketSender>)._sendPacket !== 'function')
+      throw new Error('this mqtt.js has no _sendPacket: acknowledgements after durability need it');
+    client.handleMessage = this.acknowledgeWhenDone(client);
+    const connack = await this.firstConnack(client);
+    this.client = client;
+    this.version = version;
+    this.log.info(
+      {
+        url: this.opts.url,
+        clientId: this.opts.clientId,
+        protocolVersion: version,
+        sessionPresent: connack.sessionPresent,
+      },
+      'MQTT connected',
+    );
+    await this.subscribe(client);
+  }
+
+  private clientOptions(version: 4 | 5): IClientOptions {
     const o = this.opts;
     const options: IClientOptions = {
       clientId: o.clientId,
@@ -116,10 +137,12 @@ export class ServiceMqttClient {
     };
     if (version === 5)
       options.properties = { sessionExpiryInterval: o.sessionExpiryS, receiveMaximum: o.receiveMaximum };
-    const client = mqtt.connect(o.url, { ...options, manualConnect: true });
-    if (typeof (client as unknown as Partial<PacketSender>)._sendPacket !== 'function')
-      throw new Error('this mqtt.js has no _sendPacket: acknowledgements after durability need it');
-    client.handleMessage = (packet, callback) => {
+    return options;
+  }
+
+  /** The message handler that sends the PUBACK when `onMessage`'s `done` comes (see the top). */
+  private acknowledgeWhenDone(client: MqttClient): MqttClient['handleMessage'] {
+    return (packet, callback) => {
       let called = false;
       // True once mqtt.js was told to read on: the PUBACK is then ours to send.
       let readOn = false;
@@ -144,11 +167,16 @@ export class ServiceMqttClient {
         }
       }
     };
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
+  }
+
+  /**
+   * Connects and resolves with the first CONNACK; an error before it ends the client and rejects
+   * (a refused protocol version among them, which `start` retries with 3.1.1). After it, errors and
+   * reconnects are only logged: mqtt.js reconnects by itself.
+   */
+  private firstConnack(client: MqttClient): Promise<IConnackPacket> {
+    return new Promise<IConnackPacket>((resolve, reject) => {
       const onFirstError = (err: Error) => {
-        if (settled) return;
-        settled = true;
         client.end(true);
         reject(err);
       };
@@ -161,35 +189,25 @@ export class ServiceMqttClient {
         client.on('connect', (ack) =>
           this.log.info({ sessionPresent: ack.sessionPresent }, 'MQTT reconnected'),
         );
-        this.client = client;
-        this.version = version;
-        this.log.info(
-          {
-            url: o.url,
-            clientId: o.clientId,
-            protocolVersion: version,
-            sessionPresent: connack.sessionPresent,
-          },
-          'MQTT connected',
-        );
-        if (o.filters.length === 0) {
-          settled = true;
-          resolve();
-          return;
-        }
-        // Subscribing again on a resumed session is harmless and repairs a session the broker lost.
-        client.subscribe(o.filters, { qos: 1 }, (err, granted) => {
-          settled = true;
-          if (err) return reject(err);
-          const refused = (granted ?? []).filter((g) => g.qos > 2);
-          if (refused.length > 0)
-            return reject(
-              new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`),
-            );
-          resolve();
-        });
+        resolve(connack);
       });
       client.connect();
+    });
+  }
+
+  /** Subscribes the filters at QoS 1; a filter the broker refuses fails the start. */
+  private subscribe(client: MqttClient): Promise<void> {
+    const filters = this.opts.filters;
+    if (filters.length === 0) return Promise.resolve();
+    // Subscribing again on a resumed session is harmless and repairs a session the broker lost.
+    return new Promise<void>((resolve, reject) => {
+      client.subscribe(filters, { qos: 1 }, (err, granted) => {
+        if (err) return reject(err);
+        const refused = (granted ?? []).filter((g) => g.qos > 2);
+        if (refused.length > 0)
+          return reject(new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`));
+        resolve();
+      });
     });
   }
 }
