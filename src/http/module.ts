@@ -69,7 +69,7 @@ export interface HttpModule {
   onConfig(config: HeatwatchConfig): void;
 }
 
-/** One call for main.ts: builds the API and dashboard from the running modules. */
+/** One call for the composition root (src/app/http.ts): builds the API and dashboard from the running modules. */
 export async function createHttpModule(a: HttpModuleArgs): Promise<HttpModule> {
   const svc = a.config.service;
   const built = await buildApp({

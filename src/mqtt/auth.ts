@@ -98,7 +98,7 @@ export async function verifyScryptHash(password: Buffer | string, encoded: strin
   return timingSafeEqual(key, parsed.hash);
 }
 
-/** The broker's secrets after defaults: what main.ts hands to the broker, ingestion and simulator. */
+/** The broker's secrets after defaults: what src/app/broker.ts hands to the broker, ingestion and simulator. */
 export interface TrustSecrets {
   /** Absent only when every device carries its own hash and no key was configured. */
   deviceKey: string | undefined;
@@ -111,7 +111,7 @@ export interface TrustSecrets {
 /**
  * Decides the secrets of this run. Nothing configured (the demo on a fresh clone) must still not
  * mean an open broker: heatwatch generates a random device key and service password for this run
- * only and says so loudly. The in-process simulator and ingestion get them from main.ts; nothing
+ * only and says so loudly. The in-process simulator and ingestion get them from src/app/broker.ts; nothing
  * outside the process can log in, which is the safe default for a port that may be reachable.
  */
 export function resolveTrustSecrets(secrets: Secrets, registry: RegistryIndex, log: Logger): TrustSecrets {
