@@ -55,6 +55,8 @@ export class RecheckScheduler {
         const t = (await this.tickets.get(ticketId))?.ticket;
         if (!t || !this.owns(t.substationId)) continue;
         if (!(await this.tickets.claimRecheck(ticketId))) continue;
+        // Which instance judges which re-check, for tracing a failover (docs/deploy.md).
+        this.log.debug({ ticketId }, 're-check claimed');
         if (t.status !== 'applied' && t.status !== 'rechecking') {
           // Closed by hand or otherwise finished: the row is done without a judgement.
           await this.tickets.recordRecheck(ticketId, {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { HeatwatchConfig } from '../../src/config/loader.ts';
-import { silentLogger } from '../../src/core/log.ts';
+import { type Logger, silentLogger } from '../../src/core/log.ts';
 import { type Heatwatch, startHeatwatch } from '../../src/main.ts';
 import { deriveDevicePassword } from '../../src/mqtt/auth.ts';
 
@@ -181,6 +181,8 @@ export function startOnPostgres(o: {
   url: string;
   env?: Record<string, string>;
   configure?: (c: HeatwatchConfig) => void;
+  /** Default: silent. */
+  log?: Logger;
 }): Promise<Heatwatch> {
   return startHeatwatch({
     configDir: o.configDir,
@@ -191,7 +193,7 @@ export function startOnPostgres(o: {
       HEATWATCH_PG_URL: o.url,
       ...o.env,
     },
-    log: silentLogger(),
+    log: o.log ?? silentLogger(),
     watchConfig: false,
     configure: (c) => {
       c.service.mqtt.port = 0;

@@ -46,6 +46,22 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
+  /**
+   * Stops forwarding in both directions on every open connection, at once, and leaves new ones
+   * unanswered: the process behind the proxy hangs on its next database call, and the server sees
+   * nothing more from it. What it had sent before still reaches the server. `cut()` then closes
+   * them, as the host does for a process that died.
+   */
+  freeze(): void {
+    this.state = 'blackhole';
+    for (const [a, b] of this.pairs) {
+      a.unpipe();
+      b?.unpipe();
+      a.pause();
+      b?.pause();
+    }
+  }
+
   /** Forwards new connections again (hung ones from a blackhole are closed). */
   restore(): void {
     for (const [a, b] of this.pairs) {
