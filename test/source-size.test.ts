@@ -42,8 +42,6 @@ const FUNCTIONS_STILL_OVER: Record<string, string> = {
   'src/dashboard/pages/case.ts:render': 'page closures split into sections, issue #15',
   'src/dashboard/pages/cases.ts:casesPage': 'page closures split into sections, issue #15',
   'src/dashboard/pages/cases.ts:complaintForm': 'page closures split into sections, issue #15',
-  'src/cli/backup.ts:run': 'one function per step, issue #15',
-  'src/cli/mosquitto-files.ts:run': 'one function per step, issue #15',
 };
 
 interface FunctionSize {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { formatIssue, tryLoadConfig } from '../config/loader.ts';
 import { type RulesConfig, rulesSchema } from '../config/rules-schema.ts';
 import { ManualClock } from '../core/clock.ts';
 import { EventBus } from '../core/event-bus.ts';
@@ -18,6 +17,7 @@ import { openDb } from '../storage/sqlite.ts';
 import { ticketMigrations } from '../tickets/migrations.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
 import type { Ticket } from '../tickets/types.ts';
+import { configDir, loadConfigOrReport } from './command.ts';
 
 /**
  * Replays a stored period through the rules with proposed thresholds and returns the tickets they
@@ -113,13 +113,9 @@ export async function run(args: string[]): Promise<number> {
       config: { type: 'string' },
     },
   });
-  const dir = values.config ?? process.env.HEATWATCH_CONFIG ?? 'config';
-  const loaded = tryLoadConfig(dir);
-  if (!loaded.ok) {
-    for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
-    return 1;
-  }
-  let rules = loaded.config.rules;
+  const config = loadConfigOrReport(configDir(values.config));
+  if (typeof config === 'number') return config;
+  let rules = config.rules;
   if (values.rules) {
     let raw: unknown;
     try {
@@ -146,10 +142,10 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const clock = new ManualClock(toMs);
-  const store = createReadingStore(loaded.config.service, loaded.config.secrets, clock, silentLogger());
+  const store = createReadingStore(config.service, config.secrets, clock, silentLogger());
   await store.start();
   try {
-    const r = await dryRun({ store, registry: loaded.config.registry, rules, fromMs, toMs });
+    const r = await dryRun({ store, registry: config.registry, rules, fromMs, toMs });
     process.stdout.write(
       `replayed ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()}: ${r.ticks} ticks, ${r.readings} bucketed readings; ${r.tickets.length} tickets would have been raised\n`,
     );

@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { formatIssue, tryLoadConfig } from '../config/loader.ts';
-import { deriveDevicePassword, deviceIdentities } from '../mqtt/auth.ts';
+import type { HeatwatchConfig } from '../config/loader.ts';
+import { type DeviceIdentity, deriveDevicePassword, deviceIdentities } from '../mqtt/auth.ts';
 import { mosquittoAcl, mosquittoPasswordLine } from '../mqtt/mosquitto.ts';
+import { commandArgs, configDir, loadConfigOrReport } from './command.ts';
 
 const USAGE = `usage: heatwatch mosquitto-files --out DIR [--config DIR] [--iterations N]
 
@@ -16,24 +16,12 @@ environment (HEATWATCH_DEVICE_KEY, HEATWATCH_MQTT_PASSWORD):
 
 /** `mosquitto-files --out DIR`: the external broker's credentials and ACL, equal to the embedded one's. */
 export async function run(args: string[]): Promise<number> {
-  let values: { out?: string; config?: string; iterations?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        out: { type: 'string' },
-        config: { type: 'string' },
-        iterations: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help || !values.out) {
+  const parsed = commandArgs(args, USAGE, { out: { type: 'string' }, iterations: { type: 'string' } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  if (!values.out) {
     process.stderr.write(USAGE);
-    return values.help ? 0 : 2;
+    return 2;
   }
   // 1000 rounds: derived passwords carry 256 bits, so the count guards only the service password;
   // Mosquitto pays it on every login, so more mostly slows reconnect storms.
@@ -42,43 +30,40 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`--iterations must be a whole number from 1 to 10000000\n`);
     return 2;
   }
-  const dir = values.config ?? process.env.HEATWATCH_CONFIG ?? 'config';
-  const loaded = tryLoadConfig(dir);
-  if (!loaded.ok) {
-    for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
-    return 1;
-  }
-  const { service, network, registry, secrets } = loaded.config;
-  if (!secrets.deviceKey || !secrets.mqttPassword) {
+  const config = loadConfigOrReport(configDir(values.config));
+  if (typeof config === 'number') return config;
+  const { deviceKey, mqttPassword } = config.secrets;
+  if (!deviceKey || !mqttPassword) {
     process.stderr.write(
       'HEATWATCH_DEVICE_KEY and HEATWATCH_MQTT_PASSWORD must both be set: the files carry hashes of ' +
         'passwords derived from them, and devices and the service must use the same values.\n',
     );
     return 2;
   }
+  writeFiles(resolve(values.out), config, { deviceKey, mqttPassword, iterations });
+  return 0;
+}
+
+interface Passwords {
+  deviceKey: string;
+  mqttPassword: string;
+  iterations: number;
+}
+
+/** Writes the three files into `out` and says what it wrote. */
+function writeFiles(out: string, config: HeatwatchConfig, passwords: Passwords): void {
+  const { service, network, registry } = config;
   const { identities, ambiguous } = deviceIdentities(registry, [network.weatherStation]);
   if (ambiguous.length > 0) {
     process.stderr.write(`ids used by more than one kind of device, left out: ${ambiguous.join(', ')}\n`);
   }
   identities.delete(service.mqtt.username);
-  const pw: string[] = [];
-  const ownHash: string[] = [];
-  for (const identity of identities.values()) {
-    // Its own scrypt hash means heatwatch never knew the password: Mosquitto needs it set by hand.
-    if (identity.passwordHash) ownHash.push(identity.id);
-    else
-      pw.push(
-        mosquittoPasswordLine(identity.id, deriveDevicePassword(secrets.deviceKey, identity.id), iterations),
-      );
-  }
-  pw.push(mosquittoPasswordLine(service.mqtt.username, secrets.mqttPassword, iterations));
-
-  const out = resolve(values.out);
+  const { lines, ownHash } = passwordLines(identities, service.mqtt.username, passwords);
   mkdirSync(out, { recursive: true });
   const pwFile = join(out, 'password_file');
   const aclFile = join(out, 'acl_file');
   // The password file is a list of hashes of working credentials: readable by the broker only.
-  writeFileSync(pwFile, `${pw.join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(pwFile, `${lines.join('\n')}\n`, { mode: 0o600 });
   chmodSync(pwFile, 0o600);
   writeFileSync(
     aclFile,
@@ -90,14 +75,36 @@ export async function run(args: string[]): Promise<number> {
   );
   writeFileSync(join(out, 'heatwatch.conf'), mosquittoConf(pwFile, aclFile));
   process.stdout.write(
-    `wrote ${pw.length} accounts to ${pwFile} and the ACL to ${aclFile} (${identities.size} devices)\n`,
+    `wrote ${lines.length} accounts to ${pwFile} and the ACL to ${aclFile} (${identities.size} devices)\n`,
   );
   if (ownHash.length > 0)
     process.stderr.write(
       `${ownHash.length} sensors have their own passwordHash and are NOT in the password file; add them ` +
         `with mosquitto_passwd: ${ownHash.slice(0, 10).join(', ')}${ownHash.length > 10 ? ', …' : ''}\n`,
     );
-  return 0;
+}
+
+/**
+ * One password-file line per device (its derived password) and one for the service account; the ids
+ * of devices with their own hash, which the file cannot carry.
+ */
+function passwordLines(
+  identities: Map<string, DeviceIdentity>,
+  serviceUser: string,
+  { deviceKey, mqttPassword, iterations }: Passwords,
+): { lines: string[]; ownHash: string[] } {
+  const lines: string[] = [];
+  const ownHash: string[] = [];
+  for (const identity of identities.values()) {
+    // Its own scrypt hash means heatwatch never knew the password: Mosquitto needs it set by hand.
+    if (identity.passwordHash) ownHash.push(identity.id);
+    else
+      lines.push(
+        mosquittoPasswordLine(identity.id, deriveDevicePassword(deviceKey, identity.id), iterations),
+      );
+  }
+  lines.push(mosquittoPasswordLine(serviceUser, mqttPassword, iterations));
+  return { lines, ownHash };
 }
 
 /** The settings heatwatch's promises rely on (README "Reliability" explains each). */

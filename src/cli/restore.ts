@@ -1,8 +1,6 @@
-import { isAbsolute, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { formatIssue, tryLoadConfig } from '../config/loader.ts';
 import { listBackupSets } from '../ops/backup.ts';
 import { restoreSet } from '../ops/restore.ts';
+import { backupDirOf, commandArgs, configDir, loadConfigOrReport } from './command.ts';
 
 const USAGE = `usage: heatwatch restore <SET-DIR | latest> [--config DIR] [--only a.db,b.db] [--force]
   Puts a backup set back into the data directory. Stop heatwatch first. Each copy is checked before
@@ -11,46 +9,21 @@ const USAGE = `usage: heatwatch restore <SET-DIR | latest> [--config DIR] [--onl
   --only LIST   restore only these databases of the set
   --force       restore although another process has a database open (never with heatwatch running)\n`;
 
+/** `restore <set | latest>`: puts a backup set back; see docs/deploy.md "Operations". */
 export async function run(args: string[]): Promise<number> {
-  let parsed: {
-    values: { config?: string; only?: string; force?: boolean; help?: boolean };
-    positionals: string[];
-  };
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        only: { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = commandArgs(args, USAGE, { only: { type: 'string' }, force: { type: 'boolean' } }, true);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) {
     process.stderr.write(USAGE);
     return 2;
   }
-  const loaded = tryLoadConfig(values.config ?? process.env.HEATWATCH_CONFIG ?? 'config');
-  if (!loaded.ok) {
-    for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
-    return 1;
-  }
-  const { service } = loaded.config;
+  const config = loadConfigOrReport(configDir(values.config));
+  if (typeof config === 'number') return config;
+  const { service } = config;
   let setDir = positionals[0]!;
   if (setDir === 'latest') {
-    const backupDir = isAbsolute(service.backup.dir)
-      ? service.backup.dir
-      : join(service.dataDir, service.backup.dir);
+    const backupDir = backupDirOf(service);
     const sets = listBackupSets(backupDir);
     if (sets.length === 0) {
       process.stderr.write(`no complete backup set in ${backupDir}\n`);
