@@ -19,6 +19,11 @@ export const householdsSchema = z
         watchH: hours(24 * 30).default(24),
         /** How often overdue cases and tasks are looked for, in heating-time ms. */
         checkIntervalMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+        /**
+         * How many times one decision is made before it gives up (409) when other instances on the
+         * same database keep changing its case first: each new try reads what they wrote.
+         */
+        decideAttempts: z.number().int().min(1).max(100).default(5),
         /** Owner of a new case when nobody took it in person (a sensor finding). */
         defaultOwner: z.string().min(1).max(80).default('dispatch'),
         /**

@@ -117,6 +117,31 @@ const households001 = (t: Types) => `
 ${cases(t)}${fieldWork(t)}${dispatch(t)}${bulletins(t)}`;
 
 /**
+ * Several instances on one database (docs/households.md "Several instances"): a row version on the
+ * records decisions change, so a decision made on a version another instance has changed since is
+ * refused and made again on the new one; and one row per scheduled run (digest, bulletin), written
+ * with the run's reports, so each run is made once however many instances fire it.
+ */
+const households002 = (t: Types) => `
+      ALTER TABLE hh_cases ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE hh_tasks ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE hh_work_orders ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE hh_job_runs (
+        job     TEXT NOT NULL,
+        slot_ts ${t.time} NOT NULL,
+        ran_ts  ${t.time} NOT NULL,
+        PRIMARY KEY (job, slot_ts)
+      );
+`;
+
+const SQLITE: Types = { time: 'INTEGER', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT', outboxSeq: '' };
+const POSTGRES: Types = {
+  time: 'BIGINT',
+  serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  outboxSeq: '\n        seq          BIGINT GENERATED ALWAYS AS IDENTITY,',
+};
+
+/**
  * The households tables in the ops database (FULL sync: a complaint taken on the phone must survive a
  * power cut). Each row keeps its record as JSON plus the columns queries filter on. The partial
  * unique index makes "one open case per unit" a database fact, like tickets' one open ticket.
@@ -124,13 +149,6 @@ ${cases(t)}${fieldWork(t)}${dispatch(t)}${bulletins(t)}`;
  * open unchanged (test/households/store.test.ts opens one).
  */
 export const householdsMigrations: readonly SqlMigration[] = [
-  {
-    id: 'households-001',
-    sqlite: households001({ time: 'INTEGER', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT', outboxSeq: '' }),
-    postgres: households001({
-      time: 'BIGINT',
-      serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
-      outboxSeq: '\n        seq          BIGINT GENERATED ALWAYS AS IDENTITY,',
-    }),
-  },
+  { id: 'households-001', sqlite: households001(SQLITE), postgres: households001(POSTGRES) },
+  { id: 'households-002', sqlite: households002(SQLITE), postgres: households002(POSTGRES) },
 ];

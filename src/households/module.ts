@@ -8,7 +8,7 @@ import type { RegistryIndex } from '../core/registry.ts';
 import type { UnitHoursSource } from '../rules/compliance.ts';
 import type { SqlDb } from '../storage/sql.ts';
 import { OutboxDeliverer } from './outbox.ts';
-import { Reporter } from './reporter.ts';
+import { type CronSchedule, Reporter } from './reporter.ts';
 import type { TicketLike } from './reports.ts';
 import { type HouseholdDeps, HouseholdService } from './service.ts';
 import { SqlHouseholdsStore } from './sql-store.ts';
@@ -38,6 +38,8 @@ export interface HouseholdsModuleDeps {
   webhookSecret?: string;
   log: Logger;
   fetchFn?: typeof fetch;
+  /** The digest's and bulletin's cron (node-cron on the wall clock when absent). */
+  schedule?: CronSchedule;
 }
 
 /**

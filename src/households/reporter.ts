@@ -15,7 +15,7 @@ import {
   type TicketLike,
 } from './reports.ts';
 import { type SeasonRow, seasonReview } from './season.ts';
-import type { HouseholdsStore } from './store.ts';
+import type { HouseholdsStore, JobRun, StoredReport } from './store.ts';
 import { noChanges } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -29,7 +29,14 @@ export interface ReporterDeps {
   unitHours?: UnitHoursSource;
   tickets?: () => TicketLike[] | Promise<TicketLike[]>;
   log: Logger;
+  /** Runs `job` on a cron expression with the scheduled time; node-cron (wall clock) when absent. */
+  schedule?: CronSchedule;
 }
+
+/** A cron scheduler: calls `job` with the time each run was scheduled for. */
+export type CronSchedule = (expr: string, job: (scheduledAt: Date) => Promise<void>) => { stop(): void };
+
+const nodeCron: CronSchedule = (expr, job) => cron.schedule(expr, (ctx) => job(ctx.date));
 
 /**
  * The two-hourly digest per heating unit and the daily bulletin: computed by the pure builders,
@@ -44,12 +51,30 @@ export class Reporter {
 
   start(): void {
     const c = this.d.cfg();
+    const schedule = this.d.schedule ?? nodeCron;
     const guard = (what: string, p: Promise<unknown>) =>
-      void p.catch((err: unknown) => this.d.log.error({ err }, `households ${what} failed`));
+      p.then(
+        () => undefined,
+        (err: unknown) => this.d.log.error({ err }, `households ${what} failed`),
+      );
     if (c.digest.enabled)
-      this.tasks.push(cron.schedule(c.digest.cron, () => guard('digest', this.runDigest())));
+      this.tasks.push(schedule(c.digest.cron, (at) => guard('digest', this.scheduled('digest', at))));
     if (c.bulletin.enabled)
-      this.tasks.push(cron.schedule(c.bulletin.cron, () => guard('bulletin', this.runBulletin())));
+      this.tasks.push(schedule(c.bulletin.cron, (at) => guard('bulletin', this.scheduled('bulletin', at))));
+  }
+
+  /**
+   * A run the cron fired: every instance of a city fires it at the same minute, one makes it. The
+   * run's row is written with its reports, so the others find it there (or, at the same moment, are
+   * refused it) and send nothing; an instance that dies mid-run has written nothing, and another's
+   * run stands (docs/households.md "Several instances").
+   */
+  private async scheduled(job: 'digest' | 'bulletin', at: Date): Promise<void> {
+    const run: JobRun = { job, slotTs: at.getTime() };
+    if (await this.d.store.jobRan(run)) return;
+    const made = job === 'digest' ? await this.digest(run) : await this.bulletin(run);
+    if (!made)
+      this.d.log.debug({ job, slot: at.toISOString() }, `households ${job}: made by another instance`);
   }
 
   stop(): void {
@@ -95,38 +120,46 @@ export class Reporter {
     });
   }
 
+  /** The digests now, sent whatever ran before (an operator's `POST /api/households/digests`). */
   async runDigest(): Promise<Digest[]> {
+    return (await this.digest()) ?? [];
+  }
+
+  /** The bulletin now (an operator's `POST /api/households/bulletins`). */
+  async runBulletin(): Promise<Bulletin> {
+    return (await this.bulletin())!;
+  }
+
+  /** Undefined when `run` was made already by another instance. */
+  private async digest(run?: JobRun): Promise<Digest[] | undefined> {
     const x = await this.input();
     const digests = buildDigests(x).filter(
       (g) => g.openCases.length + g.overdueTasks.length + g.openTickets.length + g.lateWorkOrders.length > 0,
     );
-    const keep = x.cfg.bulletin.keep;
     const ch = noChanges();
-    for (const g of digests) {
-      await this.d.store.saveReport(
-        { id: `dig-${randomBytes(5).toString('hex')}`, kind: 'digest', ts: x.now, body: g },
-        keep,
-      );
+    const reports = digests.map((g): StoredReport => {
+      ch.outbox.push({ kind: 'digest', body: g });
+      return { id: `dig-${randomBytes(5).toString('hex')}`, kind: 'digest', ts: x.now, body: g };
+    });
+    if (!(await this.d.store.commitReports(reports, x.cfg.bulletin.keep, ch, x.now, run))) return undefined;
+    for (const g of digests)
       this.d.log.info(
         { heatingUnit: g.heatingUnit, openCases: g.openCases.length, overdueTasks: g.overdueTasks.length },
         `households digest ${g.name}: ${g.openCases.length} open cases, ${g.overdueTasks.length} overdue tasks, ${g.openTickets.length} open tickets`,
       );
-      ch.outbox.push({ kind: 'digest', body: g });
-    }
-    if (ch.outbox.length) await this.d.store.commit(ch, x.now);
     return digests;
   }
 
-  async runBulletin(): Promise<Bulletin> {
+  private async bulletin(run?: JobRun): Promise<Bulletin | undefined> {
     const x = await this.input(this.d.clock.now() - BULLETIN_H * 3_600_000);
     const b = buildBulletin(
       x,
       `bul-${new Date(x.now).toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`,
     );
-    await this.d.store.saveReport({ id: b.id, kind: 'bulletin', ts: b.ts, body: b }, x.cfg.bulletin.keep);
     const ch = noChanges();
     ch.outbox.push({ kind: 'bulletin', body: b });
-    await this.d.store.commit(ch, x.now);
+    const report: StoredReport = { id: b.id, kind: 'bulletin', ts: b.ts, body: b };
+    if (!(await this.d.store.commitReports([report], x.cfg.bulletin.keep, ch, x.now, run))) return undefined;
     const c = b.company;
     this.d.log.info(
       {

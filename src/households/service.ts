@@ -19,7 +19,7 @@ import {
   touch,
 } from './cases.ts';
 import { type ComplaintInput, checkTime, type MeasurementInput, resolveUnit, twoNames } from './intake.ts';
-import { type HouseholdsStore, OpenCaseTaken } from './store.ts';
+import { type HouseholdsStore, OpenCaseTaken, StaleRecord } from './store.ts';
 import {
   type Changes,
   type Complaint,
@@ -58,7 +58,10 @@ export interface HouseholdDeps {
 /**
  * Households: cases, complaints, measurement tasks and work orders. Every decision is made by the
  * pure functions of cases.ts / work-orders.ts and committed through the store port in one
- * transaction; calls run one at a time, so two requests never decide on the same stale case.
+ * transaction; calls run one at a time, so two requests never decide on the same stale case. A
+ * decision another instance on the same database got ahead of (it opened the unit's case, or changed
+ * a record read here) is made again on what that instance wrote: the call joins that case or finds
+ * its work done, so two instances' due checks escalate a case once (docs/households.md).
  */
 export class HouseholdService {
   private chain: Promise<unknown> = Promise.resolve();
@@ -87,14 +90,15 @@ export class HouseholdService {
     await this.chain;
   }
 
-  /** Runs `fn` after every earlier call; commits its changes; keeps the sensor index in step. */
+  /** Runs `fn` after every earlier call (again if another instance got ahead); commits its changes. */
   private run<T>(fn: (ctx: Ctx, ch: Changes) => Promise<T>): Promise<T> {
-    // Another instance on the same database opened the unit's case first: decided again, it joins.
-    const next = this.chain.then(() =>
+    const attempt = (left: number): Promise<T> =>
       this.decide(fn).catch((err: unknown) =>
-        err instanceof OpenCaseTaken ? this.decide(fn) : Promise.reject(err),
-      ),
-    );
+        left > 1 && (err instanceof OpenCaseTaken || err instanceof StaleRecord)
+          ? attempt(left - 1)
+          : Promise.reject(err),
+      );
+    const next = this.chain.then(() => attempt(this.d.cfg().cases.decideAttempts));
     this.chain = next.catch(() => undefined);
     return next;
   }

@@ -1,6 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { SqlDb, SqlExecutor } from '../storage/sql.ts';
-import { type HouseholdsStore, OpenCaseTaken, type OutboxItem, type StoredReport } from './store.ts';
+import type { SqlDb } from '../storage/sql.ts';
+import { claimRun, parse, type Row, saveReportIn, versions, writeChanges } from './sql-writes.ts';
+import {
+  type HouseholdsStore,
+  type JobRun,
+  OpenCaseTaken,
+  type OutboxItem,
+  type StoredReport,
+} from './store.ts';
 import type {
   CaseEvent,
   CaseState,
@@ -13,8 +19,6 @@ import type {
   WorkOrder,
 } from './types.ts';
 
-type Row = { body: string };
-const parse = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.body) as T);
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 interface OutboxRow {
@@ -60,12 +64,14 @@ export class SqlHouseholdsStore implements HouseholdsStore {
   }
 
   async openCaseByUnit(unitKey: string): Promise<HouseholdCase | undefined> {
-    const sql = `SELECT body FROM hh_cases WHERE unit_key = ? AND state <> 'closed'`;
+    const sql = `SELECT body, rev FROM hh_cases WHERE unit_key = ? AND state <> 'closed'`;
     return parse<HouseholdCase>(await this.db.all<Row>(sql, [unitKey]))[0];
   }
 
   async getCase(id: string): Promise<HouseholdCase | undefined> {
-    return parse<HouseholdCase>(await this.db.all<Row>('SELECT body FROM hh_cases WHERE id = ?', [id]))[0];
+    return parse<HouseholdCase>(
+      await this.db.all<Row>('SELECT body, rev FROM hh_cases WHERE id = ?', [id]),
+    )[0];
   }
 
   async listCases(f: {
@@ -88,7 +94,7 @@ export class SqlHouseholdsStore implements HouseholdsStore {
       where.push('closed_ts >= ?');
       args.push(f.closedFromTs);
     }
-    const sql = `SELECT body FROM hh_cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_ts DESC, id`;
+    const sql = `SELECT body, rev FROM hh_cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_ts DESC, id`;
     return parse<HouseholdCase>(await this.db.all<Row>(sql, args));
   }
 
@@ -123,20 +129,24 @@ export class SqlHouseholdsStore implements HouseholdsStore {
   async tasks(f: { caseId?: string; states?: readonly TaskState[] }): Promise<MeasurementTask[]> {
     if (f.caseId !== undefined)
       return parse(
-        await this.db.all<Row>('SELECT body FROM hh_tasks WHERE case_id = ? ORDER BY due_ts, id', [f.caseId]),
+        await this.db.all<Row>('SELECT body, rev FROM hh_tasks WHERE case_id = ? ORDER BY due_ts, id', [
+          f.caseId,
+        ]),
       );
     const states = f.states ?? ['pending', 'done', 'overdue', 'escalated'];
     if (states.length === 0) return [];
     return parse(
       await this.db.all<Row>(
-        `SELECT body FROM hh_tasks WHERE state IN (${marks(states.length)}) ORDER BY due_ts, id`,
+        `SELECT body, rev FROM hh_tasks WHERE state IN (${marks(states.length)}) ORDER BY due_ts, id`,
         states,
       ),
     );
   }
 
   async getTask(id: string): Promise<MeasurementTask | undefined> {
-    return parse<MeasurementTask>(await this.db.all<Row>('SELECT body FROM hh_tasks WHERE id = ?', [id]))[0];
+    return parse<MeasurementTask>(
+      await this.db.all<Row>('SELECT body, rev FROM hh_tasks WHERE id = ?', [id]),
+    )[0];
   }
 
   async measurements(f: { unitKey?: string; sensorId?: string; caseId?: string }): Promise<Measurement[]> {
@@ -154,25 +164,47 @@ export class SqlHouseholdsStore implements HouseholdsStore {
   async workOrders(f: { caseId?: string; fromTs?: number }): Promise<WorkOrder[]> {
     if (f.caseId !== undefined)
       return parse(
-        await this.db.all<Row>('SELECT body FROM hh_work_orders WHERE case_id = ? ORDER BY created_ts, id', [
-          f.caseId,
-        ]),
+        await this.db.all<Row>(
+          'SELECT body, rev FROM hh_work_orders WHERE case_id = ? ORDER BY created_ts, id',
+          [f.caseId],
+        ),
       );
     return parse(
       await this.db.all<Row>(
-        'SELECT body FROM hh_work_orders WHERE created_ts >= ? ORDER BY created_ts, id',
+        'SELECT body, rev FROM hh_work_orders WHERE created_ts >= ? ORDER BY created_ts, id',
         [f.fromTs ?? 0],
       ),
     );
   }
 
   async getWorkOrder(id: string): Promise<WorkOrder | undefined> {
-    return parse<WorkOrder>(await this.db.all<Row>('SELECT body FROM hh_work_orders WHERE id = ?', [id]))[0];
+    return parse<WorkOrder>(
+      await this.db.all<Row>('SELECT body, rev FROM hh_work_orders WHERE id = ?', [id]),
+    )[0];
   }
 
   async commit(c: Changes, now: number): Promise<void> {
+    await this.commitReports([], 0, c, now);
+  }
+
+  async commitReports(
+    reports: readonly StoredReport[],
+    keep: number,
+    c: Changes,
+    now: number,
+    run?: JobRun,
+  ): Promise<boolean> {
+    const written: Array<[object, number]> = [];
     try {
-      await this.db.tx((q) => writeChanges(q, c, now));
+      const made = await this.db.tx(async (q) => {
+        if (run && !(await claimRun(q, run, now))) return false;
+        for (const r of reports) await saveReportIn(q, r, keep);
+        await writeChanges(q, c, now, written);
+        return true;
+      });
+      // The records now stand at the versions written (only once the transaction committed).
+      for (const [x, rev] of written) versions.set(x, rev);
+      return made;
     } catch (err) {
       const e = err as { code?: string; constraint?: string; message?: string };
       const taken =
@@ -246,18 +278,12 @@ export class SqlHouseholdsStore implements HouseholdsStore {
   }
 
   async saveReport(r: StoredReport, keep: number): Promise<void> {
-    await this.db.tx(async (q) => {
-      await q.run(
-        `INSERT INTO hh_bulletins (id, kind, ts, body) VALUES (?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, ts = excluded.ts, body = excluded.body`,
-        [r.id, r.kind, r.ts, JSON.stringify(r.body)],
-      );
-      await q.run(
-        `DELETE FROM hh_bulletins WHERE kind = ? AND id NOT IN
-           (SELECT id FROM hh_bulletins WHERE kind = ? ORDER BY ts DESC, id DESC LIMIT ?)`,
-        [r.kind, r.kind, keep],
-      );
-    });
+    await this.db.tx((q) => saveReportIn(q, r, keep));
+  }
+
+  async jobRan(run: JobRun): Promise<boolean> {
+    const sql = 'SELECT 1 AS ran FROM hh_job_runs WHERE job = ? AND slot_ts = ?';
+    return (await this.db.get(sql, [run.job, run.slotTs])) !== undefined;
   }
 
   async reports(kind: StoredReport['kind'], limit: number): Promise<StoredReport[]> {
@@ -272,64 +298,4 @@ export class SqlHouseholdsStore implements HouseholdsStore {
     const r = await this.db.get<ReportRow>('SELECT id, kind, ts, body FROM hh_bulletins WHERE id = ?', [id]);
     return r && { ...r, body: JSON.parse(r.body) };
   }
-}
-
-/** The rows of one decision, inside the caller's transaction. */
-async function writeChanges(q: SqlExecutor, c: Changes, now: number): Promise<void> {
-  for (const k of c.cases)
-    await q.run(
-      `INSERT INTO hh_cases (id, unit_key, state, substation_id, building_id, opened_ts, updated_ts, due_ts, closed_ts, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_ts = excluded.updated_ts,
-         due_ts = excluded.due_ts, closed_ts = excluded.closed_ts, body = excluded.body`,
-      [
-        k.id,
-        k.unitKey,
-        k.state,
-        k.substationId,
-        k.buildingId,
-        k.openedTs,
-        k.updatedTs,
-        k.dueTs,
-        k.closedTs ?? null,
-        JSON.stringify(k),
-      ],
-    );
-  for (const e of c.events)
-    await q.run(
-      'INSERT INTO hh_case_events (case_id, ts, actor, kind, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [e.caseId, e.ts, e.actor, e.kind, e.fromState ?? null, e.toState ?? null, e.note ?? null],
-    );
-  for (const x of c.complaints)
-    await q.run(
-      `INSERT INTO hh_complaints (id, case_id, unit_key, building_id, substation_id, received_ts, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, body = excluded.body`,
-      [x.id, x.caseId ?? null, x.unitKey, x.buildingId, x.substationId, x.receivedTs, JSON.stringify(x)],
-    );
-  for (const t of c.tasks)
-    await q.run(
-      `INSERT INTO hh_tasks (id, case_id, state, due_ts, body) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body`,
-      [t.id, t.caseId, t.state, t.dueTs, JSON.stringify(t)],
-    );
-  for (const m of c.measurements)
-    await q.run(
-      'INSERT INTO hh_measurements (id, unit_key, sensor_id, case_id, ts, body) VALUES (?, ?, ?, ?, ?, ?)',
-      [m.id, m.unitKey, m.sensorId ?? null, m.caseId ?? null, m.ts, JSON.stringify(m)],
-    );
-  for (const w of c.workOrders)
-    await q.run(
-      `INSERT INTO hh_work_orders (id, case_id, state, created_ts, body) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body`,
-      [w.id, w.caseId ?? null, w.state, w.createdTs, JSON.stringify(w)],
-    );
-  // Due at once (next_ts 0): retries are timed by the deliverer's wall clock, not heating time.
-  for (const o of c.outbox)
-    await q.run('INSERT INTO hh_outbox (id, kind, body, created_ts, next_ts) VALUES (?, ?, ?, ?, ?)', [
-      randomUUID(),
-      o.kind,
-      JSON.stringify(o.body),
-      now,
-      0,
-    ]);
 }

@@ -1,3 +1,4 @@
+import { HwError } from '../core/errors.ts';
 import type {
   CaseEvent,
   CaseState,
@@ -22,6 +23,27 @@ export class OpenCaseTaken extends Error {
     super(`unit ${unitKey} has an open case already`, options);
     this.name = 'OpenCaseTaken';
   }
+}
+
+/**
+ * `commit` refused a decision made on a case, task or work order that another instance on the same
+ * database changed after it was read (its row version moved on). Decided again on the new version,
+ * the call does its work once: two instances' due checks never escalate a case twice.
+ */
+export class StaleRecord extends HwError {
+  constructor(
+    readonly table: string,
+    readonly id: string,
+  ) {
+    super('HW_ERR_CONFLICT', 409, `${id} changed while this request was decided; try again.`);
+    this.name = 'StaleRecord';
+  }
+}
+
+/** One scheduled run of a job (`digest`, `bulletin`): the time its cron fired it for. */
+export interface JobRun {
+  job: string;
+  slotTs: number;
 }
 
 /** A message waiting in the outbox; `id` is the delivery id receivers dedupe by. */
@@ -64,8 +86,24 @@ export interface HouseholdsStore {
   measurements(f: { unitKey?: string; sensorId?: string; caseId?: string }): Promise<Measurement[]>;
   workOrders(f: { caseId?: string; fromTs?: number }): Promise<WorkOrder[]>;
   getWorkOrder(id: string): Promise<WorkOrder | undefined>;
-  /** Applies the changes and enqueues their outbox messages in one transaction. */
+  /**
+   * Applies the changes and enqueues their outbox messages in one transaction. Throws StaleRecord
+   * (nothing written) when a case, task or work order read from the store changed since.
+   */
   commit(c: Changes, now: number): Promise<void>;
+  /**
+   * Saves reports (each kind keeps its newest `keep`) with the changes, in one transaction. With
+   * `run`, only if no instance on the database made that run yet: false, and nothing written, if one did.
+   */
+  commitReports(
+    reports: readonly StoredReport[],
+    keep: number,
+    c: Changes,
+    now: number,
+    run?: JobRun,
+  ): Promise<boolean>;
+  /** Whether the scheduled run was made already (by any instance on the database). */
+  jobRan(run: JobRun): Promise<boolean>;
 
   /**
    * Up to `limit` deliveries due at `now`, each claimed for this caller until `claimUntil`: no other

@@ -3,11 +3,11 @@ import { loadConfig } from '../../src/config/loader.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
-import type { HouseholdsStore } from '../../src/households/store.ts';
+import { type HouseholdsStore, StaleRecord } from '../../src/households/store.ts';
 import { noChanges } from '../../src/households/types.ts';
 import type { SqlDb } from '../../src/storage/sql.ts';
 import { receiver, SECRET } from './receiver.ts';
-import { HOUR, householdsOn } from './support.ts';
+import { HOUR, householdsOn, manualCron } from './support.ts';
 
 export interface OpsDbHarness {
   /** An empty ops database with the households migrations applied. */
@@ -60,8 +60,19 @@ export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarn
       for (const c of closers.splice(0)) await c();
       await h.close();
     });
-    const on = (sql: SqlDb, cfg: Record<string, unknown> = {}) =>
-      householdsOn(sql, { clock, bus: new EventBus<HeatEvents>(), index, webhookSecret: SECRET, cfg });
+    const on = (
+      sql: SqlDb,
+      cfg: Record<string, unknown> = {},
+      more: Pick<Parameters<typeof householdsOn>[1], 'schedule' | 'wallClock'> = {},
+    ) =>
+      householdsOn(sql, {
+        clock,
+        bus: new EventBus<HeatEvents>(),
+        index,
+        webhookSecret: SECRET,
+        cfg,
+        ...more,
+      });
 
     it('stores what the service decided and reads it back by every filter', async () => {
       const hh = on(h.sql);
@@ -162,6 +173,87 @@ export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarn
         'Mr Li',
         'Mrs Li',
       ]);
+    });
+
+    it('two instances with every timer running do each due check, digest and bulletin once', async () => {
+      const rx = await receiver();
+      closers.push(rx.close);
+      const cron = manualCron();
+      const cfg = {
+        cases: { checkIntervalMs: HOUR },
+        digest: { enabled: true },
+        bulletin: { enabled: true },
+        outbox: { webhookUrl: rx.url },
+      };
+      // Deliveries take wall time, not the hours the test moves heating time by.
+      const more = { schedule: cron.schedule, wallClock: new ManualClock(T0) };
+      const a = on(h.sql, cfg, more);
+      const b = on(await h.peer(), cfg, more);
+      for (const x of [a, b]) {
+        await x.mod.start();
+        closers.push(() => x.mod.stop());
+      }
+      const { case: k, task } = await a.svc.fileComplaint(complaint('n01/1-2'), 'otto');
+      // Both instances' hourly due checks fire at the same moments, as on two hosts. The task falls
+      // due after 24 h (level 1 at once); the case after 72 h, climbing to level 2 at 72 + 12 h.
+      for (let hour = 1; hour <= 90; hour++) {
+        clock.advance(HOUR);
+        await Promise.all([a.svc.idle(), b.svc.idle()]);
+      }
+      const events = await a.store.caseEvents(k!.id);
+      expect(events.filter((e) => e.toState === 'escalated')).toHaveLength(1);
+      expect(events.filter((e) => e.kind === 'escalated')).toHaveLength(1);
+      expect(await a.store.getCase(k!.id)).toMatchObject({ state: 'escalated', escalationLevel: 2 });
+      expect(await a.store.getTask(task!.id)).toMatchObject({ state: 'overdue' });
+      const sent = async (kind: string) =>
+        (await a.store.outboxItems({ limit: 1000 })).filter((o) => o.kind === kind);
+      expect((await sent('case_escalated')).map((o) => (o.body as { level: number }).level).sort()).toEqual([
+        1, 2,
+      ]);
+
+      // Each instance's cron fires the digest and the bulletin at the same minute.
+      const digestAt = Date.UTC(2026, 0, 19, 2);
+      expect(await cron.fire('0 */2 * * *', digestAt)).toBe(2);
+      expect(await cron.fire('0 8 * * *', Date.UTC(2026, 0, 19, 8))).toBe(2);
+      expect(await a.store.reports('digest', 10)).toHaveLength(1);
+      expect(await a.store.reports('bulletin', 10)).toHaveLength(1);
+      expect(await sent('digest')).toHaveLength(1);
+      expect(await sent('bulletin')).toHaveLength(1);
+      // The next run is a run of its own.
+      await cron.fire('0 */2 * * *', digestAt + 2 * HOUR);
+      expect(await sent('digest')).toHaveLength(2);
+
+      // Both deliverers drain together: every message reaches the receiver once.
+      const all = await a.store.outboxItems({ limit: 1000 });
+      while ((await a.store.outboxItems({ state: 'pending', limit: 1 })).length > 0)
+        await Promise.all([a.mod.outbox.drainOnce(), b.mod.outbox.drainOnce()]);
+      expect(rx.all.map((d) => d.id).sort()).toEqual(all.map((o) => o.id).sort());
+    });
+
+    it('refuses a decision on a record another instance changed after it was read', async () => {
+      const a = on(h.sql);
+      const b = on(await h.peer());
+      const { case: k } = await a.svc.fileComplaint(complaint('n01/1-2'), 'otto');
+      const wo = await a.svc.createWorkOrder(k!.id, 'repair', 'bleed the radiators', 'otto');
+      const stale = (await a.store.getWorkOrder(wo.id))!;
+      // The crew arrives (instance b) after instance a read the order for a decision of its own.
+      await b.svc.fieldStatus(wo.id, 'on_site', {}, 'crew');
+      const events = (await a.store.caseEvents(k!.id)).length;
+      stale.late = true;
+      const ch = noChanges();
+      ch.workOrders.push(stale);
+      ch.events.push({ caseId: k!.id, ts: clock.now(), actor: 'households', kind: 'note' });
+      // Refused whole: the crew's status stands, and the decision's event is not written either.
+      await expect(a.store.commit(ch, clock.now())).rejects.toBeInstanceOf(StaleRecord);
+      expect(await a.store.getWorkOrder(wo.id)).toMatchObject({ state: 'on_site', late: false });
+      expect(await a.store.caseEvents(k!.id)).toHaveLength(events);
+      // Read again, the same change goes through.
+      const fresh = (await a.store.getWorkOrder(wo.id))!;
+      fresh.late = true;
+      const again = noChanges();
+      again.workOrders.push(fresh);
+      await a.store.commit(again, clock.now());
+      expect(await b.store.getWorkOrder(wo.id)).toMatchObject({ state: 'on_site', late: true });
     });
 
     it('withholds a claimed delivery from other instances until the claim runs out', async () => {

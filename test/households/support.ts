@@ -23,6 +23,8 @@ const RULES = rulesSchema.parse({});
 
 interface HouseholdsOptions {
   clock: ManualClock;
+  /** The outbox's wall clock; the heating clock when absent. */
+  wallClock?: ManualClock;
   bus: EventBus<HeatEvents>;
   index: RegistryIndex;
   cfg?: Record<string, unknown>;
@@ -30,6 +32,7 @@ interface HouseholdsOptions {
   webhookSecret?: string;
   fieldTask?: HouseholdsModuleDeps['fieldTask'];
   tickets?: HouseholdsModuleDeps['tickets'];
+  schedule?: HouseholdsModuleDeps['schedule'];
 }
 
 /** A households module on a fresh (or given) SQLite ops database, driven by the test's ManualClock. */
@@ -42,7 +45,8 @@ export function households(o: HouseholdsOptions & { db?: Db; file?: string }) {
 
 /** The same on any ops database through the query layer (the store contract runs it on PostgreSQL). */
 export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
-  // Wall-clock cron stays off in tests: they call runDigest / runBulletin on the ManualClock.
+  // Wall-clock cron stays off in tests: they call runDigest / runBulletin on the ManualClock, or
+  // enable them with a `schedule` they fire themselves.
   const cfg: HouseholdsConfig = householdsSchema.parse({
     digest: { enabled: false },
     bulletin: { enabled: false },
@@ -73,7 +77,7 @@ export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
   const mod = new HouseholdsModule({
     sql,
     clock: o.clock,
-    wallClock: o.clock,
+    wallClock: o.wallClock ?? o.clock,
     bus: o.bus,
     cfg: () => cfg,
     rules: () => RULES,
@@ -87,6 +91,7 @@ export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
     webhookSecret: o.webhookSecret,
     fieldTask: o.fieldTask,
     tickets: o.tickets,
+    schedule: o.schedule,
     log: silentLogger(),
   });
   return { mod, cfg, svc: mod.service, store: mod.store };
@@ -104,3 +109,27 @@ export const sensorReading = (i: SensorInfo, tempC: number, ts: number): RoomRea
   classes: i.classes,
   source: 'sensor',
 });
+
+/**
+ * A cron the test fires by hand, shared by several instances: `fire` runs every live job of `expr`
+ * as scheduled for `at`, all at once (as each instance's node-cron would at that minute), and
+ * resolves when they have all finished.
+ */
+export function manualCron() {
+  const jobs: Array<{ expr: string; job: (at: Date) => Promise<void>; live: boolean }> = [];
+  const schedule: NonNullable<HouseholdsModuleDeps['schedule']> = (expr, job) => {
+    const j = { expr, job, live: true };
+    jobs.push(j);
+    return {
+      stop: () => {
+        j.live = false;
+      },
+    };
+  };
+  const fire = async (expr: string, at: number): Promise<number> => {
+    const live = jobs.filter((j) => j.expr === expr && j.live);
+    await Promise.all(live.map((j) => j.job(new Date(at))));
+    return live.length;
+  };
+  return { schedule, fire };
+}
