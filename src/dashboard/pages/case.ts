@@ -1,8 +1,8 @@
 import { api, fmtC, fmtTime, h, session } from '../core.ts';
 import { t, tr } from '../i18n.ts';
+import { fromSiteLocal, measuredAtInput, roomReadings } from '../measurement-form.ts';
 import type { CaseDetail as Detail, PageHandle } from '../types.ts';
 import { caseState, errText, say, table } from './cases.ts';
-import { fromSiteLocal, toSiteLocal } from './manual.ts';
 
 /** One case for people: facts, history, measurements beside the sensor, tasks and work orders. */
 export function casePage(root: HTMLElement, id: string): PageHandle {
@@ -106,12 +106,7 @@ export function casePage(root: HTMLElement, id: string): PageHandle {
 
 /** The two-person measurement: both names, room by room, the time in the site's zone. */
 function measureForm(unit: string, taskId: string | undefined, done: () => Promise<void>): HTMLElement {
-  const when = h('input', {
-    type: 'datetime-local',
-    name: 'ts',
-    value: toSiteLocal(session.now()),
-    required: true,
-  });
+  const when = measuredAtInput();
   const staff1 = h('input', {
     name: 'staff1',
     required: true,
@@ -163,10 +158,7 @@ function measureForm(unit: string, taskId: string | undefined, done: () => Promi
             unit,
             ...(taskId ? { taskId } : {}),
             ts: new Date(fromSiteLocal(when.value)).toISOString(),
-            rooms: [...rooms.querySelectorAll('.room')].map((x) => ({
-              room: (x.querySelector('.room-name') as HTMLInputElement).value,
-              tempC: Number((x.querySelector('.room-temp') as HTMLInputElement).value),
-            })),
+            rooms: roomReadings(rooms),
             measuredBy: [staff1.value, staff2.value],
           },
         },

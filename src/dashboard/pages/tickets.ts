@@ -71,6 +71,141 @@ function evidenceValue(e: Ticket['evidence'][number]): string {
 
 const statusLabel = (s: string) => tr().tOr(`status.${s}`, s);
 
+/** The ticket's id, status, problem, target (linked) and, while it runs, the re-check countdown. */
+function cardHeader(t: Ticket): HTMLElement {
+  const due = t.recheckDueTs;
+  return h(
+    'header',
+    {},
+    h('span', { class: 'tid' }, t.id),
+    h('span', { class: 'status', 'data-status': t.status }, statusLabel(t.status)),
+    h('span', { class: 'problem' }, tr().tOr(`problem.${t.problem}`, t.problem.replaceAll('_', ' '))),
+    h(
+      'a',
+      {
+        href: t.buildingId
+          ? `#/building/${encodeURIComponent(t.buildingId)}`
+          : `#/substation/${encodeURIComponent(t.targetId)}`,
+      },
+      tr().t(`target.${t.targetKind}`, { id: t.targetId }),
+    ),
+    due !== undefined ? h('span', { class: 'recheck', 'data-due': due }) : null,
+  );
+}
+
+/** Evidence beside the proposal, the setpoint sent and the predicted effect. */
+function cardBody(t: Ticket): HTMLElement {
+  return h(
+    'div',
+    { class: 'cols' },
+    h(
+      'table',
+      { class: 'evidence' },
+      h('caption', {}, tr().t('tickets.evidence')),
+      ...t.evidence.map((e) =>
+        h('tr', {}, h('th', {}, tr().tOr(`evidence.${e.key}`, e.label)), h('td', {}, evidenceValue(e))),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'proposal' },
+      h('h4', {}, tr().t('tickets.proposal')),
+      h('p', {}, proposalText(t.proposal)),
+      t.setpoint ? h('h4', {}, tr().t('tickets.setpoint')) : null,
+      t.setpoint ? setpointLine(t.setpoint) : null,
+      h('h4', {}, tr().t('tickets.predicted')),
+      h(
+        'p',
+        { title: t.predictedEffect },
+        t.prediction
+          ? tr().t('tickets.prediction', {
+              delta: sign(t.prediction.deltaC),
+              hours: tr().num(t.prediction.afterH, 0),
+            })
+          : t.predictedEffect,
+      ),
+    ),
+  );
+}
+
+/** A button per action the ticket's status allows. */
+function cardActions(t: Ticket, act: (id: string, action: string) => Promise<void>): HTMLElement {
+  return h(
+    'div',
+    { class: 'actions' },
+    ...t.actions.map((a) =>
+      h(
+        'button',
+        { type: 'button', class: `act act-${a}`, 'data-action': a, onclick: () => void act(t.id, a) },
+        tr().t(`action.${a}`),
+      ),
+    ),
+  );
+}
+
+/** The ticket's events, folded: when, what, the status change, who, and the note. */
+function cardHistory(t: Ticket): HTMLElement {
+  return h(
+    'details',
+    {},
+    h('summary', {}, tr().t('tickets.history', { n: t.events.length })),
+    h(
+      'ol',
+      { class: 'events' },
+      ...t.events.map((e) =>
+        h(
+          'li',
+          {},
+          h('time', {}, fmtTime(e.ts)),
+          ` ${tr().tOr(`status.${e.kind}`, e.kind)}`,
+          e.fromStatus || e.toStatus
+            ? ` ${statusLabel(e.fromStatus ?? '')} → ${statusLabel(e.toStatus ?? '')}`
+            : '',
+          ` ${tr().t('tickets.by', { actor: e.actor })}`,
+          e.note ? ` — ${e.note}` : '',
+        ),
+      ),
+    ),
+  );
+}
+
+/** One ticket; operators see the actions its status allows, a viewer none. */
+function card(t: Ticket, act: (id: string, action: string) => Promise<void>): HTMLElement {
+  const canAct = session.can('operator');
+  return h(
+    'article',
+    { class: `ticket ts-${t.status}`, 'data-ticket': t.id },
+    cardHeader(t),
+    h(
+      'p',
+      { class: 'summary', title: t.summary },
+      tr().tOr(`summary.${t.problem}`, t.summary, { target: t.targetId }),
+    ),
+    cardBody(t),
+    canAct && t.actions.length > 0 ? cardActions(t, act) : null,
+    cardHistory(t),
+  );
+}
+
+/** Posts an action on a ticket (a rejection asks for its reason) and says how it went in `msg`. */
+async function postAction(msg: HTMLElement, id: string, action: string): Promise<void> {
+  let note: string | undefined;
+  if (action === 'reject') note = window.prompt(t('tickets.rejectReason')) ?? undefined;
+  try {
+    await api(`/api/tickets/${encodeURIComponent(id)}/${action}`, {
+      method: 'POST',
+      body: note ? { note } : {},
+    });
+    msg.textContent = t('tickets.done', { id, action: t(`action.${action}` as MessageKey) });
+    msg.className = 'msg ok';
+  } catch (e) {
+    msg.textContent = t('tickets.failed', { id, message: e instanceof ApiError ? e.message : String(e) });
+    msg.className = 'msg error';
+  }
+}
+
+const CLOSED = new Set(['closed', 'rejected', 'resolved', 'expired', 'superseded', 'escalated']);
+
 /**
  * The ticket queue: evidence, proposal, predicted effect, the 48 h re-check countdown, the event
  * history, and for operators the actions the ticket's status allows. A viewer sees no buttons.
@@ -98,120 +233,10 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
   );
   let serverNow = Date.now();
   let fetchedAt = performance.now();
-
-  function card(t: Ticket): HTMLElement {
-    const canAct = session.can('operator');
-    const due = t.recheckDueTs;
-    return h(
-      'article',
-      { class: `ticket ts-${t.status}`, 'data-ticket': t.id },
-      h(
-        'header',
-        {},
-        h('span', { class: 'tid' }, t.id),
-        h('span', { class: 'status', 'data-status': t.status }, statusLabel(t.status)),
-        h('span', { class: 'problem' }, tr().tOr(`problem.${t.problem}`, t.problem.replaceAll('_', ' '))),
-        h(
-          'a',
-          {
-            href: t.buildingId
-              ? `#/building/${encodeURIComponent(t.buildingId)}`
-              : `#/substation/${encodeURIComponent(t.targetId)}`,
-          },
-          tr().t(`target.${t.targetKind}`, { id: t.targetId }),
-        ),
-        due !== undefined ? h('span', { class: 'recheck', 'data-due': due }) : null,
-      ),
-      h(
-        'p',
-        { class: 'summary', title: t.summary },
-        tr().tOr(`summary.${t.problem}`, t.summary, { target: t.targetId }),
-      ),
-      h(
-        'div',
-        { class: 'cols' },
-        h(
-          'table',
-          { class: 'evidence' },
-          h('caption', {}, tr().t('tickets.evidence')),
-          ...t.evidence.map((e) =>
-            h('tr', {}, h('th', {}, tr().tOr(`evidence.${e.key}`, e.label)), h('td', {}, evidenceValue(e))),
-          ),
-        ),
-        h(
-          'div',
-          { class: 'proposal' },
-          h('h4', {}, tr().t('tickets.proposal')),
-          h('p', {}, proposalText(t.proposal)),
-          t.setpoint ? h('h4', {}, tr().t('tickets.setpoint')) : null,
-          t.setpoint ? setpointLine(t.setpoint) : null,
-          h('h4', {}, tr().t('tickets.predicted')),
-          h(
-            'p',
-            { title: t.predictedEffect },
-            t.prediction
-              ? tr().t('tickets.prediction', {
-                  delta: sign(t.prediction.deltaC),
-                  hours: tr().num(t.prediction.afterH, 0),
-                })
-              : t.predictedEffect,
-          ),
-        ),
-      ),
-      canAct && t.actions.length > 0
-        ? h(
-            'div',
-            { class: 'actions' },
-            ...t.actions.map((a) =>
-              h(
-                'button',
-                { type: 'button', class: `act act-${a}`, 'data-action': a, onclick: () => void act(t.id, a) },
-                tr().t(`action.${a}`),
-              ),
-            ),
-          )
-        : null,
-      h(
-        'details',
-        {},
-        h('summary', {}, tr().t('tickets.history', { n: t.events.length })),
-        h(
-          'ol',
-          { class: 'events' },
-          ...t.events.map((e) =>
-            h(
-              'li',
-              {},
-              h('time', {}, fmtTime(e.ts)),
-              ` ${tr().tOr(`status.${e.kind}`, e.kind)}`,
-              e.fromStatus || e.toStatus
-                ? ` ${statusLabel(e.fromStatus ?? '')} → ${statusLabel(e.toStatus ?? '')}`
-                : '',
-              ` ${tr().t('tickets.by', { actor: e.actor })}`,
-              e.note ? ` — ${e.note}` : '',
-            ),
-          ),
-        ),
-      ),
-    );
-  }
-
-  async function act(id: string, action: string): Promise<void> {
-    let note: string | undefined;
-    if (action === 'reject') note = window.prompt(t('tickets.rejectReason')) ?? undefined;
-    try {
-      await api(`/api/tickets/${encodeURIComponent(id)}/${action}`, {
-        method: 'POST',
-        body: note ? { note } : {},
-      });
-      msg.textContent = t('tickets.done', { id, action: t(`action.${action}` as MessageKey) });
-      msg.className = 'msg ok';
-    } catch (e) {
-      msg.textContent = t('tickets.failed', { id, message: e instanceof ApiError ? e.message : String(e) });
-      msg.className = 'msg error';
-    }
+  const act = async (id: string, action: string): Promise<void> => {
+    await postAction(msg, id, action);
     await load();
-  }
+  };
 
   function tick(): void {
     const now = serverNow + (performance.now() - fetchedAt);
@@ -224,14 +249,13 @@ export function ticketsPage(root: HTMLElement, params: URLSearchParams): PageHan
     const res = await api<{ tickets: Ticket[]; now: number }>('/api/tickets');
     serverNow = res.now;
     fetchedAt = performance.now();
-    const closed = new Set(['closed', 'rejected', 'resolved', 'expired', 'superseded', 'escalated']);
     const shown = res.tickets.filter(
       (t) =>
-        (show.value === 'all' || !closed.has(t.status)) &&
+        (show.value === 'all' || !CLOSED.has(t.status)) &&
         (!target || t.targetId === target || t.buildingId === target),
     );
     list.replaceChildren(
-      ...(shown.length ? shown.map(card) : [h('p', { class: 'muted' }, t('tickets.none'))]),
+      ...(shown.length ? shown.map((x) => card(x, act)) : [h('p', { class: 'muted' }, t('tickets.none'))]),
     );
     tick();
   }
