@@ -99,9 +99,24 @@ async function fromStore<T>(p: Promise<T>): Promise<T> {
   }
 }
 
+/** The query a history route takes (`from`, `to`, `every`). */
+type HistoryRangeQuery = Parameters<typeof historyRange>[0];
+
 export function networkRoutes(deps: RouteDeps): RouteDef[] {
   const known = (id: string, map: Map<string, unknown>, what: string) => {
     if (!map.has(id)) throw Errors.notFound(`No ${what} with id '${id}'.`, 'params.id');
+  };
+  /**
+   * What a history route checks first, in this order: the building or substation exists (404), this
+   * installation has a reading store (503), the range asked for is allowed (400).
+   */
+  const historyOf = <T>(id: string, map: Map<string, T>, what: string, query: HistoryRangeQuery) => {
+    known(id, map, what);
+    return {
+      entity: map.get(id)!,
+      history: need(deps.history, 'The reading store'),
+      range: historyRange(query, deps.clock.now(), deps.http),
+    };
   };
   return [
     defineRoute({
@@ -161,10 +176,11 @@ export function networkRoutes(deps: RouteDeps): RouteDef[] {
       query: historyQuery,
       response: buildingHistorySchema,
       handler: async ({ params, query }) => {
-        known(params.id, deps.live.index.buildings, 'building');
-        const history = need(deps.history, 'The reading store');
-        const r = historyRange(query, deps.clock.now(), deps.http);
-        const b = deps.live.index.buildings.get(params.id)!;
+        const {
+          entity: b,
+          history,
+          range: r,
+        } = historyOf(params.id, deps.live.index.buildings, 'building', query);
         const [all, supply, ...perClass] = await fromStore(
           Promise.all([
             history.roomHistory({ ...r, buildingId: params.id }),
@@ -234,10 +250,11 @@ export function networkRoutes(deps: RouteDeps): RouteDef[] {
       query: historyQuery,
       response: substationHistorySchema,
       handler: async ({ params, query }) => {
-        known(params.id, deps.live.index.substations, 'substation');
-        const history = need(deps.history, 'The reading store');
-        const r = historyRange(query, deps.clock.now(), deps.http);
-        const sub = deps.live.index.substations.get(params.id)!;
+        const {
+          entity: sub,
+          history,
+          range: r,
+        } = historyOf(params.id, deps.live.index.substations, 'substation', query);
         const pts = await fromStore(history.substationHistory({ ...r, substationId: params.id }));
         return {
           substationId: params.id,
