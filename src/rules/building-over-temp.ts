@@ -1,4 +1,5 @@
-import { coldLineC, type Observation, type RuleNode } from './types.ts';
+import { Observations } from './observations.ts';
+import { coldLineC, type RuleNode } from './types.ts';
 import { pictureEvidence } from './view.ts';
 
 /** A building whose class-weighted mean is far above the line: heat wasted, supply can come down. */
@@ -9,23 +10,18 @@ export const buildingOverTemp: RuleNode = {
   minDurationS: (cfg) => cfg.buildingHot.minDurationS,
   evaluate(_view, ctx) {
     const { raiseAboveC, clearBelowC } = ctx.cfg.buildingHot;
-    const out: Observation[] = [];
+    const out = new Observations(ctx, this.id, 'building');
     for (const b of ctx.buildings) {
       const p = ctx.picture(b.id);
       if (p.weightedMeanC === undefined || p.units.length < ctx.cfg.buildingCold.minFreshSensors) continue;
       const t = p.weightedMeanC;
       const level = t > raiseAboveC ? 'raise' : t < clearBelowC ? 'clear' : 'hold';
-      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
-      out.push({
-        rule: this.id,
-        targetKind: 'building',
-        targetId: b.id,
-        substationId: b.substationId,
-        level,
-        valueC: t,
-        evidence: { ...pictureEvidence(p, coldLineC(ctx.cfg)), raiseAboveC, clearBelowC },
-      });
+      out.add(b.id, b.substationId, level, t, () => ({
+        ...pictureEvidence(p, coldLineC(ctx.cfg)),
+        raiseAboveC,
+        clearBelowC,
+      }));
     }
-    return out;
+    return out.list;
   },
 };

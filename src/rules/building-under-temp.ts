@@ -1,3 +1,4 @@
+import { Observations } from './observations.ts';
 import { coldLineC, type Observation, type RuleContext, type RuleNode } from './types.ts';
 import { type BuildingPicture, pictureEvidence, round2 } from './view.ts';
 
@@ -29,26 +30,17 @@ export function buildingsBelow(
   raiseBelowC: number,
   clearAtC: number,
 ): Observation[] {
-  const out: Observation[] = [];
+  const out = new Observations(ctx, rule, 'building');
   for (const b of ctx.buildings) {
     const p = ctx.picture(b.id);
     const t = measure(p);
     if (t === undefined || p.units.length < ctx.cfg.buildingCold.minFreshSensors) continue;
     const level = t < raiseBelowC ? 'raise' : t >= clearAtC ? 'clear' : 'hold';
-    if (level !== 'raise' && !ctx.tracked(rule, b.id)) continue;
-    out.push({
-      rule,
-      targetKind: 'building',
-      targetId: b.id,
-      substationId: b.substationId,
-      level,
-      valueC: t,
-      evidence: {
-        ...pictureEvidence(p, coldLineC(ctx.cfg)),
-        raiseBelowC: round2(raiseBelowC),
-        clearAtC: round2(clearAtC),
-      },
-    });
+    out.add(b.id, b.substationId, level, t, () => ({
+      ...pictureEvidence(p, coldLineC(ctx.cfg)),
+      raiseBelowC: round2(raiseBelowC),
+      clearAtC: round2(clearAtC),
+    }));
   }
-  return out;
+  return out.list;
 }

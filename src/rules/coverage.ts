@@ -1,6 +1,7 @@
 import { type RegistryIndex, samplingCoverage } from '../core/registry.ts';
 import type { SensorLive } from '../state/live-state.ts';
-import type { Observation, RuleNode } from './types.ts';
+import { Observations } from './observations.ts';
+import type { RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
 /** The sampling rule's verdict per building, a fact of the registry: worked out once per registry version. */
@@ -31,7 +32,7 @@ export const coverage: RuleNode = {
   minDurationS: (cfg) => cfg.coverage.minDurationS,
   evaluate(view, ctx) {
     const c = ctx.cfg.coverage;
-    const out: Observation[] = [];
+    const out = new Observations(ctx, this.id, 'building');
     for (const b of ctx.buildings) {
       const sensors = ctx.sensors(b.id);
       const sampling = samplingOf(view.index, b.id);
@@ -46,26 +47,19 @@ export const coverage: RuleNode = {
           : freshShare >= c.clearFreshShare
             ? 'clear'
             : 'hold';
-      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
-      const offline = sensors.filter(isOffline);
-      out.push({
-        rule: this.id,
-        targetKind: 'building',
-        targetId: b.id,
-        substationId: b.substationId,
-        level,
-        valueC: freshShare,
-        evidence: {
-          sensors: sensors.length,
-          exposedShare: round2(sampling.exposedShare),
-          missingClasses: sampling.missingClasses,
-          minExposedShare: c.minExposedShare,
-          freshShare: round2(freshShare),
-          minFreshShare: c.minFreshShare,
-          offlineSensors: offline.slice(0, 20).map((s) => s.info.sensor.id),
-        },
-      });
+      out.add(b.id, b.substationId, level, freshShare, () => ({
+        sensors: sensors.length,
+        exposedShare: round2(sampling.exposedShare),
+        missingClasses: sampling.missingClasses,
+        minExposedShare: c.minExposedShare,
+        freshShare: round2(freshShare),
+        minFreshShare: c.minFreshShare,
+        offlineSensors: sensors
+          .filter(isOffline)
+          .slice(0, 20)
+          .map((s) => s.info.sensor.id),
+      }));
     }
-    return out;
+    return out.list;
   },
 };

@@ -1,4 +1,5 @@
-import type { Observation, RuleNode } from './types.ts';
+import { Observations } from './observations.ts';
+import type { RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
 /**
@@ -14,7 +15,7 @@ export const estateWarm: RuleNode = {
   evaluate(_view, ctx) {
     const c = ctx.cfg.estateWarm;
     const floorC = ctx.cfg.requiredTempC + ctx.cfg.diagnosis.lowerFloorMarginC;
-    const out: Observation[] = [];
+    const out = new Observations(ctx, this.id, 'substation');
     for (const [substationId, buildings] of ctx.substations) {
       let coldest: { sensorId: string; buildingId: string; tempC: number } | undefined;
       let covered = buildings.length > 0;
@@ -28,23 +29,14 @@ export const estateWarm: RuleNode = {
       if (!covered || !coldest) continue;
       const aboveC = coldest.tempC - floorC;
       const level = aboveC >= c.raiseAboveFloorC ? 'raise' : aboveC < c.clearAboveFloorC ? 'clear' : 'hold';
-      if (level !== 'raise' && !ctx.tracked(this.id, substationId)) continue;
-      out.push({
-        rule: this.id,
-        targetKind: 'substation',
-        targetId: substationId,
-        substationId,
-        level,
-        valueC: aboveC,
-        evidence: {
-          coldestUnit: { ...coldest, tempC: round2(coldest.tempC) },
-          floorC,
-          aboveFloorC: round2(aboveC),
-          raiseAboveFloorC: c.raiseAboveFloorC,
-          clearAboveFloorC: c.clearAboveFloorC,
-        },
-      });
+      out.add(substationId, substationId, level, aboveC, () => ({
+        coldestUnit: { ...coldest, tempC: round2(coldest.tempC) },
+        floorC,
+        aboveFloorC: round2(aboveC),
+        raiseAboveFloorC: c.raiseAboveFloorC,
+        clearAboveFloorC: c.clearAboveFloorC,
+      }));
     }
-    return out;
+    return out.list;
   },
 };

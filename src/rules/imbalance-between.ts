@@ -1,4 +1,5 @@
-import { coldLineC, type Observation, type RuleNode } from './types.ts';
+import { Observations } from './observations.ts';
+import { coldLineC, type RuleNode } from './types.ts';
 import { pictureEvidence, round2 } from './view.ts';
 
 /**
@@ -12,7 +13,7 @@ export const imbalanceBetween: RuleNode = {
   minDurationS: (cfg) => cfg.imbalanceBetween.minDurationS,
   evaluate(_view, ctx) {
     const c = ctx.cfg.imbalanceBetween;
-    const out: Observation[] = [];
+    const out = new Observations(ctx, this.id, 'building');
     for (const [substationId, buildings] of ctx.substations) {
       const judged = buildings
         .map((b) => ctx.picture(b.id))
@@ -26,24 +27,15 @@ export const imbalanceBetween: RuleNode = {
         const othersC = (total - t) / (judged.length - 1);
         const behindC = othersC - t;
         const level = behindC > c.raiseBelowC ? 'raise' : behindC < c.clearBelowC ? 'clear' : 'hold';
-        if (level !== 'raise' && !ctx.tracked(this.id, p.buildingId)) continue;
-        out.push({
-          rule: this.id,
-          targetKind: 'building',
-          targetId: p.buildingId,
-          substationId,
-          level,
-          valueC: behindC,
-          evidence: {
-            ...pictureEvidence(p, coldLineC(ctx.cfg)),
-            neighboursMeanC: round2(othersC),
-            behindC: round2(behindC),
-            raiseBelowC: c.raiseBelowC,
-            clearBelowC: c.clearBelowC,
-          },
-        });
+        out.add(p.buildingId, substationId, level, behindC, () => ({
+          ...pictureEvidence(p, coldLineC(ctx.cfg)),
+          neighboursMeanC: round2(othersC),
+          behindC: round2(behindC),
+          raiseBelowC: c.raiseBelowC,
+          clearBelowC: c.clearBelowC,
+        }));
       }
     }
-    return out;
+    return out.list;
   },
 };

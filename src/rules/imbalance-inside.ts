@@ -1,4 +1,5 @@
-import { coldLineC, type Observation, type RuleNode } from './types.ts';
+import { Observations } from './observations.ts';
+import { coldLineC, type RuleNode } from './types.ts';
 import { pictureEvidence, round2 } from './view.ts';
 
 /**
@@ -14,7 +15,7 @@ export const imbalanceInside: RuleNode = {
   minDurationS: (cfg) => cfg.imbalanceInside.minDurationS,
   evaluate(view, ctx) {
     const c = ctx.cfg.imbalanceInside;
-    const out: Observation[] = [];
+    const out = new Observations(ctx, this.id, 'building');
     // Every building, not only those judged this tick: the normal gap is learnt over all of them and
     // moves every tick, and a building's excess over it with it (its picture is kept, so this is cheap).
     for (const b of view.index.buildings.values()) {
@@ -27,25 +28,16 @@ export const imbalanceInside: RuleNode = {
       const normalC = ctx.positionGapC(b.id);
       const excessC = gapC - normalC;
       const level = excessC > c.raiseExcessC ? 'raise' : excessC < c.clearExcessC ? 'clear' : 'hold';
-      if (level !== 'raise' && !ctx.tracked(this.id, b.id)) continue;
-      out.push({
-        rule: this.id,
-        targetKind: 'building',
-        targetId: b.id,
-        substationId: b.substationId,
-        level,
-        valueC: excessC,
-        evidence: {
-          ...pictureEvidence(p, coldLineC(ctx.cfg)),
-          gapC: round2(gapC),
-          normalGapC: round2(normalC),
-          networkGapC: round2(ctx.normalGapC),
-          excessC: round2(excessC),
-          raiseExcessC: c.raiseExcessC,
-          clearExcessC: c.clearExcessC,
-        },
-      });
+      out.add(b.id, b.substationId, level, excessC, () => ({
+        ...pictureEvidence(p, coldLineC(ctx.cfg)),
+        gapC: round2(gapC),
+        normalGapC: round2(normalC),
+        networkGapC: round2(ctx.normalGapC),
+        excessC: round2(excessC),
+        raiseExcessC: c.raiseExcessC,
+        clearExcessC: c.clearExcessC,
+      }));
     }
-    return out;
+    return out.list;
   },
 };

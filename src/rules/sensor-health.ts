@@ -1,4 +1,5 @@
-import type { Observation, RuleNode } from './types.ts';
+import { Observations } from './observations.ts';
+import type { RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
 /**
@@ -19,7 +20,7 @@ export const sensorHealth: RuleNode = {
   minDurationS: (cfg) => cfg.sensorHealth.minDurationS,
   evaluate(view, ctx) {
     const c = ctx.cfg.sensorHealth;
-    const out: Observation[] = [];
+    const out = new Observations(ctx, this.id, 'unit');
     for (const b of ctx.buildings) {
       for (const s of ctx.sensors(b.id)) {
         if (s.tempC === undefined || s.ts === undefined || !view.isFresh(s, ctx.now)) continue;
@@ -31,25 +32,16 @@ export const sensorHealth: RuleNode = {
         const stuck = stuckH >= c.stuckAfterH;
         const openWindow = dropC >= c.dropC;
         const level = stuck || openWindow ? 'raise' : 'clear';
-        if (level !== 'raise' && !ctx.tracked(this.id, s.info.sensor.id)) continue;
-        out.push({
-          rule: this.id,
-          targetKind: 'unit',
-          targetId: s.info.sensor.id,
-          substationId: b.substationId,
-          level,
-          valueC: dropC,
-          evidence: {
-            buildingId: b.id,
-            kind: stuck ? 'stuck' : openWindow ? 'open-window' : 'ok',
-            unchangedH: round2(stuckH),
-            dropC: round2(dropC),
-            stuckAfterH: c.stuckAfterH,
-            dropThresholdC: c.dropC,
-          },
-        });
+        out.add(s.info.sensor.id, b.substationId, level, dropC, () => ({
+          buildingId: b.id,
+          kind: stuck ? 'stuck' : openWindow ? 'open-window' : 'ok',
+          unchangedH: round2(stuckH),
+          dropC: round2(dropC),
+          stuckAfterH: c.stuckAfterH,
+          dropThresholdC: c.dropC,
+        }));
       }
     }
-    return out;
+    return out.list;
   },
 };

@@ -1,4 +1,5 @@
-import type { Observation, RuleNode } from './types.ts';
+import { unitObservations } from './observations.ts';
+import type { RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
 /** A unit far above the line wastes heat; raised above `raiseAboveC`, cleared below `clearBelowC`. */
@@ -8,29 +9,11 @@ export const unitOverTemp: RuleNode = {
   minDurationS: (cfg) => cfg.unitHot.minDurationS,
   evaluate(_view, ctx) {
     const { raiseAboveC, clearBelowC } = ctx.cfg.unitHot;
-    const out: Observation[] = [];
-    for (const b of ctx.buildings) {
-      for (const u of ctx.picture(b.id).units) {
-        const level = u.tempC > raiseAboveC ? 'raise' : u.tempC < clearBelowC ? 'clear' : 'hold';
-        if (level !== 'raise' && !ctx.tracked(this.id, u.sensorId)) continue;
-        out.push({
-          rule: this.id,
-          targetKind: 'unit',
-          targetId: u.sensorId,
-          substationId: b.substationId,
-          level,
-          valueC: u.tempC,
-          evidence: {
-            buildingId: b.id,
-            floor: u.floor,
-            column: u.column,
-            tempC: round2(u.tempC),
-            raiseAboveC,
-            clearBelowC,
-          },
-        });
-      }
-    }
-    return out;
+    return unitObservations(
+      ctx,
+      this.id,
+      (tempC) => (tempC > raiseAboveC ? 'raise' : tempC < clearBelowC ? 'clear' : 'hold'),
+      (u) => ({ tempC: round2(u.tempC), raiseAboveC, clearBelowC }),
+    );
   },
 };

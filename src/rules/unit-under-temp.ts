@@ -1,4 +1,5 @@
-import { coldLineC, type Observation, type RuleNode } from './types.ts';
+import { unitObservations } from './observations.ts';
+import { coldLineC, type RuleNode } from './types.ts';
 import { round2 } from './view.ts';
 
 /**
@@ -13,30 +14,11 @@ export const unitUnderTemp: RuleNode = {
   evaluate(_view, ctx) {
     const line = coldLineC(ctx.cfg);
     const clearAt = line + ctx.cfg.unitCold.clearMarginC;
-    const out: Observation[] = [];
-    for (const b of ctx.buildings) {
-      for (const u of ctx.picture(b.id).units) {
-        const level = u.tempC < line ? 'raise' : u.tempC >= clearAt ? 'clear' : 'hold';
-        if (level !== 'raise' && !ctx.tracked(this.id, u.sensorId)) continue;
-        out.push({
-          rule: this.id,
-          targetKind: 'unit',
-          targetId: u.sensorId,
-          substationId: b.substationId,
-          level,
-          valueC: u.tempC,
-          evidence: {
-            buildingId: b.id,
-            floor: u.floor,
-            column: u.column,
-            classes: u.classes,
-            tempC: round2(u.tempC),
-            raiseBelowC: line,
-            clearAtC: clearAt,
-          },
-        });
-      }
-    }
-    return out;
+    return unitObservations(
+      ctx,
+      this.id,
+      (tempC) => (tempC < line ? 'raise' : tempC >= clearAt ? 'clear' : 'hold'),
+      (u) => ({ classes: u.classes, tempC: round2(u.tempC), raiseBelowC: line, clearAtC: clearAt }),
+    );
   },
 };
