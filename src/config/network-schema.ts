@@ -66,61 +66,41 @@ export const networkSchema = z
   })
   .strict()
   .superRefine((net, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
     const substations = new Set<string>();
     net.substations.forEach((s, i) => {
-      if (substations.has(s.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['substations', i, 'id'],
-          message: `duplicate substation id '${s.id}'`,
-        });
+      if (substations.has(s.id)) issue(['substations', i, 'id'], `duplicate substation id '${s.id}'`);
       substations.add(s.id);
     });
     const buildings = new Set<string>();
     const sensors = new Set<string>();
     const devEuis = new Set<string>();
     net.buildings.forEach((b, i) => {
-      if (buildings.has(b.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['buildings', i, 'id'],
-          message: `duplicate building id '${b.id}'`,
-        });
+      if (buildings.has(b.id)) issue(['buildings', i, 'id'], `duplicate building id '${b.id}'`);
       buildings.add(b.id);
       if (!substations.has(b.substation))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['buildings', i, 'substation'],
-          message: `unknown substation '${b.substation}'`,
-        });
+        issue(['buildings', i, 'substation'], `unknown substation '${b.substation}'`);
       b.sensors.forEach((s, j) => {
         const sid = s.id ?? `${b.id}-${s.floor}-${s.column}`;
         if (s.floor > b.floors)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['buildings', i, 'sensors', j, 'floor'],
-            message: `floor ${s.floor} is above the building's ${b.floors} floors`,
-          });
+          issue(
+            ['buildings', i, 'sensors', j, 'floor'],
+            `floor ${s.floor} is above the building's ${b.floors} floors`,
+          );
         if (s.column > b.unitsPerFloor)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['buildings', i, 'sensors', j, 'column'],
-            message: `column ${s.column} is beyond the building's ${b.unitsPerFloor} units per floor`,
-          });
-        if (sensors.has(sid))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['buildings', i, 'sensors', j],
-            message: `duplicate sensor id '${sid}'`,
-          });
+          issue(
+            ['buildings', i, 'sensors', j, 'column'],
+            `column ${s.column} is beyond the building's ${b.unitsPerFloor} units per floor`,
+          );
+        if (sensors.has(sid)) issue(['buildings', i, 'sensors', j], `duplicate sensor id '${sid}'`);
         sensors.add(sid);
         const eui = s.devEui?.toLowerCase();
         if (eui && devEuis.has(eui))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['buildings', i, 'sensors', j, 'devEui'],
-            message: `duplicate devEui '${eui}': one device cannot report for two units`,
-          });
+          issue(
+            ['buildings', i, 'sensors', j, 'devEui'],
+            `duplicate devEui '${eui}': one device cannot report for two units`,
+          );
         if (eui) devEuis.add(eui);
       });
     });
