@@ -11,12 +11,14 @@
  *   npm run bench -- decode           decoder cost per message: native vs uplink adapters
  *   npm run bench -- twin [--seeds 1,2,3] [--days N]  the digital twin's strategies, only when named
  *   npm run bench -- twin --vary [--seed-shift 3] [--spread 0.2]  the same against shifted seeds and ranges
+ *   npm run bench -- failover [--runs 5]  a rules instance SIGKILLed, the standby's takeover (PostgreSQL)
  */
 
 import { readFileSync } from 'node:fs';
 import { benchFormats, formatIngestBench, runIngestBench } from './ingest.ts';
 import { writeResult } from './lib.ts';
 import { formatDecodeBench, runDecodeBench } from './scenarios/decode.ts';
+import { formatFailover, runFailover } from './scenarios/failover.ts';
 import { formatInflux, runInflux } from './scenarios/influx.ts';
 import { formatCeiling, runIngestCeiling } from './scenarios/ingest-ceiling.ts';
 import { formatLatency, runLatency } from './scenarios/latency.ts';
@@ -136,6 +138,12 @@ const SCENARIOS: Scenario[] = [
     // Seconds; run by name beside `ingest --format`, to see what an uplink adapter costs per message.
     onDemand: true,
     run: async () => as(runDecodeBench({ messages: arg('--count', 200_000) }), formatDecodeBench),
+  },
+  {
+    name: 'failover',
+    // Needs the machine's PostgreSQL, and each run waits out a whole lease (10 s with the defaults).
+    onDemand: true,
+    run: async () => as(await runFailover({ runs: arg('--runs', 5) }), formatFailover),
   },
   {
     name: 'ingest',
