@@ -231,19 +231,12 @@ function substationItem(
   substationId: string,
   ctx: DecodeContext,
 ): ItemResult<SubstationReading> {
-  if (!isPlainObject(item)) return refuse('bad_shape', 'a reading must be a JSON object');
-  const r = substationSchema.safeParse(item);
-  if (!r.success) {
-    const fields = issueFields(r.error);
-    if (fields.has('ts')) return tsRefusal('ts', item.ts);
-    return fieldRefusal(r.error);
-  }
-  const ts = checkTs(r.data.ts, ctx);
-  if (!ts.ok) return ts;
+  const r = checkedItem(item, substationSchema, 'a reading', ctx);
+  if (!r.ok) return r;
   const d = r.data;
   const reading: SubstationReading = {
     substationId,
-    ts: ts.value,
+    ts: r.ts,
     supplyTempC: d.supplyTemp,
     returnTempC: d.returnTemp,
   };
@@ -260,16 +253,31 @@ function observationItem(
   json: unknown,
   ctx: DecodeContext,
 ): ItemResult<{ ts: number; outdoorTempC: number }> {
-  if (!isPlainObject(json)) return refuse('bad_shape', 'an observation must be a JSON object');
-  const r = outdoorPoint.safeParse(json);
+  const r = checkedItem(json, outdoorPoint, 'an observation', ctx);
+  if (!r.ok) return r;
+  return { ok: true, value: { ts: r.ts, outdoorTempC: r.data.outdoorTemp } };
+}
+
+/**
+ * The checks a substation reading and an outdoor observation share: a JSON object, valid by its
+ * schema (a bad `ts` refused for its own reason), a timestamp in the accepted window.
+ */
+function checkedItem<T extends { ts: number | string }>(
+  item: unknown,
+  schema: z.ZodType<T>,
+  what: string,
+  ctx: DecodeContext,
+): { ok: true; data: T; ts: number } | Refusal {
+  if (!isPlainObject(item)) return refuse('bad_shape', `${what} must be a JSON object`);
+  const r = schema.safeParse(item);
   if (!r.success) {
     const fields = issueFields(r.error);
-    if (fields.has('ts')) return tsRefusal('ts', json.ts);
+    if (fields.has('ts')) return tsRefusal('ts', item.ts);
     return fieldRefusal(r.error);
   }
   const ts = checkTs(r.data.ts, ctx);
   if (!ts.ok) return ts;
-  return { ok: true, value: { ts: ts.value, outdoorTempC: r.data.outdoorTemp } };
+  return { ok: true, data: r.data, ts: ts.value };
 }
 
 function forecast(json: unknown, stationId: string, ctx: DecodeContext): DecodeOutput {
