@@ -142,7 +142,11 @@ export function verifyDatabase(file: string): { ok: true } | { ok: false; reason
   }
 }
 
-function fsyncFile(file: string): void {
+/**
+ * Flushes a file to disk, or a directory's entries (a rename is durable only once its directory is
+ * flushed): the restore uses it for both.
+ */
+export function fsyncFile(file: string): void {
   const fd = openSync(file, 'r');
   try {
     fsyncSync(fd);

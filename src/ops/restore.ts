@@ -1,16 +1,7 @@
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { readManifest, verifyDatabase } from './backup.ts';
+import { fsyncFile, readManifest, verifyDatabase } from './backup.ts';
 
 export interface RestoreOptions {
   /** A backup set directory written by `backupSet` (it holds manifest.json). */
@@ -60,7 +51,7 @@ export function restoreSet(opts: RestoreOptions): RestoreResult {
       const target = join(opts.dataDir, name);
       const incoming = `${target}.restoring`;
       copyFileSync(join(opts.setDir, name), incoming);
-      fsync(incoming);
+      fsyncFile(incoming);
       let previous: string | undefined;
       if (existsSync(target) && statSync(target).size > 0) {
         previous = `${target}.before-restore`;
@@ -74,7 +65,7 @@ export function restoreSet(opts: RestoreOptions): RestoreResult {
       renameSync(incoming, target);
       restored.push(previous ? { name, previous } : { name });
     }
-    fsync(opts.dataDir);
+    fsyncFile(opts.dataDir);
     return { ok: true, restored };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
@@ -100,14 +91,5 @@ function inUse(file: string): boolean {
     return (err as { code?: string }).code === 'SQLITE_BUSY';
   } finally {
     db?.close();
-  }
-}
-
-function fsync(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
