@@ -1,3 +1,4 @@
+import type { MessageKey } from '../../i18n/index.ts';
 import { api, apiBlob, fmtTime, h, session } from '../core.ts';
 import { t, tr } from '../i18n.ts';
 import type { PageHandle } from '../types.ts';
@@ -36,6 +37,121 @@ interface Bulletin {
 }
 
 const pct = (v: number | null) => (v === null ? '—' : tr().pct(v));
+const headings = (...keys: MessageKey[]): string[] => keys.map((k) => t(k));
+
+/** Fetches a file with the token and opens it in a new tab, or saves it under `download`. */
+async function openFile(path: string, download?: string): Promise<void> {
+  const url = URL.createObjectURL(await apiBlob(path));
+  if (download) h('a', { href: url, download }).click();
+  else window.open(url, '_blank', 'noopener');
+}
+
+/** The period, the company's figures in a sentence, and the printable page and CSV. */
+function summary(b: Bulletin): HTMLElement[] {
+  const c = b.company.compliance;
+  return [
+    h('p', {}, t('bulletin.period', { from: fmtTime(b.fromTs), to: fmtTime(b.toTs) })),
+    h(
+      'p',
+      {},
+      t('bulletin.summary', {
+        flats: c.flatsSeen,
+        inBand: pct(c.inBandShare),
+        low: c.flatsLowBand,
+        veryLow: c.flatsVeryLowBand,
+      }),
+    ),
+    h(
+      'p',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => void openFile(`/api/households/bulletins/${b.id}/html?locale=${tr().locale}`),
+        },
+        t('bulletin.print'),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () =>
+            void openFile(`/api/households/bulletins/${b.id}/csv?locale=${tr().locale}`, `${b.id}.csv`),
+        },
+        t('bulletin.csv'),
+      ),
+    ),
+  ];
+}
+
+/** One row of the heating-unit table: compliance, cases, tickets and rates of a section. */
+const sectionRow = (name: string, s: Section) => [
+  name,
+  pct(s.compliance.inBandShare),
+  tr().num(s.compliance.degreeHoursBelow, 1),
+  s.compliance.flatsLowBand,
+  s.compliance.flatsVeryLowBand,
+  `${s.cases.opened} / ${s.cases.closed} / ${s.cases.overdue}`,
+  `${s.tickets.applied} / ${s.tickets.rechecked} (${s.tickets.resolved})`,
+  `${pct(s.rates.closedShare)} / ${pct(s.rates.closedInTimeShare)} / ${pct(s.rates.satisfiedShare)}`,
+];
+
+/** The company and each heating unit, then complaints by class and by channel. */
+function unitTables(b: Bulletin): HTMLElement[] {
+  const c = b.company;
+  return [
+    h('h3', {}, t('bulletin.units')),
+    table(
+      headings(
+        'bulletin.unit',
+        'bulletin.inBand',
+        'bulletin.degreeHours',
+        'bulletin.low',
+        'bulletin.veryLow',
+        'bulletin.casesOC',
+        'bulletin.tickets',
+        'bulletin.rates',
+      ),
+      [sectionRow(t('bulletin.company'), c), ...b.heatingUnits.map((u) => sectionRow(u.name, u))],
+    ),
+    h('h3', {}, t('bulletin.byClass')),
+    table(
+      [t('cases.class'), t('cases.complaints')],
+      Object.entries(c.complaints.byClass).map(([k, v]) => [tr().tOr(`complaintClass.${k}`, k), v]),
+    ),
+    h('h3', {}, t('bulletin.byChannel')),
+    table(
+      [t('cases.channel'), t('cases.complaints')],
+      Object.entries(c.complaints.byChannel).map(([k, v]) => [tr().tOr(`channel.${k}`, k), v]),
+    ),
+  ];
+}
+
+/** The worst buildings and the complaint hotspots (buildings, then streets). */
+function buildingTables(b: Bulletin): HTMLElement[] {
+  return [
+    h('h3', {}, t('bulletin.worst')),
+    table(
+      headings('cases.building', 'bulletin.degreeHours', 'bulletin.inBand', 'cases.complaints', 'nav.cases'),
+      b.worstBuildings.map((w) => [
+        w.name,
+        tr().num(w.degreeHoursBelow, 1),
+        pct(w.inBandShare),
+        w.complaints,
+        w.openCases,
+      ]),
+    ),
+    h('h3', {}, t('bulletin.hotspots')),
+    table(
+      [t('cases.building'), t('cases.complaints')],
+      [
+        ...b.hotspots.buildings.map((x) => [x.name, x.complaints]),
+        ...b.hotspots.streets.map((x) => [x.street, x.complaints]),
+      ],
+    ),
+  ];
+}
 
 /** The daily bulletin for people: tables, local times, °C; printable page and CSV beside it. */
 export function bulletinPage(root: HTMLElement): PageHandle {
@@ -43,107 +159,7 @@ export function bulletinPage(root: HTMLElement): PageHandle {
   const body = h('div', { id: 'bulletin' });
   const make = h('button', { type: 'button', class: 'primary', id: 'make-bulletin' }, t('bulletin.make'));
   root.replaceChildren(h('h2', {}, t('bulletin.title')), session.can('operator') ? make : '', msg, body);
-  const open = async (path: string, download?: string) => {
-    const url = URL.createObjectURL(await apiBlob(path));
-    if (download) h('a', { href: url, download }).click();
-    else window.open(url, '_blank', 'noopener');
-  };
-  function render(b: Bulletin): void {
-    const c = b.company;
-    const row = (name: string, s: Section) => [
-      name,
-      pct(s.compliance.inBandShare),
-      tr().num(s.compliance.degreeHoursBelow, 1),
-      s.compliance.flatsLowBand,
-      s.compliance.flatsVeryLowBand,
-      `${s.cases.opened} / ${s.cases.closed} / ${s.cases.overdue}`,
-      `${s.tickets.applied} / ${s.tickets.rechecked} (${s.tickets.resolved})`,
-      `${pct(s.rates.closedShare)} / ${pct(s.rates.closedInTimeShare)} / ${pct(s.rates.satisfiedShare)}`,
-    ];
-    body.replaceChildren(
-      h('p', {}, t('bulletin.period', { from: fmtTime(b.fromTs), to: fmtTime(b.toTs) })),
-      h(
-        'p',
-        {},
-        t('bulletin.summary', {
-          flats: c.compliance.flatsSeen,
-          inBand: pct(c.compliance.inBandShare),
-          low: c.compliance.flatsLowBand,
-          veryLow: c.compliance.flatsVeryLowBand,
-        }),
-      ),
-      h(
-        'p',
-        { class: 'actions' },
-        h(
-          'button',
-          {
-            type: 'button',
-            onclick: () => void open(`/api/households/bulletins/${b.id}/html?locale=${tr().locale}`),
-          },
-          t('bulletin.print'),
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            onclick: () =>
-              void open(`/api/households/bulletins/${b.id}/csv?locale=${tr().locale}`, `${b.id}.csv`),
-          },
-          t('bulletin.csv'),
-        ),
-      ),
-      h('h3', {}, t('bulletin.units')),
-      table(
-        [
-          t('bulletin.unit'),
-          t('bulletin.inBand'),
-          t('bulletin.degreeHours'),
-          t('bulletin.low'),
-          t('bulletin.veryLow'),
-          t('bulletin.casesOC'),
-          t('bulletin.tickets'),
-          t('bulletin.rates'),
-        ],
-        [row(t('bulletin.company'), c), ...b.heatingUnits.map((u) => row(u.name, u))],
-      ),
-      h('h3', {}, t('bulletin.byClass')),
-      table(
-        [t('cases.class'), t('cases.complaints')],
-        Object.entries(c.complaints.byClass).map(([k, v]) => [tr().tOr(`complaintClass.${k}`, k), v]),
-      ),
-      h('h3', {}, t('bulletin.byChannel')),
-      table(
-        [t('cases.channel'), t('cases.complaints')],
-        Object.entries(c.complaints.byChannel).map(([k, v]) => [tr().tOr(`channel.${k}`, k), v]),
-      ),
-      h('h3', {}, t('bulletin.worst')),
-      table(
-        [
-          t('cases.building'),
-          t('bulletin.degreeHours'),
-          t('bulletin.inBand'),
-          t('cases.complaints'),
-          t('nav.cases'),
-        ],
-        b.worstBuildings.map((w) => [
-          w.name,
-          tr().num(w.degreeHoursBelow, 1),
-          pct(w.inBandShare),
-          w.complaints,
-          w.openCases,
-        ]),
-      ),
-      h('h3', {}, t('bulletin.hotspots')),
-      table(
-        [t('cases.building'), t('cases.complaints')],
-        [
-          ...b.hotspots.buildings.map((x) => [x.name, x.complaints]),
-          ...b.hotspots.streets.map((x) => [x.street, x.complaints]),
-        ],
-      ),
-    );
-  }
+  const render = (b: Bulletin) => body.replaceChildren(...summary(b), ...unitTables(b), ...buildingTables(b));
   const load = async () => {
     try {
       render(await api<Bulletin>('/api/households/bulletins/latest'));

@@ -4,6 +4,100 @@ import { fromSiteLocal, measuredAtInput, roomReadings } from '../measurement-for
 import type { CaseDetail as Detail, PageHandle } from '../types.ts';
 import { caseState, errText, say, table } from './cases.ts';
 
+/** The case's state, origin, owner, when it opened, when it is due, and its complaints. */
+function caseFacts(k: Detail['case']): HTMLElement {
+  return table(
+    [
+      t('cases.state'),
+      t('cases.origin'),
+      t('cases.owner'),
+      t('cases.opened'),
+      t('cases.due'),
+      t('cases.complaints'),
+    ],
+    [
+      [
+        h('span', { class: `case-state s-${k.state}`, id: 'case-state' }, caseState(k.state)),
+        tr().tOr(`origin.${k.origin}`, k.origin),
+        k.owner,
+        fmtTime(k.openedTs),
+        fmtTime(k.dueTs),
+        k.complaints,
+      ],
+    ],
+  );
+}
+
+/** What the unit's sensor says: the watch period, its temperature now, and its bias against measurements. */
+function sensorNotes(d: Detail): HTMLElement[] {
+  const k = d.case;
+  const notes = [
+    k.watchUntilTs ? h('p', {}, t('cases.watchUntil', { time: fmtTime(k.watchUntilTs) })) : null,
+    k.sensorId ? h('p', {}, t('cases.sensorNow', { t: tr().tempC(d.sensorTempC) })) : null,
+    d.sensorBias
+      ? h(
+          'p',
+          { class: 'warn' },
+          t('cases.bias', { b: tr().tempC(d.sensorBias.biasC), n: d.sensorBias.measurements }),
+        )
+      : null,
+  ];
+  return notes.filter((x) => x !== null);
+}
+
+/** Measurements beside the sensor, then the case's tasks. */
+function measurementTables(d: Detail): HTMLElement[] {
+  return [
+    h('h3', {}, t('cases.measurements')),
+    table(
+      [t('cases.when'), t('cases.measuredBy'), t('cases.rooms'), t('cases.mean'), t('cases.sensorThen')],
+      d.measurements.map((m) => [
+        fmtTime(m.ts),
+        m.measuredBy.join(', '),
+        m.rooms.map((r) => `${r.room} ${tr().tempC(r.tempC)}`).join('; '),
+        tr().tempC(m.tempC),
+        fmtC(m.sensorTempC),
+      ]),
+    ),
+    h('h3', {}, t('cases.tasks')),
+    table(
+      [t('cases.state'), t('cases.due'), t('cases.when')],
+      d.tasks.map((x) => [x.state, fmtTime(x.dueTs), x.doneTs ? fmtTime(x.doneTs) : '—']),
+    ),
+  ];
+}
+
+/** Work orders (operators record the call-back on a done one), then the case's history. */
+function workAndHistory(d: Detail, reload: () => Promise<void>): HTMLElement[] {
+  return [
+    h('h3', {}, t('cases.workOrders')),
+    table(
+      [t('cases.type'), t('cases.state'), t('cases.onSiteBy'), t('cases.what'), t('cases.callback')],
+      d.workOrders.map((w) => [
+        w.type,
+        w.late ? `${w.state} (${t('cases.late')})` : w.state,
+        fmtTime(w.onSiteDueTs),
+        [w.note, w.photoRef].filter(Boolean).join(' · ') || '—',
+        w.state === 'done' && session.can('operator') ? callbackForm(w.id, reload) : '—',
+      ]),
+    ),
+    h('h3', {}, t('cases.history')),
+    table(
+      [t('cases.when'), t('cases.who'), t('cases.what')],
+      d.events.map((e) => [
+        fmtTime(e.ts),
+        e.actor,
+        [
+          e.toState ? `${e.fromState ? `${caseState(e.fromState)} → ` : ''}${caseState(e.toState)}` : e.kind,
+          e.note,
+        ]
+          .filter(Boolean)
+          .join(': '),
+      ]),
+    ),
+  ];
+}
+
 /** One case for people: facts, history, measurements beside the sensor, tasks and work orders. */
 export function casePage(root: HTMLElement, id: string): PageHandle {
   const load = async () => {
@@ -15,85 +109,13 @@ export function casePage(root: HTMLElement, id: string): PageHandle {
   };
   function render(d: Detail): void {
     const k = d.case;
-    const facts = table(
-      [
-        t('cases.state'),
-        t('cases.origin'),
-        t('cases.owner'),
-        t('cases.opened'),
-        t('cases.due'),
-        t('cases.complaints'),
-      ],
-      [
-        [
-          h('span', { class: `case-state s-${k.state}`, id: 'case-state' }, caseState(k.state)),
-          tr().tOr(`origin.${k.origin}`, k.origin),
-          k.owner,
-          fmtTime(k.openedTs),
-          fmtTime(k.dueTs),
-          k.complaints,
-        ],
-      ],
-    );
-    const sensor = [
-      k.watchUntilTs ? h('p', {}, t('cases.watchUntil', { time: fmtTime(k.watchUntilTs) })) : null,
-      k.sensorId ? h('p', {}, t('cases.sensorNow', { t: tr().tempC(d.sensorTempC) })) : null,
-      d.sensorBias
-        ? h(
-            'p',
-            { class: 'warn' },
-            t('cases.bias', { b: tr().tempC(d.sensorBias.biasC), n: d.sensorBias.measurements }),
-          )
-        : null,
-    ];
     root.replaceChildren(
       h('p', {}, h('a', { href: '#/cases' }, `← ${t('nav.cases')}`)),
       h('h2', {}, t('cases.detailTitle', { id: k.id, unit: k.unitKey })),
-      facts,
-      ...sensor.filter((x) => x !== null),
-      h('h3', {}, t('cases.measurements')),
-      table(
-        [t('cases.when'), t('cases.measuredBy'), t('cases.rooms'), t('cases.mean'), t('cases.sensorThen')],
-        d.measurements.map((m) => [
-          fmtTime(m.ts),
-          m.measuredBy.join(', '),
-          m.rooms.map((r) => `${r.room} ${tr().tempC(r.tempC)}`).join('; '),
-          tr().tempC(m.tempC),
-          fmtC(m.sensorTempC),
-        ]),
-      ),
-      h('h3', {}, t('cases.tasks')),
-      table(
-        [t('cases.state'), t('cases.due'), t('cases.when')],
-        d.tasks.map((x) => [x.state, fmtTime(x.dueTs), x.doneTs ? fmtTime(x.doneTs) : '—']),
-      ),
-      h('h3', {}, t('cases.workOrders')),
-      table(
-        [t('cases.type'), t('cases.state'), t('cases.onSiteBy'), t('cases.what'), t('cases.callback')],
-        d.workOrders.map((w) => [
-          w.type,
-          w.late ? `${w.state} (${t('cases.late')})` : w.state,
-          fmtTime(w.onSiteDueTs),
-          [w.note, w.photoRef].filter(Boolean).join(' · ') || '—',
-          w.state === 'done' && session.can('operator') ? callbackForm(w.id, load) : '—',
-        ]),
-      ),
-      h('h3', {}, t('cases.history')),
-      table(
-        [t('cases.when'), t('cases.who'), t('cases.what')],
-        d.events.map((e) => [
-          fmtTime(e.ts),
-          e.actor,
-          [
-            e.toState
-              ? `${e.fromState ? `${caseState(e.fromState)} → ` : ''}${caseState(e.toState)}`
-              : e.kind,
-            e.note,
-          ]
-            .filter(Boolean)
-            .join(': '),
-        ]),
-      ),
+      caseFacts(k),
+      ...sensorNotes(d),
+      ...measurementTables(d),
+      ...workAndHistory(d, load),
     );
     if (session.can('operator') && k.state !== 'closed')
       root.append(

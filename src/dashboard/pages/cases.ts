@@ -27,6 +27,42 @@ export const say = (msg: HTMLElement, ok: boolean, text: string): void => {
 };
 export const errText = (err: unknown): string => (err instanceof ApiError ? err.message : String(err));
 
+/** The supervision list's rows: unit (linked), state, origin, owner, age, due and task times, complaints. */
+function caseTable(cases: CaseRow[], now: number): HTMLElement {
+  return table(
+    [
+      t('cases.unit'),
+      t('cases.state'),
+      t('cases.origin'),
+      t('cases.owner'),
+      t('cases.opened'),
+      t('cases.age'),
+      t('cases.due'),
+      t('cases.task'),
+      t('cases.complaints'),
+      t('cases.lastTemp'),
+    ],
+    cases.map((k) => [
+      h('a', { href: `#/cases/${encodeURIComponent(k.id)}`, class: 'case-unit' }, k.unitKey),
+      h('span', { class: `case-state s-${k.state}` }, caseState(k.state)),
+      tr().tOr(`origin.${k.origin}`, k.origin),
+      k.owner,
+      fmtTime(k.openedTs),
+      tr().duration(k.ageH * 3_600_000),
+      h('span', { class: k.overdue ? 'overdue' : '' }, fmtDuration(k.dueTs - now)),
+      k.pendingTaskDueTs === undefined
+        ? '—'
+        : h(
+            'span',
+            { class: k.pendingTaskDueTs < now ? 'overdue' : '' },
+            fmtDuration(k.pendingTaskDueTs - now),
+          ),
+      k.complaints,
+      fmtC(k.lastTempC),
+    ]),
+  );
+}
+
 /**
  * The supervision list (docs/households.md): cases by heating unit, state and overdue, with age
  * and due time; operators take complaints here. Times are the site's, temperatures in °C.
@@ -65,40 +101,7 @@ export function casesPage(root: HTMLElement, params: URLSearchParams): PageHandl
     try {
       const { cases, now } = await api<{ cases: CaseRow[]; now: number }>(`/api/households/cases?${q}`);
       if (cases.length === 0) return void list.replaceChildren(h('p', { class: 'muted' }, t('cases.none')));
-      list.replaceChildren(
-        table(
-          [
-            t('cases.unit'),
-            t('cases.state'),
-            t('cases.origin'),
-            t('cases.owner'),
-            t('cases.opened'),
-            t('cases.age'),
-            t('cases.due'),
-            t('cases.task'),
-            t('cases.complaints'),
-            t('cases.lastTemp'),
-          ],
-          cases.map((k) => [
-            h('a', { href: `#/cases/${encodeURIComponent(k.id)}`, class: 'case-unit' }, k.unitKey),
-            h('span', { class: `case-state s-${k.state}` }, caseState(k.state)),
-            tr().tOr(`origin.${k.origin}`, k.origin),
-            k.owner,
-            fmtTime(k.openedTs),
-            tr().duration(k.ageH * 3_600_000),
-            h('span', { class: k.overdue ? 'overdue' : '' }, fmtDuration(k.dueTs - now)),
-            k.pendingTaskDueTs === undefined
-              ? '—'
-              : h(
-                  'span',
-                  { class: k.pendingTaskDueTs < now ? 'overdue' : '' },
-                  fmtDuration(k.pendingTaskDueTs - now),
-                ),
-            k.complaints,
-            fmtC(k.lastTempC),
-          ]),
-        ),
-      );
+      list.replaceChildren(caseTable(cases, now));
     } catch (err) {
       list.replaceChildren(h('p', { class: 'error' }, errText(err)));
     }
@@ -115,91 +118,94 @@ export function casesPage(root: HTMLElement, params: URLSearchParams): PageHandl
   return { dispose: () => window.clearInterval(timer) };
 }
 
+/** A floor or unit number of the complaining household. */
+const unitNumber = (name: string) =>
+  h('input', { name, type: 'number', min: '1', max: '200', required: true, inputmode: 'numeric' });
+
+/** The complaint form's fields: where the household lives, how and why it called, and who. */
+function complaintFields() {
+  return {
+    building: h('select', { name: 'building', required: true, 'aria-label': t('cases.building') }),
+    floor: unitNumber('floor'),
+    column: unitNumber('column'),
+    channel: h(
+      'select',
+      { name: 'channel' },
+      ...CHANNELS.map((c) => h('option', { value: c }, tr().tOr(`channel.${c}`, c))),
+    ),
+    cls: h(
+      'select',
+      { name: 'cls' },
+      ...CLASSES.map((c) => h('option', { value: c }, tr().tOr(`complaintClass.${c}`, c))),
+    ),
+    caller: h('input', { name: 'caller', required: true, autocomplete: 'off' }),
+    text: h('textarea', { name: 'text', rows: 2, required: true }),
+  };
+}
+type ComplaintFields = ReturnType<typeof complaintFields>;
+
+/** Files the complaint and says what came of it: the complaint alone, or the case and its task's due time. */
+async function fileComplaint(f: ComplaintFields, msg: HTMLElement, done: () => void): Promise<void> {
+  try {
+    const r = await api<{
+      complaint: { id: string };
+      case?: { id: string; state: string };
+      task?: { dueTs: number };
+    }>('/api/households/complaints', {
+      method: 'POST',
+      body: {
+        buildingId: f.building.value,
+        floor: Number(f.floor.value),
+        column: Number(f.column.value),
+        channel: f.channel.value,
+        cls: f.cls.value,
+        caller: f.caller.value,
+        text: f.text.value,
+      },
+    });
+    say(
+      msg,
+      true,
+      r.case
+        ? t('cases.filedCase', {
+            id: r.complaint.id,
+            case: r.case.id,
+            state: caseState(r.case.state),
+            due: fmtTime(r.task?.dueTs),
+          })
+        : t('cases.filed', { id: r.complaint.id }),
+    );
+    done();
+  } catch (err) {
+    say(msg, false, errText(err));
+  }
+}
+
 /** Operators take complaints: unit, channel, class, caller and text. */
 function complaintForm(done: () => void): HTMLElement {
-  const building = h('select', { name: 'building', required: true, 'aria-label': t('cases.building') });
-  const floor = h('input', {
-    name: 'floor',
-    type: 'number',
-    min: '1',
-    max: '200',
-    required: true,
-    inputmode: 'numeric',
-  });
-  const column = h('input', {
-    name: 'column',
-    type: 'number',
-    min: '1',
-    max: '200',
-    required: true,
-    inputmode: 'numeric',
-  });
-  const channel = h(
-    'select',
-    { name: 'channel' },
-    ...CHANNELS.map((c) => h('option', { value: c }, tr().tOr(`channel.${c}`, c))),
-  );
-  const cls = h(
-    'select',
-    { name: 'cls' },
-    ...CLASSES.map((c) => h('option', { value: c }, tr().tOr(`complaintClass.${c}`, c))),
-  );
-  const caller = h('input', { name: 'caller', required: true, autocomplete: 'off' });
-  const text = h('textarea', { name: 'text', rows: 2, required: true });
+  const f = complaintFields();
   const msg = h('p', { class: 'msg', role: 'status' });
   const field = (label: string, el: HTMLElement) => h('label', {}, h('span', {}, label), el);
   const form = h(
     'form',
     { class: 'manual', id: 'complaint-form' },
     h('h3', {}, t('cases.complaintTitle')),
-    field(t('cases.building'), building),
-    field(t('cases.floor'), floor),
-    field(t('cases.column'), column),
-    field(t('cases.channel'), channel),
-    field(t('cases.class'), cls),
-    field(t('cases.caller'), caller),
-    field(t('cases.text'), text),
+    field(t('cases.building'), f.building),
+    field(t('cases.floor'), f.floor),
+    field(t('cases.column'), f.column),
+    field(t('cases.channel'), f.channel),
+    field(t('cases.class'), f.cls),
+    field(t('cases.caller'), f.caller),
+    field(t('cases.text'), f.text),
     h('button', { type: 'submit', class: 'primary' }, t('cases.fileComplaint')),
     msg,
   );
   void api<{ buildings: Array<{ id: string; name: string }> }>('/api/buildings').then(({ buildings }) =>
-    building.replaceChildren(...buildings.map((b) => h('option', { value: b.id }, `${b.name} (${b.id})`))),
+    f.building.replaceChildren(...buildings.map((b) => h('option', { value: b.id }, `${b.name} (${b.id})`))),
   );
-  form.addEventListener('submit', async (e) => {
+  form.addEventListener('submit', (e) => {
     e.preventDefault();
-    try {
-      const r = await api<{
-        complaint: { id: string };
-        case?: { id: string; state: string };
-        task?: { dueTs: number };
-      }>('/api/households/complaints', {
-        method: 'POST',
-        body: {
-          buildingId: building.value,
-          floor: Number(floor.value),
-          column: Number(column.value),
-          channel: channel.value,
-          cls: cls.value,
-          caller: caller.value,
-          text: text.value,
-        },
-      });
-      say(
-        msg,
-        true,
-        r.case
-          ? t('cases.filedCase', {
-              id: r.complaint.id,
-              case: r.case.id,
-              state: caseState(r.case.state),
-              due: fmtTime(r.task?.dueTs),
-            })
-          : t('cases.filed', { id: r.complaint.id }),
-      );
-      done();
-    } catch (err) {
-      say(msg, false, errText(err));
-    }
+    void fileComplaint(f, msg, done);
   });
   return form;
 }

@@ -34,18 +34,7 @@ const staffInput = (name: string, key: 'manual.staff1' | 'manual.staff2') =>
   h('input', { name, placeholder: t(key), 'aria-label': t(key), autocomplete: 'name', required: true });
 
 /** The form's fields, which the page fills (buildings, units) and reads when it is sent. */
-interface ManualFields {
-  building: HTMLSelectElement;
-  unit: HTMLSelectElement;
-  when: HTMLInputElement;
-  rooms: HTMLElement;
-  staff1: HTMLInputElement;
-  staff2: HTMLInputElement;
-  note: HTMLTextAreaElement;
-  msg: HTMLElement;
-}
-
-function manualFields(): ManualFields {
+function manualFields() {
   return {
     building: h('select', { name: 'building', required: true, 'aria-label': t('manual.building') }),
     unit: h('select', { name: 'unit', required: true, 'aria-label': t('manual.unit') }),
@@ -62,6 +51,7 @@ function manualFields(): ManualFields {
     msg: h('p', { class: 'msg', role: 'status' }),
   };
 }
+type ManualFields = ReturnType<typeof manualFields>;
 
 function manualForm(f: ManualFields): HTMLFormElement {
   return h(
