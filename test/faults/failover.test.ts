@@ -163,7 +163,9 @@ describe.skipIf(!hasPg)('partition failover: two heatwatch rules processes on Po
       let frozenAt: number | undefined;
       a.onLine((line) => {
         if (line.startsWith('claimed ') && a.words('claimed').length === KILL_AT_CLAIM && !frozenAt) {
-          // Same turn as the line: the holder gets no further answer from the database.
+          // The holder writes the line before its next database call, and that call's answer
+          // passes through this process after the line: frozen here, the holder gets no further
+          // answer, so it dies with exactly this re-check claimed and not judged.
           proxy.freeze();
           frozenAt = Date.now();
         }

@@ -66,7 +66,7 @@ say(`ready ${hw.mqttPort}`);
 // The parent publishes readings, then waits for them here before it makes re-checks due: a
 // re-check without fresh readings of its target is deferred, not judged (docs/rules.md).
 let seen = 0;
-hw.bus.on('roomReadings', 'failover-child', () => {
+hw.bus.on('roomReadings', 'rules-child', () => {
   let n = 0;
   for (const id of hw.live.index.sensors.keys()) if (hw.live.sensor(id)?.tempC !== undefined) n++;
   if (n === seen) return;
