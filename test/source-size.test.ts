@@ -6,12 +6,6 @@ import { describe, expect, it } from 'vitest';
 /** CONTRIBUTING.md "Conventions" 9: no file in src/ over this many lines. */
 const MAX_FILE_LINES = 400;
 
-/**
- * Files still over the limit, each with the work that brings it under. An entry that is no longer
- * needed fails the test too, so this list only shrinks.
- */
-const STILL_OVER: Record<string, string> = {};
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -29,9 +23,6 @@ const MAX_FUNCTION_LINES = 80;
  */
 const isRouteTable = (file: string, name: string): boolean =>
   file.startsWith('src/http/routes/') && /Routes$/.test(name);
-
-/** Functions still over the limit (`file:name`), with the work that brings each under; shrink-only. */
-const FUNCTIONS_STILL_OVER: Record<string, string> = {};
 
 interface FunctionSize {
   file: string;
@@ -69,15 +60,8 @@ describe('source size', () => {
 
   it(`no file in src/ is over ${MAX_FILE_LINES} lines`, () => {
     expect(sizes.length).toBeGreaterThan(50);
-    const over = sizes.filter((s) => s.lines > MAX_FILE_LINES && !(s.file in STILL_OVER));
+    const over = sizes.filter((s) => s.lines > MAX_FILE_LINES);
     expect(over).toEqual([]);
-  });
-
-  it('every file allowed over the limit still is (the list only shrinks)', () => {
-    const fixed = Object.keys(STILL_OVER).filter(
-      (f) => (sizes.find((s) => s.file === f)?.lines ?? 0) <= MAX_FILE_LINES,
-    );
-    expect(fixed).toEqual([]);
   });
 });
 
@@ -91,12 +75,7 @@ describe('function size', () => {
 
   it(`no function in src/ is over ${MAX_FUNCTION_LINES} lines (route tables aside)`, () => {
     expect(sizes.length).toBeGreaterThan(500);
-    expect(over.filter((s) => !(s.key in FUNCTIONS_STILL_OVER))).toEqual([]);
-  });
-
-  it('every function allowed over the limit still is (the list only shrinks)', () => {
-    const keys = new Set(over.map((s) => s.key));
-    expect(Object.keys(FUNCTIONS_STILL_OVER).filter((k) => !keys.has(k))).toEqual([]);
+    expect(over).toEqual([]);
   });
 });
 
