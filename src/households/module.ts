@@ -43,7 +43,7 @@ export interface HouseholdsModuleDeps {
 }
 
 /**
- * The households module as main.ts starts it: the service on the ops database, its bus listeners
+ * The households module as src/app/households.ts starts it: the service on the ops database, its bus listeners
  * (cold flats, readings, tickets), the periodic due check and the webhook outbox.
  */
 export class HouseholdsModule {

@@ -5,7 +5,7 @@ import type { BuildingStateView } from './ports.ts';
 /**
  * The building states the rules announced on the bus, for an app built without the rules engine at
  * hand (the route tests, the dashboard tests). It judges nothing: a building the rules never
- * announced is `ok`, as the rules' own `stateOf` says. main.ts passes the engine itself.
+ * announced is `ok`, as the rules' own `stateOf` says. src/app/http.ts passes the engine itself.
  */
 export class AnnouncedStates implements BuildingStateView {
   private readonly states = new Map<string, BuildingState>();

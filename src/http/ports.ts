@@ -1,6 +1,6 @@
 /**
  * What the HTTP layer needs from the rest of heatwatch, as small interfaces (docs/architecture.md
- * "Modules and their ports": `http` reads state through interfaces). main.ts passes the real
+ * "Modules and their ports": `http` reads state through interfaces). src/app/http.ts passes the real
  * modules; the route tests pass in-memory fakes.
  */
 import type { Clock } from '../core/clock.ts';

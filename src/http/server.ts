@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Listens and shuts down gracefully: stop accepting, end the live streams (preClose hook), let
- * in-flight requests finish, then resolve. main.ts calls `stop()` before closing stores.
+ * in-flight requests finish, then resolve. The module list (src/main.ts) stops it before the stores.
  */
 export class HttpServer {
   private address?: string;

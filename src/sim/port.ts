@@ -9,7 +9,7 @@ import type { RegistryIndex } from '../core/registry.ts';
  * What heatwatch asks of a simulated network (docs/architecture.md decision 9: the simulator is the
  * judge of the rules, never read by them): devices that publish through the broker with real device
  * credentials, started and stopped as a module. The simulator itself lives outside src/
- * (`firmware-sim/`); main.ts takes a factory from `StartOptions.simulator` or loads the adapter
+ * (`firmware-sim/`); src/app/inputs.ts takes a factory from `StartOptions.simulator` or loads the adapter
  * module named by `sim.adapter`, which exports `createSimulator`.
  */
 export interface SimulatorSettings {
