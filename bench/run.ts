@@ -12,6 +12,8 @@
  *   npm run bench -- twin [--seeds 1,2,3] [--days N]  the digital twin's strategies, only when named
  *   npm run bench -- twin --vary [--seed-shift 3] [--spread 0.2]  the same against shifted seeds and ranges
  *   npm run bench -- failover [--runs 5]  a rules instance SIGKILLed, the standby's takeover (PostgreSQL)
+ *   npm run bench -- tickets-pg [--sizes 1000,10000] [--concurrency 8] [--pool 10]  the ticket path of a
+ *                                     city on PostgreSQL, two instances; only when named (needs the server)
  */
 
 import { readFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import { formatMemory, runMemory } from './scenarios/memory.ts';
 import { formatPeer, runPeer } from './scenarios/peer.ts';
 import { formatRules, RULES_CASES, runRules } from './scenarios/rules.ts';
 import { formatSimulator, runSimulator } from './scenarios/simulator.ts';
+import { formatTicketsPg, runTicketsPg } from './scenarios/tickets-pg.ts';
 import { formatTwinBench, runTwinBench } from './scenarios/twin.ts';
 import { formatTwinVary, runTwinVary, type TwinVaryFigures } from './scenarios/twin-vary.ts';
 
@@ -144,6 +147,20 @@ const SCENARIOS: Scenario[] = [
     // Needs the machine's PostgreSQL, and each run waits out a whole lease (10 s with the defaults).
     onDemand: true,
     run: async () => as(await runFailover({ runs: arg('--runs', 5) }), formatFailover),
+  },
+  {
+    name: 'tickets-pg',
+    // Needs the machine's PostgreSQL; about half a minute for 1 000 and 10 000 substations.
+    onDemand: true,
+    run: async () =>
+      as(
+        await runTicketsPg({
+          sizes: (listArg('--sizes').length ? listArg('--sizes') : ['1000', '10000']).map(Number),
+          concurrency: arg('--concurrency', 8),
+          poolSize: arg('--pool', 10),
+        }),
+        formatTicketsPg,
+      ),
   },
   {
     name: 'ingest',
