@@ -72,8 +72,13 @@ export class HouseholdService {
 
   /** Loads the open cases' sensors (cases live in the store, so they survive a restart). */
   async start(): Promise<void> {
-    for (const k of await this.d.store.listCases({ states: OPEN_CASE_STATES }))
-      if (k.sensorId) this.bySensor.set(k.sensorId, k.id);
+    this.indexSensors(await this.d.store.listCases({ states: OPEN_CASE_STATES }));
+  }
+
+  /** The open cases' sensors as stored (at start, each due check): also those other instances opened. */
+  private indexSensors(open: readonly HouseholdCase[]): void {
+    this.bySensor.clear();
+    for (const k of open) if (k.sensorId) this.bySensor.set(k.sensorId, k.id);
   }
 
   private ctx(): Ctx {
@@ -191,16 +196,8 @@ export class HouseholdService {
       ch.outbox.push({ kind: 'complaint', body: { ...c } });
       if (input.cls !== 'temperature') return { complaint: c };
       const existing = await this.d.store.openCaseByUnit(c.unitKey);
-      const k = openOrJoin(
-        existing,
-        unit,
-        'complaint',
-        actor,
-        actor,
-        ctx,
-        ch,
-        `${c.channel} complaint ${c.id}`,
-      );
+      const why = `${c.channel} complaint ${c.id}`;
+      const k = openOrJoin(existing, unit, 'complaint', actor, actor, ctx, ch, why);
       k.complaints += 1;
       c.caseId = k.id;
       const tasks = existing ? await this.d.store.tasks({ caseId: k.id }) : [];
@@ -369,6 +366,7 @@ export class HouseholdService {
   checkDue(): Promise<string[]> {
     return this.run(async (ctx, ch) => {
       const cases = await this.d.store.listCases({ states: OPEN_CASE_STATES });
+      this.indexSensors(cases);
       const tasks = await this.d.store.tasks({ states: ['pending'] });
       const closed = checkDue(cases, tasks, ctx, ch);
       for (const id of closed)

@@ -7,7 +7,7 @@ import { type HouseholdsStore, StaleRecord } from '../../src/households/store.ts
 import { noChanges } from '../../src/households/types.ts';
 import type { SqlDb } from '../../src/storage/sql.ts';
 import { receiver, SECRET } from './receiver.ts';
-import { HOUR, householdsOn, manualCron } from './support.ts';
+import { HOUR, householdsOn, manualCron, sensorReading } from './support.ts';
 
 export interface OpsDbHarness {
   /** An empty ops database with the households migrations applied. */
@@ -228,6 +228,37 @@ export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarn
       while ((await a.store.outboxItems({ state: 'pending', limit: 1 })).length > 0)
         await Promise.all([a.mod.outbox.drainOnce(), b.mod.outbox.drainOnce()]);
       expect(rx.all.map((d) => d.id).sort()).toEqual(all.map((o) => o.id).sort());
+    });
+
+    it('follows the sensors of cases another instance opened, from its next due check', async () => {
+      const cfg = { cases: { checkIntervalMs: HOUR } };
+      const a = on(h.sql, cfg);
+      const b = on(await h.peer(), cfg);
+      for (const x of [a, b]) {
+        await x.mod.start();
+        closers.push(() => x.mod.stop());
+      }
+      const info = [...index.sensors.values()][0]!;
+      const { sensor, building, substation } = info;
+      await a.svc.onUnitFinding({
+        kind: 'cold',
+        sensorId: sensor.id,
+        buildingId: building.id,
+        substationId: substation.id,
+        floor: sensor.floor,
+        column: sensor.column,
+        tempC: 16,
+        sinceTs: clock.now() - HOUR,
+        ts: clock.now(),
+        rule: 'unit-under-temp',
+      });
+      const [k] = await a.store.listCases({});
+      expect(k).toMatchObject({ state: 'open', sensorId: sensor.id });
+      clock.advance(HOUR);
+      await Promise.all([a.svc.idle(), b.svc.idle()]);
+      // Only b hears the flat's sensor now (say, the rules instance that took over its partition).
+      await b.svc.onRoomReadings([sensorReading(info, 19.5, clock.now())]);
+      expect(await b.store.getCase(k!.id)).toMatchObject({ state: 'watching', lastTempC: 19.5 });
     });
 
     it('refuses a decision on a record another instance changed after it was read', async () => {
