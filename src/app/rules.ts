@@ -4,12 +4,14 @@ import { lastFetched, METRIC, outboxMetrics, RULES_TICK_BUCKETS_S, timeEachCall 
 import type { ServiceMqttClient } from '../mqtt/client.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { instanceName, startCityRules } from '../ops/city.ts';
+import type { TakePartition } from '../ops/partition-runner.ts';
 import { StoredUnitHours } from '../rules/compliance.ts';
 import { RulesModule, type RulesModuleDeps } from '../rules/module.ts';
 import type { LiveState } from '../state/live-state.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
 import type { SqlDb } from '../storage/sql.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
+import { TicketStore } from '../tickets/ticket-store.ts';
 import type { AppContext } from './context.ts';
 
 export interface RulesDeps {
@@ -110,6 +112,15 @@ async function startSingleRules(
   return mod;
 }
 
+/**
+ * A takeover frees the re-checks the previous holder had claimed on the partition, in the acquiring
+ * transaction: that holder's token is fenced off, so they would otherwise wait out `recheck.claimS`
+ * unjudged (docs/deploy.md "Partitions that fail over by themselves").
+ */
+export const freeClaimsOnTakeover: TakePartition = async (q, p) => ({
+  recheckClaimsReleased: await new TicketStore(q).releaseRecheckClaims(p.substations),
+});
+
 /** A city: every ticket for the API; unless this is an API instance, the rules per partition lease. */
 async function startCity(ctx: AppContext, d: RulesDeps, shared: SharedRulesDeps): Promise<TicketService> {
   const { config, modules } = ctx;
@@ -133,6 +144,7 @@ async function startCity(ctx: AppContext, d: RulesDeps, shared: SharedRulesDeps)
     holder: shared.instance,
     wallClock: ctx.wallClock,
     log: ctx.log,
+    taking: freeClaimsOnTakeover,
     build: (p) => {
       const mod = new RulesModule({ ...shared, ops: p.db, checkpointKey: p.name, partition: p.substations });
       return {

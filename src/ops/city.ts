@@ -10,7 +10,7 @@ import type { SqlMigration } from '../storage/sql-migrate.ts';
 import { leaseMigrations } from './lease.ts';
 import { LiveBridge, type SharedEvent } from './live-bridge.ts';
 import { liveFeedMigrations } from './live-feed.ts';
-import { PartitionRunner } from './partition-runner.ts';
+import { PartitionRunner, type TakePartition } from './partition-runner.ts';
 
 /**
  * What a city adds to the operational database (docs/deploy.md "A city on PostgreSQL"): partition
@@ -90,6 +90,8 @@ export async function startCityRules(o: {
   wallClock: Clock;
   log: Logger;
   build(p: { name: string; substations: readonly string[]; db: SqlDb }): PartitionRules;
+  /** In the transaction that takes a partition (src/ops/partition-runner.ts `TakePartition`). */
+  taking?: TakePartition;
 }): Promise<Module<HeatwatchConfig> & { running(): string[] }> {
   const running = new Set<PartitionRules>();
   const runner = new PartitionRunner({
@@ -99,6 +101,7 @@ export async function startCityRules(o: {
     timings: () => o.config.service.partition.leases,
     wallClock: o.wallClock,
     log: o.log.child({ module: 'leases' }),
+    taking: o.taking,
     start: async (p) => {
       const mod = o.build(p);
       await mod.start();

@@ -32,6 +32,12 @@ export interface LeaseKeeperOptions {
   /** The lease clock; default the database's (one clock for every instance). */
   nowMs?: () => Promise<number>;
   /**
+   * Runs in the transaction that takes `partition` with the new `token`, before the partition's work
+   * starts (docs/deploy.md: a re-check the previous holder had claimed is freed there). What it
+   * returns is added to the `lease acquired` log line.
+   */
+  onTaking?(q: SqlExecutor, partition: string, token: number): Promise<Record<string, unknown> | undefined>;
+  /**
    * Starts the partition's work; its writes carry `fence`. Runs beside the renewals (it may take
    * long); a rejection gives the lease back. `onLost` may come while it still runs.
    */
@@ -133,15 +139,30 @@ export class LeaseKeeper {
     for (const partition of free) {
       const started = this.o.wallClock.now();
       let token: number | undefined;
+      let taking: Record<string, unknown> | undefined;
+      const onTaking = this.o.onTaking;
       try {
-        token = await tryAcquire(this.o.db, partition, this.o.holder, await this.now(), durationMs);
+        token = await tryAcquire(
+          this.o.db,
+          partition,
+          this.o.holder,
+          await this.now(),
+          durationMs,
+          onTaking &&
+            (async (q, t) => {
+              taking = await onTaking(q, partition, t);
+            }),
+        );
       } catch (err) {
-        this.o.log.warn({ err, partition }, 'lease: database unreachable, partition not taken');
+        this.o.log.warn(
+          { err, partition },
+          'lease: not taken (database unreachable, or the takeover failed)',
+        );
         return;
       }
       if (token === undefined) continue;
       this.held.set(partition, { token, renewStartedMs: started });
-      this.o.log.info({ partition, token, holder: this.o.holder }, 'lease acquired');
+      this.o.log.info({ partition, token, holder: this.o.holder, ...taking }, 'lease acquired');
       // Not awaited: a partition's start runs its due re-checks, which may take longer than a lease;
       // the renewals must go on meanwhile.
       this.o.onAcquired(partition, token, fenceFor(partition, token)).catch((err: unknown) => {

@@ -93,11 +93,15 @@ export interface TxRunner {
   tx<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T>;
 }
 
+/** Work done in the acquiring transaction with the new token, before any write of the new holder. */
+export type OnTaking = (q: SqlExecutor, token: number) => Promise<void>;
+
 /**
  * Takes `partition` for `holder` if nobody holds it or its lease expired at `nowMs`; returns the new
  * token, or undefined when another holder's lease is still running. A holder that restarts under the
  * same name waits for expiry too: its earlier life may still have writes in flight, which the new
- * token fences off.
+ * token fences off. `onTaking` runs in the same transaction once the token is the new one (a
+ * failure there leaves the lease as it was).
  */
 export async function tryAcquire(
   db: TxRunner,
@@ -105,6 +109,7 @@ export async function tryAcquire(
   holder: string,
   nowMs: number,
   durationMs: number,
+  onTaking?: OnTaking,
 ): Promise<number | undefined> {
   return db.tx(async (q) => {
     const fresh = await q.run(
@@ -124,7 +129,9 @@ export async function tryAcquire(
       'SELECT token FROM partition_leases WHERE partition = ?',
       [partition],
     );
-    return Number(row!.token);
+    const token = Number(row!.token);
+    await onTaking?.(q, token);
+    return token;
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { SqlDb } from '../storage/sql.ts';
+import type { SqlDb, SqlExecutor } from '../storage/sql.ts';
 import { fencedDb } from './lease.ts';
 import { LeaseKeeper, type LeaseTimings } from './lease-keeper.ts';
 
@@ -20,6 +20,15 @@ export type StartPartition = (p: {
   db: SqlDb;
 }) => Promise<PartitionWork>;
 
+/**
+ * Runs in the transaction that takes a partition with a new token, before its work starts: the place
+ * to free what an earlier holder left claimed, since that holder's writes are fenced off from here on.
+ */
+export type TakePartition = (
+  q: SqlExecutor,
+  p: { name: string; substations: readonly string[]; token: number },
+) => Promise<Record<string, unknown> | undefined>;
+
 export interface PartitionRunnerOptions {
   db: SqlDb;
   /** partition.leases.partitions: name → substations, the same on every rules instance. */
@@ -30,6 +39,7 @@ export interface PartitionRunnerOptions {
   /** The lease clock; default the database's. */
   nowMs?: () => Promise<number>;
   start: StartPartition;
+  taking?: TakePartition;
   log: Logger;
 }
 
@@ -52,6 +62,9 @@ export class PartitionRunner {
       wallClock: o.wallClock,
       nowMs: o.nowMs,
       log: o.log,
+      onTaking:
+        o.taking &&
+        ((q, name, token) => o.taking!(q, { name, substations: o.partitions[name] ?? [], token })),
       onAcquired: async (name, token, fence) => {
         const work = o.start({
           name,

@@ -167,6 +167,29 @@ export class TicketStore {
     return got.length === 1;
   }
 
+  /**
+   * Frees every claim on a pending re-check of `substations`' tickets; returns how many. Called in the
+   * transaction that takes a partition with a new fencing token (docs/deploy.md "Partitions that
+   * fail over by themselves"): whoever claimed them did so under an older token, so its judgement can
+   * no longer be recorded, and the new holder runs them at once instead of after `recheck.claimS`.
+   * No claim of the new holder exists yet in that transaction, so all of them are an earlier
+   * holder's, whatever its name (an instance restarted under the same name is one too).
+   */
+  async releaseRecheckClaims(substations: readonly string[]): Promise<number> {
+    if (substations.length === 0) return 0;
+    const inList =
+      this.q.dialect === 'postgres'
+        ? 'substation_id = ANY(?::text[])'
+        : 'substation_id IN (SELECT value FROM json_each(?))';
+    const r = await this.q.run(
+      `UPDATE ticket_rechecks SET claimed_by = NULL, claimed_until = NULL
+         WHERE done_ts IS NULL AND claimed_by IS NOT NULL
+           AND ticket_id IN (SELECT id FROM tickets WHERE ${inList})`,
+      [this.q.dialect === 'postgres' ? [...substations] : JSON.stringify(substations)],
+    );
+    return r.changes;
+  }
+
   /** Moves a pending re-check to `dueTs` and frees its claim. */
   async rescheduleRecheck(id: string, dueTs: number): Promise<void> {
     await this.q.run(
