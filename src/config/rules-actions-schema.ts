@@ -129,7 +129,8 @@ export const recheckSchema = z
     maxEscalations: z.number().int().min(0).max(20).default(3),
     /**
      * An instance claims a due re-check before judging it, so of several instances on one database
-     * exactly one runs it; a claim whose instance died lapses after this, seconds of heating time.
+     * exactly one runs it; a claim whose instance died lapses after this, seconds of heating time
+     * (in a city the instance that takes over the partition frees the claims there at once).
      */
     claimS: z.number().int().min(1).max(86_400).default(60),
   })
