@@ -3,19 +3,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loader.ts';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
-import { ManualClock } from '../../src/core/clock.ts';
-import { EventBus } from '../../src/core/event-bus.ts';
-import type { HeatEvents } from '../../src/core/events.ts';
-import { silentLogger } from '../../src/core/log.ts';
 import { FencedError, fencedDb, fenceFor, leases } from '../../src/ops/lease.ts';
 import { openPostgres, type SqlDb } from '../../src/storage/sql.ts';
-import { TicketService } from '../../src/tickets/ticket-service.ts';
+import type { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { Proposal } from '../../src/tickets/types.ts';
 import { postgresConfig, publishReadings, tempDir } from '../main/support.ts';
 import { PG_URL, pgAvailable, pgSchema } from '../support/postgres.ts';
 import { type RulesProcess, spawnRulesInstance } from '../support/rules-process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
-import { substationProposal } from '../tickets/proposals.ts';
+import { substationProposal, ticketsAt } from '../tickets/proposals.ts';
 
 const hasPg = await pgAvailable();
 const HOUR_MS = 3_600_000;
@@ -56,17 +52,8 @@ afterEach(async () => {
 });
 
 /** The real TicketService on `db` at `now` (the rules config of the instances). */
-function ticketsAt(db: SqlDb, now: number, instance: string): TicketService {
-  const rules = rulesSchema.parse({ recheck: RECHECK });
-  const t = new TicketService(
-    db,
-    new ManualClock(now),
-    new EventBus<HeatEvents>(),
-    { publish: async () => {} },
-    () => rules,
-    silentLogger(),
-    { instance },
-  );
+function ticketsOf(db: SqlDb, now: number, instance: string): TicketService {
+  const t = ticketsAt(db, now, rulesSchema.parse({ recheck: RECHECK }), instance);
   cleanup.push(() => t.outbox.stop());
   return t;
 }
@@ -74,7 +61,7 @@ function ticketsAt(db: SqlDb, now: number, instance: string): TicketService {
 /** Adjustments applied 48 h and a minute ago, by the operator's path: their re-checks are due now. */
 async function seedDueRechecks(db: SqlDb): Promise<string[]> {
   const appliedAt = Date.now() - 48 * HOUR_MS - 60_000;
-  const seed = ticketsAt(db, appliedAt, 'seed');
+  const seed = ticketsOf(db, appliedAt, 'seed');
   const ids: string[] = [];
   const proposals = SUBSTATIONS.flatMap((sid, i) => [
     substationProposal(sid, 1, appliedAt),
@@ -218,7 +205,7 @@ describe.skipIf(!hasPg)('partition failover: two heatwatch rules processes on Po
       expect(byB.filter((id) => id === inHand)).toHaveLength(1);
       expect(b.words('claimed').filter((id) => id === inHand)).toHaveLength(1);
       const acquiredAt = Number(b.words('acquired')[0]!.split(' ')[2]);
-      const view = ticketsAt(db, Date.now(), 'test');
+      const view = ticketsOf(db, Date.now(), 'test');
       for (const id of ticketIds) {
         const { ticket, events } = (await view.get(id))!;
         const outcome = ticket.outcome!;
@@ -252,7 +239,7 @@ describe.skipIf(!hasPg)('partition failover: two heatwatch rules processes on Po
 
       // A write with the dead holder's token (a paused twin of it, say) is refused.
       const before = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM tickets');
-      const ghost = ticketsAt(fencedDb(db, fenceFor('city', 1)), Date.now(), 'rules-a');
+      const ghost = ticketsOf(fencedDb(db, fenceFor('city', 1)), Date.now(), 'rules-a');
       await expect(ghost.propose(substationProposal(SUBSTATIONS[0]!, 1, Date.now()))).rejects.toBeInstanceOf(
         FencedError,
       );

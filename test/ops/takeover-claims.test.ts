@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeClaimsOnTakeover } from '../../src/app/rules.ts';
 import { rulesSchema } from '../../src/config/rules-schema.ts';
 import { ManualClock } from '../../src/core/clock.ts';
-import { EventBus } from '../../src/core/event-bus.ts';
-import type { HeatEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import {
   FencedError,
@@ -19,10 +17,10 @@ import { openPostgres, type SqlDb, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql } from '../../src/storage/sql-migrate.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketSqlMigrations } from '../../src/tickets/migrations.ts';
-import { TicketService } from '../../src/tickets/ticket-service.ts';
+import type { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { RecheckOutcome } from '../../src/tickets/types.ts';
 import { type PgSchema, pgAvailable, pgSchema } from '../support/postgres.ts';
-import { substationProposal } from '../tickets/proposals.ts';
+import { substationProposal, ticketsAt } from '../tickets/proposals.ts';
 
 const hasPg = await pgAvailable();
 /** Heating time of the re-checks (their claims run on it) and the lease clock (the database's). */
@@ -33,17 +31,7 @@ const HOUR_MS = 3_600_000;
 const PARTITIONS = { north: ['ss-n1', 'ss-n2'], south: ['ss-s1'] } as const;
 const rules = rulesSchema.parse({});
 
-function ticketsOn(db: SqlDb, now: number, instance: string): TicketService {
-  return new TicketService(
-    db,
-    new ManualClock(now),
-    new EventBus<HeatEvents>(),
-    { publish: async () => {} },
-    () => rules,
-    silentLogger(),
-    { instance },
-  );
-}
+const ticketsOn = (db: SqlDb, now: number, instance: string) => ticketsAt(db, now, rules, instance);
 
 const outcome = (ts: number): RecheckOutcome => ({
   ts,

@@ -1,3 +1,10 @@
+import type { RulesConfig } from '../../src/config/rules-schema.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { EventBus } from '../../src/core/event-bus.ts';
+import type { HeatEvents } from '../../src/core/events.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import type { SqlDb } from '../../src/storage/sql.ts';
+import { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { Proposal } from '../../src/tickets/types.ts';
 
 /** A cold substation's proposal to raise its supply offset by `deltaC` (the tickets tests' usual case). */
@@ -14,3 +21,18 @@ export const substationProposal = (substationId: string, deltaC = 2, ts = 0): Pr
   baseline: { valueC: 17.2, ts },
   autoApprovable: false,
 });
+
+/**
+ * The real TicketService on `db`, its clock fixed at `now`, publishing nowhere and logging nothing:
+ * an operator's or a seeding process's view of one instance's tickets.
+ */
+export const ticketsAt = (db: SqlDb, now: number, rules: RulesConfig, instance: string): TicketService =>
+  new TicketService(
+    db,
+    new ManualClock(now),
+    new EventBus<HeatEvents>(),
+    { publish: async () => {} },
+    () => rules,
+    silentLogger(),
+    { instance },
+  );
