@@ -39,6 +39,7 @@ export async function startHouseholds(
     unitHours: d.unitHours,
     sensorTempC: (id) => live.sensor(id)?.tempC,
     webhookSecret: ctx.config.secrets.webhookSecret,
+    timeZone: ctx.svc.http.locale.timeZone,
     log: ctx.log,
   });
   await hh.start();

@@ -1,7 +1,14 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 
-const cronExpr = z.string().refine((v) => cron.validate(v), 'not a valid node-cron expression');
+/**
+ * A scheduled run is keyed by its minute (docs/households.md "Several instances"), so a digest or
+ * bulletin cron has the five fields minute to weekday, no seconds field.
+ */
+const cronExpr = z
+  .string()
+  .refine((v) => cron.validate(v), 'not a valid node-cron expression')
+  .refine((v) => v.trim().split(/\s+/).length === 5, 'expected five fields (minute hour day month weekday)');
 const hours = (max: number) => z.number().positive().max(max);
 
 /**
@@ -133,7 +140,10 @@ export const householdsSchema = z
     digest: z
       .object({
         enabled: z.boolean().default(true),
-        /** node-cron expression (wall clock): every two hours (docs/domain.md reminders). */
+        /**
+         * node-cron expression read in the site's time zone (`http.locale.timeZone`): every two hours
+         * (docs/domain.md reminders).
+         */
         cron: cronExpr.default('0 */2 * * *'),
         /** Heating units: named groups of substations; a substation in no group is its own unit. */
         heatingUnits: z
@@ -151,12 +161,18 @@ export const householdsSchema = z
     bulletin: z
       .object({
         enabled: z.boolean().default(true),
-        /** node-cron expression (wall clock): every day at 08:00. */
+        /** node-cron expression read in the site's time zone (`http.locale.timeZone`): every day at 08:00. */
         cron: cronExpr.default('0 8 * * *'),
         /** Buildings listed as worst in the bulletin. */
         worstBuildings: z.number().int().min(1).max(1000).default(10),
         /** Bulletins kept in the ops database. */
         keep: z.number().int().min(1).max(100_000).default(400),
+        /**
+         * How long the record of a scheduled digest or bulletin run is kept (what tells instances on
+         * one database that the run was made). Another instance fires the same run within seconds,
+         * so a day would do; a month leaves the history for a person to read.
+         */
+        runRetentionDays: z.number().int().min(1).max(3660).default(30),
       })
       .strict()
       .prefault({}),

@@ -38,7 +38,9 @@ export interface HouseholdsModuleDeps {
   webhookSecret?: string;
   log: Logger;
   fetchFn?: typeof fetch;
-  /** The digest's and bulletin's cron (node-cron on the wall clock when absent). */
+  /** The site's IANA time zone (`http.locale.timeZone`): the digest's and bulletin's cron run in it. */
+  timeZone: string;
+  /** The digest's and bulletin's cron (node-cron on the wall clock, in `timeZone`, when absent). */
   schedule?: CronSchedule;
 }
 

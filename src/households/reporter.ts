@@ -29,14 +29,29 @@ export interface ReporterDeps {
   unitHours?: UnitHoursSource;
   tickets?: () => TicketLike[] | Promise<TicketLike[]>;
   log: Logger;
-  /** Runs `job` on a cron expression with the scheduled time; node-cron (wall clock) when absent. */
+  /** The site's IANA time zone (`http.locale.timeZone`), which the cron expressions are read in. */
+  timeZone: string;
+  /** Runs `job` on a cron expression with the scheduled time; node-cron in `timeZone` when absent. */
   schedule?: CronSchedule;
 }
 
 /** A cron scheduler: calls `job` with the time each run was scheduled for. */
 export type CronSchedule = (expr: string, job: (scheduledAt: Date) => Promise<void>) => { stop(): void };
 
-const nodeCron: CronSchedule = (expr, job) => cron.schedule(expr, (ctx) => job(ctx.date));
+const MINUTE_MS = 60_000;
+
+/**
+ * node-cron on the wall clock, reading expressions in the site's time zone: hosts of one city set
+ * to different zones still fire `0 8 * * *` at the same instant. The time passed is the minute the
+ * run was scheduled for, rounded down, so the run's key (docs/households.md "Several instances")
+ * is the same on every instance whatever milliseconds or seconds node-cron's context carries.
+ */
+export const siteCron =
+  (timeZone: string): CronSchedule =>
+  (expr, job) =>
+    cron.schedule(expr, (ctx) => job(new Date(Math.floor(ctx.date.getTime() / MINUTE_MS) * MINUTE_MS)), {
+      timezone: timeZone,
+    });
 
 /**
  * The two-hourly digest per heating unit and the daily bulletin: computed by the pure builders,
@@ -51,7 +66,7 @@ export class Reporter {
 
   start(): void {
     const c = this.d.cfg();
-    const schedule = this.d.schedule ?? nodeCron;
+    const schedule = this.d.schedule ?? siteCron(this.d.timeZone);
     const guard = (what: string, p: Promise<unknown>) =>
       p.then(
         () => undefined,
@@ -70,7 +85,9 @@ export class Reporter {
    * run stands (docs/households.md "Several instances").
    */
   private async scheduled(job: 'digest' | 'bulletin', at: Date): Promise<void> {
-    const run: JobRun = { job, slotTs: at.getTime() };
+    const slotTs = at.getTime();
+    const keepMs = this.d.cfg().bulletin.runRetentionDays * DAY_MS;
+    const run: JobRun = { job, slotTs, pruneBeforeTs: slotTs - keepMs };
     if (await this.d.store.jobRan(run)) return;
     const made = job === 'digest' ? await this.digest(run) : await this.bulletin(run);
     if (!made)

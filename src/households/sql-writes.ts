@@ -35,14 +35,18 @@ export async function saveReportIn(q: SqlExecutor, r: StoredReport, keep: number
 
 /**
  * Records the run; false when its row is there already (another instance made it). PostgreSQL
- * holds a second inserter of the same key until the first commits, then does nothing.
+ * holds a second inserter of the same key until the first commits, then does nothing. The run
+ * that is recorded deletes the job's records past their retention (`bulletin.runRetentionDays`).
  */
 export async function claimRun(q: SqlExecutor, run: JobRun, now: number): Promise<boolean> {
   const r = await q.run(
     'INSERT INTO hh_job_runs (job, slot_ts, ran_ts) VALUES (?, ?, ?) ON CONFLICT (job, slot_ts) DO NOTHING',
     [run.job, run.slotTs, now],
   );
-  return r.changes === 1;
+  if (r.changes !== 1) return false;
+  if (run.pruneBeforeTs !== undefined)
+    await q.run('DELETE FROM hh_job_runs WHERE job = ? AND slot_ts < ?', [run.job, run.pruneBeforeTs]);
+  return true;
 }
 
 interface Versioned {

@@ -44,6 +44,8 @@ export class StaleRecord extends HwError {
 export interface JobRun {
   job: string;
   slotTs: number;
+  /** Records of the job's runs scheduled before this are deleted when this one is recorded. */
+  pruneBeforeTs?: number;
 }
 
 /** A message waiting in the outbox; `id` is the delivery id receivers dedupe by. */

@@ -92,6 +92,7 @@ export function householdsOn(sql: SqlDb, o: HouseholdsOptions) {
     fieldTask: o.fieldTask,
     tickets: o.tickets,
     schedule: o.schedule,
+    timeZone: 'UTC',
     log: silentLogger(),
   });
   return { mod, cfg, svc: mod.service, store: mod.store };
