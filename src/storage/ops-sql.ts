@@ -41,7 +41,7 @@ export async function openOpsSql(o: OpsSqlOptions): Promise<SqlDb> {
     onIdleError: (err) => log.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'),
   });
   try {
-    const applied = await migrateSql(db, o.migrations);
+    const applied = await migrateSql(db, o.migrations, Date.now, { refuseNewer: true });
     log.info({ url: redactUrl(url), applied }, 'operational database on PostgreSQL');
   } catch (err) {
     await db.close();

@@ -22,6 +22,16 @@ const MIGRATION_LOCK_KEY = 0x68770001;
 export const sqliteMigrations = (ms: readonly SqlMigration[]): Migration[] =>
   ms.map((m) => ({ id: m.id, sql: m.sqlite }));
 
+export interface MigrateOptions {
+  /**
+   * Refuse a database that records a step this code does not list: a newer release upgraded it,
+   * and this older code would write rows the newer one relies on without what it added (a city's
+   * instances share one database; docs/deploy.md "Schema upgrades"). Only for the full list of
+   * the database's steps, as the ops database's start passes it.
+   */
+  refuseNewer?: boolean;
+}
+
 /**
  * Brings the schema up to date in one transaction: either every pending step is applied and
  * recorded, or none is. Returns the ids applied now.
@@ -30,6 +40,7 @@ export async function migrateSql(
   db: SqlDb,
   migrations: readonly SqlMigration[],
   now: () => number = Date.now,
+  opts: MigrateOptions = {},
 ): Promise<string[]> {
   const ids = new Set<string>();
   for (const m of migrations) {
@@ -43,6 +54,13 @@ export async function migrateSql(
       applied_at BIGINT NOT NULL
     )`);
     const done = new Set((await q.all<{ id: string }>('SELECT id FROM schema_migrations')).map((r) => r.id));
+    const newer = [...done].filter((id) => !ids.has(id));
+    if (opts.refuseNewer && newer.length > 0)
+      throw new Error(
+        `the operational database has schema steps this heatwatch does not know (${newer.join(', ')}): ` +
+          'a newer release upgraded it. Start that release, or stop every instance and restore the ' +
+          'backup taken before the upgrade (docs/deploy.md "Schema upgrades")',
+      );
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.id)) continue;

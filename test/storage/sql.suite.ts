@@ -148,5 +148,21 @@ export function sqlDbSuite(name: string, make: () => Promise<SqlHarness>): void 
       await expect(db.all('SELECT x FROM u')).rejects.toThrow();
       await expect(migrateSql(db, [...TABLES, ...TABLES])).rejects.toThrow(/listed twice/);
     });
+
+    it('refuses, when asked, a database a newer release migrated, and changes nothing in it', async () => {
+      const step = (id: string, sql: string): SqlMigration => ({ id, sqlite: sql, postgres: sql });
+      await migrateSql(db, [...TABLES, step('sqltest-009', 'CREATE TABLE v (x INTEGER)')]);
+      // Unasked (one module's own steps on a shared table), the other steps are no concern.
+      expect(await migrateSql(db, TABLES)).toEqual([]);
+      const older = [...TABLES, step('sqltest-002', 'CREATE TABLE u (x INTEGER)')];
+      await expect(migrateSql(db, older, Date.now, { refuseNewer: true })).rejects.toThrow(
+        /does not know \(sqltest-009\): a newer release upgraded it/,
+      );
+      expect(await db.all('SELECT id FROM schema_migrations ORDER BY id')).toEqual([
+        { id: 'sqltest-001' },
+        { id: 'sqltest-009' },
+      ]);
+      await expect(db.all('SELECT x FROM u')).rejects.toThrow();
+    });
   });
 }
