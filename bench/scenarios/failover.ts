@@ -75,6 +75,7 @@ async function oneRun(dir: string, configDir: string, i: number): Promise<Failov
     return {
       killToTakeoverMs: takenAt - killedAt,
       renewalToTakeoverMs: taken!.acquiredMs - dead.renewedMs,
+      // The host's wall clock against PostgreSQL's: only meaningful with both on this machine.
       killAfterRenewalMs: killedAt - dead.renewedMs,
       loadAverage: Math.round(loadavg()[0]! * 10) / 10,
     };
@@ -124,6 +125,7 @@ export function formatFailover(f: FailoverFigures): string {
   return [
     `failover: rules holder SIGKILLed, standby takes the partition (lease ${s(durationMs)} s, renewal ${s(renewMs)} s, takeover period ${s(takeoverMs)} s)`,
     ...lines,
+    "  (a kill's time after a renewal compares this host's clock with PostgreSQL's: it assumes PostgreSQL runs on this host)",
     `  kill → takeover: ${s(Math.min(...k))}–${s(Math.max(...k))} s over ${k.length} runs; bound from the last renewal: ${s(durationMs + takeoverMs)} s`,
   ].join('\n');
 }
