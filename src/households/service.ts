@@ -19,7 +19,7 @@ import {
   touch,
 } from './cases.ts';
 import { type ComplaintInput, checkTime, type MeasurementInput, resolveUnit, twoNames } from './intake.ts';
-import { type HouseholdsStore, OpenCaseTaken, StaleRecord } from './store.ts';
+import { decideAgain, type HouseholdsStore } from './store.ts';
 import {
   type Changes,
   type Complaint,
@@ -99,9 +99,7 @@ export class HouseholdService {
   private run<T>(fn: (ctx: Ctx, ch: Changes) => Promise<T>): Promise<T> {
     const attempt = (left: number): Promise<T> =>
       this.decide(fn).catch((err: unknown) =>
-        left > 1 && (err instanceof OpenCaseTaken || err instanceof StaleRecord)
-          ? attempt(left - 1)
-          : Promise.reject(err),
+        left > 1 && decideAgain(err) ? attempt(left - 1) : Promise.reject(err),
       );
     const next = this.chain.then(() => attempt(this.d.cfg().cases.decideAttempts));
     this.chain = next.catch(() => undefined);

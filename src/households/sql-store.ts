@@ -6,6 +6,7 @@ import {
   OpenCaseTaken,
   type OutboxItem,
   type StoredReport,
+  WriteConflict,
 } from './store.ts';
 import type {
   CaseEvent,
@@ -211,7 +212,8 @@ export class SqlHouseholdsStore implements HouseholdsStore {
         (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /hh_cases\.unit_key/.test(e.message ?? '')) ||
         (e.code === '23505' && e.constraint === 'hh_cases_one_open');
       const unit = c.cases.find((k) => k.state !== 'closed')?.unitKey;
-      throw taken && unit ? new OpenCaseTaken(unit, { cause: err }) : err;
+      if (taken && unit) throw new OpenCaseTaken(unit, { cause: err });
+      throw e.code === '40P01' || e.code === '40001' ? new WriteConflict({ cause: err }) : err;
     }
   }
 

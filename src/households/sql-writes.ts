@@ -93,6 +93,14 @@ async function writeVersioned(
   written.push([x, Number(row.rev)]);
 }
 
+/**
+ * By id: every decision locks the rows it writes in the same order, so two instances' decisions on
+ * the same cases wait for each other instead of deadlocking (docs/households.md "Several instances").
+ * A deadlock PostgreSQL finds all the same (on a new case's unit key) is a WriteConflict: decided again.
+ */
+const byId = <T extends { id: string }>(xs: readonly T[]): T[] =>
+  [...xs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
 /** The rows of one decision, inside the caller's transaction. */
 export async function writeChanges(
   q: SqlExecutor,
@@ -100,7 +108,7 @@ export async function writeChanges(
   now: number,
   written: Array<[object, number]>,
 ): Promise<void> {
-  for (const k of c.cases) {
+  for (const k of byId(c.cases)) {
     const closed = k.closedTs ?? null;
     const row = [
       k.id,
@@ -126,14 +134,14 @@ export async function writeChanges(
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, body = excluded.body`,
       [x.id, x.caseId ?? null, x.unitKey, x.buildingId, x.substationId, x.receivedTs, JSON.stringify(x)],
     );
-  for (const t of c.tasks)
+  for (const t of byId(c.tasks))
     await writeVersioned(q, TASKS, t, [t.id, t.caseId, t.state, t.dueTs, JSON.stringify(t)], written);
   for (const m of c.measurements)
     await q.run(
       'INSERT INTO hh_measurements (id, unit_key, sensor_id, case_id, ts, body) VALUES (?, ?, ?, ?, ?, ?)',
       [m.id, m.unitKey, m.sensorId ?? null, m.caseId ?? null, m.ts, JSON.stringify(m)],
     );
-  for (const w of c.workOrders) {
+  for (const w of byId(c.workOrders)) {
     const row = [w.id, w.caseId ?? null, w.state, w.createdTs, JSON.stringify(w)];
     await writeVersioned(q, WORK_ORDERS, w, row, written);
   }

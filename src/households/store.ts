@@ -40,6 +40,23 @@ export class StaleRecord extends HwError {
   }
 }
 
+/**
+ * `commit` was aborted by PostgreSQL because another instance's transaction wanted the same rows at
+ * the same moment (40P01 deadlock_detected, 40001 serialization_failure): nothing was written.
+ * Decided again on what that instance wrote, the call goes through.
+ */
+export class WriteConflict extends HwError {
+  constructor(options?: ErrorOptions) {
+    super('HW_ERR_CONFLICT', 409, 'Another instance changed the same records at the same moment; try again.');
+    this.name = 'WriteConflict';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** Whether a decision refused for another instance's write is made again (docs/households.md). */
+export const decideAgain = (err: unknown): boolean =>
+  err instanceof OpenCaseTaken || err instanceof StaleRecord || err instanceof WriteConflict;
+
 /** One scheduled run of a job (`digest`, `bulletin`): the time its cron fired it for. */
 export interface JobRun {
   job: string;

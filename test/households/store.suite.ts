@@ -3,9 +3,11 @@ import { loadConfig } from '../../src/config/loader.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { EventBus } from '../../src/core/event-bus.ts';
 import type { HeatEvents } from '../../src/core/events.ts';
+import { SqlHouseholdsStore } from '../../src/households/sql-store.ts';
 import { type HouseholdsStore, StaleRecord } from '../../src/households/store.ts';
 import { noChanges } from '../../src/households/types.ts';
 import type { SqlDb } from '../../src/storage/sql.ts';
+import { crossing } from './crossing.ts';
 import { receiver, SECRET } from './receiver.ts';
 import { HOUR, householdsOn, manualCron, sensorReading } from './support.ts';
 
@@ -259,6 +261,81 @@ export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarn
       // Only b hears the flat's sensor now (say, the rules instance that took over its partition).
       await b.svc.onRoomReadings([sensorReading(info, 19.5, clock.now())]);
       expect(await b.store.getCase(k!.id)).toMatchObject({ state: 'watching', lastTempC: 19.5 });
+    });
+
+    it('two instances writing the same cases in opposite orders: one waits, the other decides again', async () => {
+      const hh = on(h.sql);
+      const { case: x } = await hh.svc.fileComplaint(complaint('n01/1-2'), 'otto');
+      const { case: y } = await hh.svc.fileComplaint(complaint('n01/2-1'), 'otto');
+      // On PostgreSQL each instance's transaction is held after its first case row until the other
+      // has written its own (or waits for this one): rows locked in the order given would cross.
+      // SQLite runs one transaction at a time.
+      const gate = crossing();
+      const via = (db: SqlDb) => (db.dialect === 'postgres' ? gate.side(db) : db);
+      const a = new SqlHouseholdsStore(via(h.sql));
+      const b = new SqlHouseholdsStore(via(await h.peer()));
+      // A due check touches the case of an overdue task first; a ticket link goes in list order.
+      const decide = async (s: HouseholdsStore, ids: string[], actor: string) => {
+        const ch = noChanges();
+        for (const id of ids) {
+          const k = (await s.getCase(id))!;
+          k.ticketIds.push(`T-${actor}`);
+          ch.cases.push(k);
+          ch.events.push({ caseId: id, ts: clock.now(), actor, kind: 'ticket' });
+        }
+        return () => s.commit(ch, clock.now());
+      };
+      const commits = [await decide(a, [x!.id, y!.id], 'anna'), await decide(b, [y!.id, x!.id], 'otto')];
+      const settled = await Promise.allSettled(commits.map((c) => c()));
+      const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toBeInstanceOf(StaleRecord);
+      // Decided again on what the other wrote, the refused one goes through.
+      const again =
+        settled[0]!.status === 'rejected'
+          ? decide(a, [x!.id, y!.id], 'anna')
+          : decide(b, [y!.id, x!.id], 'otto');
+      await (await again)();
+      for (const k of [x!, y!]) {
+        expect((await hh.store.getCase(k.id))?.ticketIds.sort()).toEqual(['T-anna', 'T-otto']);
+        expect((await hh.store.caseEvents(k.id)).filter((e) => e.kind === 'ticket')).toHaveLength(2);
+      }
+    });
+
+    it('makes a decision again when PostgreSQL aborts it for a deadlock with another writer', async () => {
+      if (h.sql.dialect !== 'postgres') return; // SQLite runs one transaction at a time.
+      const peer = await h.peer();
+      const setup = on(h.sql);
+      const { case: x } = await setup.svc.fileComplaint(complaint('n01/1-2'), 'otto');
+      const { case: y } = await setup.svc.fileComplaint(complaint('n01/2-1'), 'otto');
+      const [first, second] = [x!.id, y!.id].sort() as [string, string];
+      // Another writer holds the second case, and takes the first once the decision holds it.
+      let holds!: () => void;
+      const decisionHolds = new Promise<void>((r) => {
+        holds = r;
+      });
+      const a = on(crossing(() => holds()).side(h.sql));
+      let locked!: () => void;
+      const writerLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const writer = peer.tx(async (q) => {
+        // Far above the server's default (1 s), so the decision's backend finds the deadlock first
+        // and is the one aborted.
+        await q.run("SET LOCAL deadlock_timeout = '60s'");
+        await q.run('UPDATE hh_cases SET updated_ts = updated_ts WHERE id = ?', [second]);
+        locked();
+        await decisionHolds;
+        await q.run('UPDATE hh_cases SET updated_ts = updated_ts WHERE id = ?', [first]);
+      });
+      await writerLocked;
+      const ticket = { ticketId: 'T-9', target: 'n01', problem: 'building_cold', actor: 'otto' };
+      await a.svc.onTicket({ ...ticket, status: 'approved', ts: clock.now() });
+      await writer;
+      for (const id of [first, second]) {
+        expect((await a.store.getCase(id))?.ticketIds).toEqual(['T-9']);
+        expect((await a.store.caseEvents(id)).filter((e) => e.kind === 'ticket')).toHaveLength(1);
+      }
     });
 
     it('refuses a decision on a record another instance changed after it was read', async () => {
