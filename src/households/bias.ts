@@ -1,5 +1,4 @@
 import type { HouseholdsConfig } from '../config/households-schema.ts';
-import type { EventBus } from '../core/event-bus.ts';
 import type { HeatEvents } from '../core/events.ts';
 import type { HouseholdsStore } from './store.ts';
 import type { HouseholdCase, Measurement } from './types.ts';
@@ -48,20 +47,19 @@ export async function caseDetail(
   };
 }
 
-/** Raises the sensor's bias alert when its measurements show one. */
-export function reportBias(
-  bus: EventBus<HeatEvents> | undefined,
+/** The sensor's bias alert, when its measurements show one. */
+export function biasAlert(
   sensorId: string,
   ms: readonly Measurement[],
   ctx: { cfg: HouseholdsConfig; now: number },
-): void {
+): HeatEvents['alert'] | undefined {
   const b = biasOf(sensorId, ms, ctx.cfg.measurements);
-  if (b)
-    bus?.emit('alert', {
-      key: `sensor-bias:${sensorId}`,
-      severity: 'warning',
-      message: `sensor ${sensorId} reads ${b.biasC > 0 ? '+' : ''}${b.biasC} °C against ${b.measurements} in-home measurements`,
-      active: true,
-      ts: ctx.now,
-    });
+  if (!b) return undefined;
+  return {
+    key: `sensor-bias:${sensorId}`,
+    severity: 'warning',
+    message: `sensor ${sensorId} reads ${b.biasC > 0 ? '+' : ''}${b.biasC} °C against ${b.measurements} in-home measurements`,
+    active: true,
+    ts: ctx.now,
+  };
 }

@@ -7,7 +7,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { RoomReading } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
-import { biasOf, caseDetail, reportBias, type SensorBias } from './bias.ts';
+import { biasAlert, biasOf, caseDetail, type SensorBias } from './bias.ts';
 import {
   type Ctx,
   checkDue,
@@ -122,6 +122,7 @@ export class HouseholdService {
         unitKey: k.unitKey,
         ts: ctx.now,
       });
+    for (const a of ch.alerts) this.d.bus?.emit('alert', a);
     for (const k of ch.cases) {
       if (!k.sensorId) continue;
       if (k.state === 'closed') this.bySensor.delete(k.sensorId);
@@ -261,13 +262,10 @@ export class HouseholdService {
           );
       }
       ch.measurements.push(m);
-      if (m.sensorId)
-        reportBias(
-          this.d.bus,
-          m.sensorId,
-          [...(await this.d.store.measurements({ sensorId: m.sensorId })), m],
-          ctx,
-        );
+      const alert =
+        m.sensorId &&
+        biasAlert(m.sensorId, [...(await this.d.store.measurements({ sensorId: m.sensorId })), m], ctx);
+      if (alert) ch.alerts.push(alert);
       return { measurement: m, case: k, task };
     });
   }

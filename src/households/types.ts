@@ -2,6 +2,7 @@
  * The dispatcher's day (docs/households.md): one case per household unit, the complaints that join
  * it, the measurement tasks two staff do in the home, and the work orders sent to the repair crew.
  */
+import type { HeatEvents } from '../core/events.ts';
 
 export const CASE_STATES = ['open', 'measuring', 'fixing', 'watching', 'closed', 'escalated'] as const;
 export type CaseState = (typeof CASE_STATES)[number];
@@ -147,6 +148,11 @@ export interface Changes {
   workOrders: WorkOrder[];
   /** Messages for the outbox (work orders, escalations), delivered by the webhook notifier. */
   outbox: Array<{ kind: string; body: unknown }>;
+  /**
+   * Alerts the decision raises, put on the bus only once it is stored: a decision made again after a
+   * conflict (docs/households.md "Several instances") raises them once, one refused raises none.
+   */
+  alerts: Array<HeatEvents['alert']>;
 }
 
 export const noChanges = (): Changes => ({
@@ -157,4 +163,5 @@ export const noChanges = (): Changes => ({
   measurements: [],
   workOrders: [],
   outbox: [],
+  alerts: [],
 });

@@ -338,6 +338,52 @@ export function householdsStoreSuite(name: string, make: () => Promise<OpsDbHarn
       }
     });
 
+    it('raises a bias alert once for a measurement stored after a retry, none for one refused', async () => {
+      const info = [...index.sensors.values()][0]!;
+      const unit = { buildingId: info.building.id, floor: info.sensor.floor, column: info.sensor.column };
+      const alerts: string[] = [];
+      const hh = (sql: SqlDb, cfg: Record<string, unknown> = {}) => {
+        const bus = new EventBus<HeatEvents>();
+        bus.on('alert', 'test', (x) => alerts.push(x.key));
+        return householdsOn(sql, { clock, bus, index, cfg, sensorTempC: () => 20 });
+      };
+      const b = hh(await h.peer());
+      // Before this instance's next commit, another one changes the unit's case (a complaint joins it).
+      let before: (() => Promise<unknown>) | undefined;
+      const conflict = () => {
+        before = () => b.svc.fileComplaint({ ...complaint(''), ...unit, unit: undefined }, 'anna');
+      };
+      const racing = (db: SqlDb): SqlDb => ({
+        ...db,
+        tx: async (fn) => {
+          const f = before;
+          before = undefined;
+          await f?.();
+          return db.tx(fn);
+        },
+      });
+      const a = hh(racing(h.sql));
+      const m = (ts: number) => ({
+        ...unit,
+        ts,
+        rooms: [{ room: 'living', tempC: 16 }],
+        measuredBy: ['Wang Wei', 'Zhao Min'],
+      });
+      await a.svc.recordMeasurement(m(clock.now()), 'otto');
+      expect(alerts).toEqual([]);
+      clock.advance(HOUR);
+      conflict();
+      await a.svc.recordMeasurement(m(clock.now()), 'otto');
+      expect(alerts).toEqual([`sensor-bias:${info.sensor.id}`]);
+      // With one attempt only, the same conflict refuses the measurement: no alert for it.
+      const once = hh(racing(h.sql), { cases: { decideAttempts: 1 } });
+      clock.advance(HOUR);
+      conflict();
+      await expect(once.svc.recordMeasurement(m(clock.now()), 'otto')).rejects.toBeInstanceOf(StaleRecord);
+      expect(alerts).toHaveLength(1);
+      expect(await a.store.measurements({ sensorId: info.sensor.id })).toHaveLength(2);
+    });
+
     it('refuses a decision on a record another instance changed after it was read', async () => {
       const a = on(h.sql);
       const b = on(await h.peer());

@@ -85,6 +85,7 @@ describe('households store: an ops.db of the previous release', () => {
           measurements: [],
           workOrders: [],
           outbox: [],
+          alerts: [],
         },
         now,
       );
