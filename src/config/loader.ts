@@ -303,7 +303,16 @@ export const RESTART_ONLY_KEYS = [
   'ops',
   // Subscriptions are made once, when the MQTT client connects.
   'ingest.sources',
+  'ingest.brokerConnectTimeoutMs',
   'weather',
+  // The households module, its webhook deliverer and its crons are built once, at start.
+  'households.enabled',
+  'households.outbox.webhookUrl',
+  'households.outbox.pollIntervalMs',
+  'households.digest.enabled',
+  'households.digest.cron',
+  'households.bulletin.enabled',
+  'households.bulletin.cron',
 ] as const;
 
 /**
