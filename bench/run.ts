@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- <scenario>]`: runs every scenario in turn (or the one named), prints its figures
+ * `npm run bench [-- <scenario>]`: runs the default scenarios in turn (or those named), prints figures
  * and writes them to bench/results/<scenario>.json with the machine they ran on. Each scenario is
  * bounded and the whole suite stays under ten minutes; adding one is adding a row.
  *
- *   npm run bench                     all scenarios
+ *   npm run bench                     the default scenarios (those not marked onDemand)
+ *   npm run bench -- --help           the scenarios, which run by default, and the options
  *   npm run bench -- latency          one scenario
  *   npm run bench -- latency --cpu-prof DIR   the same, with a CPU profile of each heatwatch process
  *   npm run bench -- ingest --count N the journal comparison (bench/ingest.ts), only when named
@@ -170,9 +171,53 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-const named = process.argv
-  .slice(2)
-  .filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+/**
+ * Every option some scenario above reads (all of them read process.argv here or through
+ * benchFormats), so one not in this list is a typo that would otherwise run with the defaults.
+ */
+const OPTIONS = [
+  '--count',
+  '--cpu-prof',
+  '--batch-size',
+  '--sensors-per-building',
+  '--seeds',
+  '--days',
+  '--vary',
+  '--seed-shift',
+  '--spread',
+  '--scenario',
+  '--merge',
+  '--runs',
+  '--sizes',
+  '--concurrency',
+  '--pool',
+  '--format',
+];
+const usage = (): string => {
+  const scenarios = SCENARIOS.map((s) => `  ${s.name}${s.onDemand ? '  (only when named)' : ''}`);
+  return [
+    'usage: npm run bench [-- <scenario>...] [options]',
+    '',
+    'scenarios (none named: the default ones in turn):',
+    ...scenarios,
+    '',
+    'options (which scenario reads each: the comment at the top of bench/run.ts):',
+    `  ${OPTIONS.join(' ')}`,
+    '',
+  ].join('\n');
+};
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write(usage());
+  process.exit(0);
+}
+const badOption = argv.find((a) => a.startsWith('--') && !OPTIONS.includes(a));
+if (badOption !== undefined) {
+  process.stderr.write(`unknown option ${badOption}\n${usage()}`);
+  process.exit(2);
+}
+const named = argv.filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const unknown = named.filter((n) => !SCENARIOS.some((s) => s.name === n));
 if (unknown.length > 0) {
   process.stderr.write(

@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
         .map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`)
         .join('\n')}\n`,
     );
-    return name ? 2 : 0;
+    return name && name !== '--help' && name !== '-h' && name !== 'help' ? 2 : 0;
   }
   return (await cmd.load()).run(args);
 }

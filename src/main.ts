@@ -142,13 +142,16 @@ export async function startHeatwatch(opts: StartOptions = {}): Promise<Heatwatch
   }
 }
 
-/** `--speed N`, `--config DIR`; anything else is refused with usage. */
-export function parseArgs(argv: readonly string[]): { speed?: number; configDir?: string } {
-  const out: { speed?: number; configDir?: string } = {};
+const USAGE = 'usage: heatwatch [--speed N] [--config DIR]';
+
+/** `--speed N`, `--config DIR`, `-h/--help`; anything else is refused with usage. */
+export function parseArgs(argv: readonly string[]): { speed?: number; configDir?: string; help?: true } {
+  const out: { speed?: number; configDir?: string; help?: true } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = argv[i + 1];
-    if (a === '--speed' && next !== undefined) {
+    if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--speed' && next !== undefined) {
       const n = Number(next);
       if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--speed needs a positive number, got '${next}'`);
       out.speed = n;
@@ -156,7 +159,7 @@ export function parseArgs(argv: readonly string[]): { speed?: number; configDir?
     } else if (a === '--config' && next !== undefined) {
       out.configDir = next;
       i++;
-    } else throw new Error(`unknown argument '${a}' (usage: heatwatch [--speed N] [--config DIR])`);
+    } else throw new Error(`unknown argument '${a}' (${USAGE})`);
   }
   return out;
 }
@@ -184,7 +187,12 @@ async function runFromCommandLine(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   try {
-    hw = await startHeatwatch(parseArgs(process.argv.slice(2)));
+    const args = parseArgs(process.argv.slice(2));
+    if (args.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    }
+    hw = await startHeatwatch(args);
   } catch (err) {
     process.stderr.write(`heatwatch: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = err instanceof OpsDbUnreachableError ? EXIT_OPS_DB_UNREACHABLE : 1;

@@ -4,8 +4,9 @@ import { formatIssue, type HeatwatchConfig, tryLoadConfig } from '../config/load
 import type { ServiceConfig } from '../config/service-schema.ts';
 
 /**
- * The first steps every engineer's command shares (src/cli.ts runs them): parse the options, answer
- * `--help`, load the config directory. Each returns the exit code instead when the command is done.
+ * The first steps every engineer's command shares (each src/cli/<name>.ts calls them from its
+ * `run`; src/cli.ts only dispatches): parse the options, answer `--help`, load the config directory.
+ * Each returns the exit code instead when the command is done.
  */
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { type RulesConfig, rulesSchema } from '../config/rules-schema.ts';
 import { ManualClock } from '../core/clock.ts';
@@ -17,7 +16,7 @@ import { openDb } from '../storage/sqlite.ts';
 import { ticketMigrations } from '../tickets/migrations.ts';
 import { TicketService } from '../tickets/ticket-service.ts';
 import type { Ticket } from '../tickets/types.ts';
-import { configDir, loadConfigOrReport } from './command.ts';
+import { commandArgs, configDir, loadConfigOrReport } from './command.ts';
 
 /**
  * Replays a stored period through the rules with proposed thresholds and returns the tickets they
@@ -102,17 +101,22 @@ const parseTime = (s: string | undefined, name: string): number => {
   return ms;
 };
 
+const USAGE = `usage: heatwatch dry-run --from DATE --to DATE [--rules FILE] [--config DIR]
+  Replays the stored readings of a period through the rules and lists the tickets they would have
+  raised; nothing is published or approved.
+  --from, --to  the period: ISO 8601 or epoch ms
+  --rules FILE  proposed rules (rules.yaml form) instead of the config directory's
+  --config DIR  config directory (default: $HEATWATCH_CONFIG or config)\n`;
+
 /** `dry-run --from <date> --to <date> [--rules file.yaml] [--config dir]` */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      rules: { type: 'string' },
-      config: { type: 'string' },
-    },
+  const parsed = commandArgs(args, USAGE, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    rules: { type: 'string' },
   });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const config = loadConfigOrReport(configDir(values.config));
   if (typeof config === 'number') return config;
   let rules = config.rules;

@@ -22,11 +22,14 @@ let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
 describe('bin/heatwatch.js (npx heatwatch)', () => {
-  it('lists every command without one, and refuses an unknown one with exit 2', async () => {
+  it('lists every command without one, answers start --help, and refuses an unknown one with exit 2', async () => {
     const help = await exec(process.execPath, [BIN]);
     expect(help.code).toBe(0);
     for (const c of ['start', 'sim', 'check-config', 'dry-run', 'mosquitto-files', 'backup', 'restore'])
       expect(help.out).toContain(`  ${c} `);
+    const startHelp = await exec(process.execPath, [BIN, 'start', '--help']);
+    expect(startHelp.code, startHelp.out).toBe(0);
+    expect(startHelp.out).toContain('usage: heatwatch [--speed N] [--config DIR]');
     const bad = await exec(process.execPath, [BIN, 'no-such-command']);
     expect(bad.code).toBe(2);
     expect(bad.out).toContain('usage: heatwatch');

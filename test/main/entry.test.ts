@@ -13,6 +13,11 @@ describe('npm start (src/main.ts)', () => {
     expect(() => parseArgs(['--verbose'])).toThrow(/usage/);
   });
 
+  it('answers --help and -h (the entry then prints the usage and exits 0 without starting)', () => {
+    expect(parseArgs(['--help'])).toEqual({ help: true });
+    expect(parseArgs(['--speed', '60', '-h'])).toEqual({ speed: 60, help: true });
+  });
+
   it('logs the dashboard URL, stops in order on SIGINT and exits 0 with no handle left open', async () => {
     const t = tempDir();
     cleanup = t.cleanup;
