@@ -44,7 +44,8 @@ const hw = await startHeatwatch({
     if (o.batchSize) c.service.ingest.batchSize = o.batchSize;
   },
 });
-// main.ts in ingest-only mode has no HTTP module: build it here as main wires it, on its own ops DB.
+// startHeatwatch in ingest-only mode has no HTTP module: build it here as src/app/http.ts wires it,
+// on its own ops DB.
 const httpDb = openOpsDb(join(dataDir, 'http-ops.db'), httpMigrations);
 const http = await createHttpModule({
   config: hw.config,

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Listens and shuts down gracefully: stop accepting, end the live streams (preClose hook), let
- * in-flight requests finish, then resolve. The module list (src/main.ts) stops it before the stores.
+ * in-flight requests finish, then resolve. The module list stops it before the stores: src/app/http.ts
+ * adds it after the blocks that open them (src/main.ts starts the blocks in order).
  */
 export class HttpServer {
   private address?: string;

@@ -4,10 +4,11 @@ import { RegistryIndex } from '../core/registry.ts';
 import type { LiveView } from '../state/live-view.ts';
 
 /**
- * Rules partitioned by substation (docs/deploy.md "Scale-out"). Each rules instance owns the
- * substations listed in `partition.substations` (empty: all). Only the owner evaluates a substation's
- * buildings, opens and re-checks its tickets and publishes its setpoints, so with disjoint
- * partitions every substation has exactly one writer and tickets and schedules stay consistent.
+ * Rules partitioned by substation (docs/deploy.md "Past one machine: the scale-out shape"). Each
+ * rules instance owns the substations listed in `partition.substations` (empty: all). Only the
+ * owner evaluates a substation's buildings, opens and re-checks its tickets and publishes its
+ * setpoints, so with disjoint partitions every substation has exactly one writer and tickets and
+ * schedules stay consistent.
  */
 export type Partition = Pick<ServiceConfig['partition'], 'substations'>;
 

@@ -3,8 +3,8 @@ import { coldLineC, type RuleNode } from './types.ts';
 import { pictureEvidence, round2 } from './view.ts';
 
 /**
- * A building markedly colder than the other buildings of its substation (docs/domain.md "imbalance"):
- * its class-weighted mean against the mean of its neighbours' weighted means.
+ * A building markedly colder than the other buildings of its substation (docs/domain.md "imbalance
+ * between buildings"): its class-weighted mean against the mean of its neighbours' weighted means.
  */
 export const imbalanceBetween: RuleNode = {
   id: 'imbalance-between',

@@ -15,8 +15,8 @@ const haveChromium = serverAvailable('chromium', chromiumInstalled(), `${CHROMIU
 
 /**
  * The real pipeline: embedded aedes broker, ingestion, journal and SQLite store from
- * startHeatwatch, with the HTTP module composed on top as main.ts does. A reading published by a
- * device over MQTT must reach the façade in the browser within 2 s.
+ * startHeatwatch, with the HTTP module composed on top as src/app/http.ts does. A reading published
+ * by a device over MQTT must reach the façade in the browser within 2 s.
  */
 describe.runIf(haveChromium)('dashboard on the real pipeline', { timeout: 90_000 }, () => {
   let hw: Heatwatch;
