@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Comments cite a document's section by its title (CONTRIBUTING.md "Conventions" 8): `docs/x.md "Title"`.
+ * Comments cite a document's section by its title (CONTRIBUTING.md "Conventions" 8): `docs/<doc>.md "<Title>"`.
  * A renamed heading leaves the citation pointing nowhere, so every one in src/ must name a heading of
  * that document or a bold lead-in (`**Title.**`) of one of its paragraphs.
  */
@@ -51,7 +51,7 @@ const resolves = (titles: Set<string>, title: string): boolean =>
   [...titles].some((t) => t === title || t.startsWith(`${title} `) || t.startsWith(`${title}:`));
 
 describe('section citations in src/', () => {
-  it('every docs/x.md "Title" names a heading or bold lead-in of that document', () => {
+  it('every docs/<doc>.md "<Title>" names a heading or bold lead-in of that document', () => {
     const broken: string[] = [];
     let seen = 0;
     for (const file of sourceFiles('src')) {
