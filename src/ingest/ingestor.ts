@@ -84,6 +84,8 @@ export class Ingestor {
   private readonly group: GroupCommit<Pending>;
   /** Messages not acknowledged because the journal could not take them, oldest first. */
   private held: Held[] = [];
+  /** Journal body bytes of the readings in the open group, counted against the spool budget before they are written. */
+  private groupBytes = 0;
   private holdAlerted = false;
   private started = false;
   private c!: IngestCounters;
@@ -99,8 +101,12 @@ export class Ingestor {
       journal: d.journal,
       wallClock: d.wallClock,
       settings: () => this.d.settings.groupCommit,
-      committed: (members) => this.committed(members),
+      committed: (members) => {
+        this.groupBytes = 0;
+        this.committed(members);
+      },
       failed: (members, err) => {
+        this.groupBytes = 0;
         // Nothing of the group is durable: hold all of it, ahead of anything held meanwhile.
         this.d.log.error(
           { err, messages: members.length },
@@ -203,7 +209,7 @@ export class Ingestor {
       if (ts < now - lim.maxReadingAgeMs) return { ok: false, reason: 'ts_too_old' };
       if (!this.d.registry().buildings.has(reading.buildingId))
         return { ok: false, reason: 'unknown_building' };
-      if (this.d.journal.overBudget) return { ok: false, reason: 'spool_full' };
+      if (this.d.journal.overBudgetWith(this.groupBytes)) return { ok: false, reason: 'spool_full' };
       const appended = this.c.appendSeconds.startTimer();
       this.d.journal.append('room', [reading], this.d.wallClock.now());
       appended();
@@ -249,13 +255,16 @@ export class Ingestor {
     }
     const v = result.ok ? result.value : undefined;
     if (v?.kind === 'room' || v?.kind === 'substation') {
-      if (this.d.journal.overBudget) {
+      if (this.d.journal.overBudgetWith(this.groupBytes)) {
         this.hold(msg, 'spool over budget');
         return false;
       }
+      // The body is made here, once, so the budget counts it before the group commits.
+      const body = JSON.stringify(v.readings);
+      this.groupBytes += body.length;
       this.group.add(
         { msg, result },
-        { kind: v.kind, readings: v.readings, receivedMs: this.d.wallClock.now() },
+        { kind: v.kind, readings: v.readings, receivedMs: this.d.wallClock.now(), body },
       );
     } else this.group.add({ msg, result }, undefined);
     return true;

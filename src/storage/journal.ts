@@ -46,6 +46,8 @@ export interface JournalEntry {
   kind: JournalKind;
   readings: readonly RoomReading[] | readonly SubstationReading[];
   receivedMs: number;
+  /** The stored body, `JSON.stringify(readings)`, when the caller made it already (to size it). */
+  body?: string;
 }
 
 export interface JournalRow {
@@ -129,7 +131,7 @@ export class Journal {
     this.insertMany = db.transaction((entries: readonly JournalEntry[]) => {
       let bytes = 0;
       for (const e of entries) {
-        const body = JSON.stringify(e.readings);
+        const body = e.body ?? JSON.stringify(e.readings);
         insert.run(e.kind, e.receivedMs, e.readings.length, body);
         bytes += Buffer.byteLength(body);
       }
@@ -160,7 +162,16 @@ export class Journal {
   }
 
   get overBudget(): boolean {
-    return this.bodyBytes >= this.opts.maxBytes;
+    return this.overBudgetWith(0);
+  }
+
+  /**
+   * Whether the bodies, with `pendingBytes` more that are waiting for their group's commit, reach
+   * maxBytes: a group of one event-loop turn can carry up to `ingest.groupCommit.maxMessages`
+   * messages, so the budget must count them before they are written, not after.
+   */
+  overBudgetWith(pendingBytes: number): boolean {
+    return this.bodyBytes + pendingBytes >= this.opts.maxBytes;
   }
 
   /** Appends one message's readings; returns after the insert committed (and, with FULL, synced). */

@@ -130,4 +130,53 @@ describe('store outage: readings are spooled, replayed in order when the store i
     const rows = storedRows(join(t.dir, 'readings.db'));
     expect(new Set(rows.map((r) => `${r.sensor_id}@${r.ts}`))).toEqual(sent);
   });
+  it('counts the messages of one event-loop turn against the spool budget before they are journalled', async () => {
+    // A loaded machine hands mqtt.js many packets in one socket read: all of them join one journal
+    // group. Without counting the open group, 40 messages of ~50 kB passed a 1 MiB budget together.
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const maxBytes = 1024 * 1024;
+    hw = await startIngest(t.dir, (c) => {
+      c.service.store.sqlite.busyTimeoutMs = 0;
+      c.service.spool.maxBytes = maxBytes;
+      c.service.spool.replayInitialBackoffMs = 20;
+      c.service.spool.replayMaxBackoffMs = 100;
+    });
+    const h = hw;
+    const locker = new Database(join(t.dir, 'readings.db'));
+    locker.exec('BEGIN EXCLUSIVE');
+    const now = Date.now();
+    const sent = new Set<string>();
+    let acked = 0;
+    for (let m = 0; m < 40; m++) {
+      const batch = Array.from({ length: 200 }, (_, i) => {
+        const ts = now - 3_600_000 + (m * 200 + i) * 100;
+        sent.add(`n01-1-2@${ts}`);
+        return { ts, temp: 20.5 };
+      });
+      const payload = Buffer.from(JSON.stringify(batch));
+      // One synchronous loop: every message arrives in the same turn, before any group commits.
+      h.ingestor.handle('heat/sensors/n01-1-2/telemetry', payload, () => acked++);
+    }
+    expect(h.ingestor.holding).toBe(true);
+    await waitFor(() => acked > 0, 10_000, 'the first group journalled and acknowledged');
+    expect(acked).toBeLessThan(40);
+    // The journal stops at the budget: past it by less than one message, not by the whole turn.
+    const journalled = h.journal.stats().bytes;
+    expect(journalled).toBeGreaterThanOrEqual(maxBytes);
+    expect(journalled).toBeLessThan(maxBytes + 100_000);
+
+    locker.exec('COMMIT');
+    locker.close();
+    await waitFor(() => acked === 40, 15_000, 'every held message journalled and acknowledged');
+    await waitFor(
+      () => counter(h, 'heatwatch_readings_stored_total') === sent.size,
+      15_000,
+      'everything stored',
+    );
+    await h.stop();
+    hw = undefined;
+    const rows = storedRows(join(t.dir, 'readings.db'));
+    expect(new Set(rows.map((r) => `${r.sensor_id}@${r.ts}`))).toEqual(sent);
+  });
 });
