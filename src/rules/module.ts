@@ -83,8 +83,9 @@ export interface RulesModuleDeps {
 
 /**
  * The rules engine, the ticket service, the re-check scheduler and the reminders, built and started
- * in order. src/app/rules.ts creates it once per process (per partition in a city); `stop()` stops them in reverse. The setpoint publisher is the
- * service MQTT client behind the `SetpointPublisher` port.
+ * in order. src/app/rules.ts creates it once per process (per partition in a city); `stop()` stops
+ * them in reverse. The setpoint publisher is the service MQTT client behind the `SetpointPublisher`
+ * port.
  */
 export class RulesModule {
   readonly tickets: TicketService;

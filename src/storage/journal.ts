@@ -10,10 +10,10 @@ import { type Db, type Migration, migrate } from './sqlite.ts';
  * is appended here synchronously before its PUBACK is sent. Ingestion groups the messages of one
  * event-loop turn (what mqtt.js parsed from the socket reads of that turn) and appends them with
  * `appendMany`, one transaction and one WAL commit per group, before any of their acknowledgements
- * goes out (src/ingest/group-commit.ts). The flusher moves rows to the reading store in id order and
- * deletes them once the store confirmed; while the store is down the rows simply stay, and are replayed in the
- * same order when it is back. A replay writes the same series and timestamps again, which the store
- * overwrites, so a reading is never doubled.
+ * goes out (src/ingest/group-commit.ts). The spool drain (src/ingest/spool-drain.ts) moves rows to
+ * the reading store in id order and deletes them once the store confirmed; while the store is down
+ * the rows simply stay, and are replayed in the same order when it is back. A replay writes the
+ * same series and timestamps again, which the store overwrites, so a reading is never doubled.
  *
  * Power-loss window: with `synchronous: 'FULL'` every append is fsynced before the PUBACK, so a power
  * cut loses nothing acknowledged. With `'NORMAL'` (WAL) a killed process loses nothing either, but
