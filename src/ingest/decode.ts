@@ -10,6 +10,7 @@ import {
 } from '../core/readings.ts';
 import type { RegistryIndex } from '../core/registry.ts';
 import type { Topics } from '../mqtt/topics.ts';
+import { jsonDepth } from './json-depth.ts';
 
 /**
  * bytes → reading | rejection, for every contract topic (docs/architecture.md "The contract"). Pure: the time
@@ -203,15 +204,7 @@ export function roomItem(item: unknown, sensorId: string, ctx: DecodeContext): I
   const r = roomSchema.safeParse(item);
   if (!r.success) {
     const fields = issueFields(r.error);
-    if (fields.has('temp')) {
-      if (item.temp === undefined || item.temp === null) return refuse('temp_missing', 'temp is missing');
-      if (typeof item.temp !== 'number' || !Number.isFinite(item.temp))
-        return refuse('temp_not_number', `temp is ${JSON.stringify(item.temp) ?? typeof item.temp}`);
-      return refuse(
-        'temp_out_of_range',
-        `temp ${item.temp} °C outside ${ROOM_TEMP_MIN_C}..${ROOM_TEMP_MAX_C}`,
-      );
-    }
+    if (fields.has('temp')) return tempRefusal(item.temp);
     if (fields.has('ts')) return tsRefusal('ts', item.ts);
     return fieldRefusal(r.error);
   }
@@ -224,6 +217,25 @@ export function roomItem(item: unknown, sensorId: string, ctx: DecodeContext): I
   if (r.data.battery !== undefined) reading.batteryV = r.data.battery;
   if (r.data.seq !== undefined) reading.seq = r.data.seq;
   return { ok: true, value: reading };
+}
+
+/** Why a room temperature the schema refused is wrong: missing, not a number, or out of range. */
+function tempRefusal(temp: unknown): Refusal {
+  if (temp === undefined || temp === null) return refuse('temp_missing', 'temp is missing');
+  if (typeof temp !== 'number' || !Number.isFinite(temp))
+    return refuse('temp_not_number', `temp is ${JSON.stringify(temp) ?? typeof temp}`);
+  return refuse('temp_out_of_range', `temp ${temp} °C outside ${ROOM_TEMP_MIN_C}..${ROOM_TEMP_MAX_C}`);
+}
+
+/**
+ * The checks a manual in-home measurement passes (docs/domain.md: it counts like a sensor's reading):
+ * the same temperature and time checks as a sensor reading in `roomItem`; the HTTP API has shaped it
+ * already, and names a building and a flat instead of a sensor. Returns the refusal, if any.
+ */
+export function manualRefusal(reading: RoomReading, ctx: TimeContext): Refusal | undefined {
+  if (!roomSchema.shape.temp.safeParse(reading.tempC).success) return tempRefusal(reading.tempC);
+  const ts = checkTs(reading.ts, ctx);
+  return ts.ok ? undefined : ts;
 }
 
 function substationItem(
@@ -320,7 +332,10 @@ export function parseTs(raw: number | string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-function checkTs(raw: number | string, ctx: DecodeContext): ItemResult<number> {
+/** What a reading's time is judged against: heatwatch's clock and the window the limits allow. */
+type TimeContext = Pick<DecodeContext, 'nowMs' | 'limits'>;
+
+function checkTs(raw: number | string, ctx: TimeContext): ItemResult<number> {
   const ts = parseTs(raw);
   if (ts === undefined)
     return refuse('ts_unparsable', `ts ${JSON.stringify(raw).slice(0, 40)} is not a time`);
@@ -373,27 +388,4 @@ export function parseJson(payload: Buffer, maxDepth: number): ItemResult<unknown
   } catch (err) {
     return refuse('not_json', err instanceof Error ? err.message.slice(0, 120) : 'not JSON');
   }
-}
-
-/** Deepest bracket nesting outside strings; stops counting once past `stopAt`. */
-export function jsonDepth(text: string, stopAt: number): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (max > stopAt) return max;
-      }
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return max;
 }

@@ -10,7 +10,7 @@ import type { LiveState } from '../state/live-state.ts';
 import type { DeadLetters } from '../storage/dead-letters.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { ReadingStore } from '../storage/reading-store.ts';
-import { type DecodeLimits, type decode, parseTs, ROOM_TEMP_MAX_C, ROOM_TEMP_MIN_C } from './decode.ts';
+import { type DecodeLimits, type decode, manualRefusal } from './decode.ts';
 import { GroupCommit, type GroupCommitSettings, type GroupMember } from './group-commit.ts';
 import { type IngestCounters, registerIngestMetrics } from './ingest-metrics.ts';
 import { decodeMessage, type UplinkSources } from './sources.ts';
@@ -198,15 +198,8 @@ export class Ingestor {
   ingestManual(reading: RoomReading): ManualResult {
     try {
       if (reading.source !== 'manual') return { ok: false, reason: 'bad_shape' };
-      if (!Number.isFinite(reading.tempC)) return { ok: false, reason: 'temp_not_number' };
-      if (reading.tempC < ROOM_TEMP_MIN_C || reading.tempC > ROOM_TEMP_MAX_C)
-        return { ok: false, reason: 'temp_out_of_range' };
-      const ts = parseTs(reading.ts);
-      const now = this.d.clock.now();
-      const lim = this.d.settings.limits;
-      if (ts === undefined) return { ok: false, reason: 'ts_unparsable' };
-      if (ts > now + lim.futureToleranceMs) return { ok: false, reason: 'ts_in_future' };
-      if (ts < now - lim.maxReadingAgeMs) return { ok: false, reason: 'ts_too_old' };
+      const refused = manualRefusal(reading, { nowMs: this.d.clock.now(), limits: this.d.settings.limits });
+      if (refused) return { ok: false, reason: refused.reason };
       if (!this.d.registry().buildings.has(reading.buildingId))
         return { ok: false, reason: 'unknown_building' };
       if (this.d.journal.overBudgetWith(this.groupBytes)) return { ok: false, reason: 'spool_full' };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loader.ts';
-import { type DecodeContext, decode, jsonDepth } from '../../src/ingest/decode.ts';
+import { type DecodeContext, decode } from '../../src/ingest/decode.ts';
+import { jsonDepth } from '../../src/ingest/json-depth.ts';
 import { Topics } from '../../src/mqtt/topics.ts';
 import { FIXTURE_NOW_MS, fixtureTopic, generatedRejects, loadFixtures } from './fixtures.ts';
 
