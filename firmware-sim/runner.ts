@@ -7,85 +7,21 @@
  * device key; retained status with a last will), or, for load tests, gateways that publish for many
  * sensors over one connection, still on each sensor's own topic (`devices.connection`).
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { SimConfig } from '../src/config/sim-schema.ts';
-import type { Clock, TimerHandle } from '../src/core/clock.ts';
-import type { Logger } from '../src/core/log.ts';
+import mqtt from 'mqtt';
+import type { TimerHandle } from '../src/core/clock.ts';
 import type { Registry, RegistryIndex } from '../src/core/registry.ts';
-import { devicePassword, type SensorFirmware as Firmware, SensorFirmware } from './device.ts';
-import { SimNetwork, type SimSetpoint } from './physics.ts';
-import { type SimFormat, UplinkEncoder } from './uplink.ts';
+import { type SensorFirmware as Firmware, SensorFirmware } from './device.ts';
+import { EventQueue, type SimEvent } from './event-queue.ts';
+import { clientOptions, endClient, type Link, waitConnected, withTimeout } from './mqtt-link.ts';
+import { SimNetwork } from './physics.ts';
+import type { SimRunnerOptions, SimStats } from './runner-types.ts';
+import { parseSetpoint } from './setpoint.ts';
+import { UplinkEncoder } from './uplink.ts';
 
-export interface SimRunnerOptions {
-  /** The network to simulate (the same registry heatwatch watches). */
-  registry: Registry | RegistryIndex;
-  scenario: SimConfig;
-  clock: Clock;
-  brokerUrl: string;
-  /** Group key for device passwords (HEATWATCH_DEVICE_KEY); absent: connect without credentials. */
-  deviceKey?: string;
-  /** Topic root, `heat` by default in heatwatch.yaml. */
-  topicRoot: string;
-  log: Logger;
-  /** network.yaml `weatherStation`. */
-  weatherStation?: string;
-  /**
-   * Appended to every MQTT client id as `{id}-{suffix}` (the broker accepts a device's own id with a
-   * dash suffix), so two simulators can share a broker, e.g. parallel tests on one Mosquitto.
-   */
-  clientIdSuffix?: string;
-  /** Publish room readings as LoRaWAN network-server uplinks (sensors with a devEui); default native. */
-  format?: SimFormat;
-  /** Before the uplink topics, so tests sharing a broker stay apart. */
-  uplinkTopicPrefix?: string;
-}
-
-/** What the simulator has put on the wire; tests compare it with what a subscriber received. */
-export interface SimStats {
-  /** MQTT publishes accepted by the client library (every kind). */
-  messagesPublished: number;
-  /** Valid room readings published, counting each member of an array once (duplicates excluded). */
-  readingsPublished: number;
-  /** Extra copies sent by the duplicate fault. */
-  duplicatesPublished: number;
-  /** Messages deliberately malformed by the fault injection. */
-  malformedPublished: number;
-  /** Readings sent after a later one of the same sensor. */
-  outOfOrderPublished: number;
-  /** Store-and-forward array messages, and the readings they carried. */
-  batchesPublished: number;
-  batchReadings: number;
-  /** Readings waiting in sensors' buffers right now, and those lost to full buffers. */
-  buffered: number;
-  bufferDropped: number;
-  substationMessages: number;
-  weatherMessages: number;
-  setpointsApplied: number;
-  setpointsRejected: number;
-  /** Setpoints a controller told to ignore commands (config `controller.ignoring`) dropped. */
-  setpointsIgnored: number;
-  /** QoS 1 publishes not yet acknowledged by the broker. */
-  inFlight: number;
-  publishErrors: number;
-  connections: number;
-  connected: number;
-}
-
-type EventKind = 'sensor' | 'substation' | 'observation' | 'forecast';
-interface SimEvent {
-  due: number;
-  order: number;
-  kind: EventKind;
-  index: number;
-}
-
-interface Link {
-  id: string;
-  client: MqttClient;
-  sensors: number[];
-  /** Set while the runner is stopping: no more publishes or flushes. */
-  closing: boolean;
-}
+// The schedule (event-queue.ts), the MQTT connections (mqtt-link.ts) and the setpoint contract
+// (setpoint.ts) live beside the runner; importers keep importing them from here.
+export type { SimRunnerOptions, SimStats } from './runner-types.ts';
+export { parseSetpoint } from './setpoint.ts';
 
 const isIndex = (r: Registry | RegistryIndex): r is RegistryIndex =>
   (r as RegistryIndex).registry !== undefined;
@@ -99,7 +35,7 @@ export class SimRunner {
   private substationIds: string[] = [];
   private weatherLink: Link | undefined;
   private links: Link[] = [];
-  private heap: SimEvent[] = [];
+  private events = new EventQueue();
   private order = 0;
   private timer: TimerHandle | undefined;
   private running = false;
@@ -156,13 +92,13 @@ export class SimRunner {
     this.sensors = registry.sensors.map(
       (s) => new SensorFirmware(s.id, s.intervalS * 1000, scenario, startMs),
     );
-    this.heap = [];
+    this.events = new EventQueue();
     for (let i = 0; i < this.sensors.length; i++)
-      this.push({ due: this.sensors[i]!.nextDueMs, order: this.order++, kind: 'sensor', index: i });
+      this.events.push({ due: this.sensors[i]!.nextDueMs, order: this.order++, kind: 'sensor', index: i });
     for (let i = 0; i < registry.substations.length; i++)
-      this.push({ due: startMs, order: this.order++, kind: 'substation', index: i });
-    this.push({ due: startMs, order: this.order++, kind: 'observation', index: 0 });
-    this.push({ due: startMs, order: this.order++, kind: 'forecast', index: 0 });
+      this.events.push({ due: startMs, order: this.order++, kind: 'substation', index: i });
+    this.events.push({ due: startMs, order: this.order++, kind: 'observation', index: 0 });
+    this.events.push({ due: startMs, order: this.order++, kind: 'forecast', index: 0 });
     this.running = true;
 
     const mode = this.connectionMode(registry.sensors.length);
@@ -252,9 +188,9 @@ export class SimRunner {
     const now = this.opts.clock.now();
     const quantumMs = this.opts.scenario.physics.maxStepS * 1000;
     for (;;) {
-      const ev = this.heap[0];
+      const ev = this.events.peek();
       if (!ev || ev.due > now) break;
-      this.pop();
+      this.events.pop();
       // Physics moves in whole sub-steps: with 100 000 sensors reporting, stepping every unit for
       // every reading would cost far more than the minute of resolution it buys.
       const lagMs = ev.due - net.nowMs;
@@ -276,7 +212,7 @@ export class SimRunner {
         const online = link.client.connected && !link.closing;
         const msgs = fw.report(ev.due, net.sensorTempC(fw.id), online);
         for (const m of msgs) this.publishSensor(link, fw.id, m);
-        this.push({ due: fw.nextDueMs, order: this.order++, kind: 'sensor', index: ev.index });
+        this.events.push({ due: fw.nextDueMs, order: this.order++, kind: 'sensor', index: ev.index });
         break;
       }
       case 'substation': {
@@ -298,7 +234,7 @@ export class SimRunner {
           this.publish(link, this.topic('substations', id, 'telemetry'), payload, false);
           this.counters.substationMessages++;
         }
-        this.push({
+        this.events.push({
           due: ev.due + sc.substationIntervalS * 1000,
           order: this.order++,
           kind: ev.kind,
@@ -313,7 +249,7 @@ export class SimRunner {
           this.publish(link, this.topic('weather', link.id, 'observation'), payload, false);
           this.counters.weatherMessages++;
         }
-        this.push({
+        this.events.push({
           due: ev.due + sc.observationIntervalS * 1000,
           order: this.order++,
           kind: ev.kind,
@@ -333,7 +269,7 @@ export class SimRunner {
           this.publish(link, this.topic('weather', link.id, 'forecast'), payload, true);
           this.counters.weatherMessages++;
         }
-        this.push({
+        this.events.push({
           due: ev.due + sc.forecastIntervalS * 1000,
           order: this.order++,
           kind: ev.kind,
@@ -389,32 +325,12 @@ export class SimRunner {
     return sensors <= d.perDeviceMaxSensors ? 'per-device' : 'gateway';
   }
 
-  private clientOptions(id: string, will: boolean): IClientOptions {
-    const d = this.opts.scenario.devices;
-    const opts: IClientOptions = {
-      clientId: this.opts.clientIdSuffix ? `${id}-${this.opts.clientIdSuffix}` : id,
-      username: id,
-      reconnectPeriod: d.reconnectPeriodMs,
-      keepalive: d.keepaliveS,
-      connectTimeout: 10_000,
-      clean: true,
-      // Nothing queues in the library while offline: the firmware's own bounded buffer does that.
-      queueQoSZero: false,
-    };
-    if (this.opts.deviceKey) opts.password = devicePassword(this.opts.deviceKey, id);
-    if (will)
-      opts.will = {
-        topic: this.topic('sensors', id, 'status'),
-        payload: Buffer.from(JSON.stringify({ online: false })),
-        qos: 1,
-        retain: true,
-      };
-    return opts;
-  }
-
   /** A connection for sensors (per device: with its last will) or for the weather feed. */
   private openLink(id: string, sensors: number[], will: boolean): Link {
-    const client = mqtt.connect(this.opts.brokerUrl, this.clientOptions(id, will));
+    const client = mqtt.connect(
+      this.opts.brokerUrl,
+      clientOptions(this.opts, id, will, (k, i, l) => this.topic(k, i, l)),
+    );
     const link: Link = { id, client, sensors, closing: false };
     client.on('connect', () => {
       if (link.closing) return;
@@ -460,97 +376,12 @@ export class SimRunner {
   private topic(kind: string, id: string, leaf: string): string {
     return `${this.opts.topicRoot}/${kind}/${id}/${leaf}`;
   }
-
-  private push(ev: SimEvent): void {
-    const h = this.heap;
-    h.push(ev);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): SimEvent | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
-
-const before = (a: SimEvent, b: SimEvent): boolean => a.due < b.due || (a.due === b.due && a.order < b.order);
 
 const round = (x: number, digits: number): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };
-
-/**
- * A setpoint payload (docs/architecture.md "The contract", with slopeDelta and buildingValves),
- * read with absolute semantics: a message is the full setpoint in force, so a missing `supplyTemp` returns the
- * substation to its curve. Bad input is refused with a reason, never thrown.
- */
-export function parseSetpoint(
-  payload: Buffer,
-): { ok: true; value: SimSetpoint } | { ok: false; reason: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'not_json' };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    return { ok: false, reason: 'bad_shape' };
-  const o = raw as Record<string, unknown>;
-  const num = (k: string): number | undefined | 'bad' => {
-    const v = o[k];
-    if (v === undefined || v === null) return undefined;
-    return typeof v === 'number' && Number.isFinite(v) ? v : 'bad';
-  };
-  const value: SimSetpoint = {};
-  for (const k of ['supplyOffset', 'slopeDelta', 'valve'] as const) {
-    const v = num(k);
-    if (v === 'bad') return { ok: false, reason: `${k}_not_number` };
-    if (v !== undefined) value[k] = v;
-  }
-  const st = num('supplyTemp');
-  if (st === 'bad') return { ok: false, reason: 'supplyTemp_not_number' };
-  value.supplyTemp = st ?? null;
-  if (o.setpointId !== undefined) {
-    if (typeof o.setpointId !== 'string' || o.setpointId.length > 200)
-      return { ok: false, reason: 'setpointId_shape' };
-    value.setpointId = o.setpointId;
-  }
-  if (o.buildingValves !== undefined) {
-    const bv = o.buildingValves;
-    if (typeof bv !== 'object' || bv === null || Array.isArray(bv))
-      return { ok: false, reason: 'buildingValves_shape' };
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(bv)) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, reason: 'buildingValves_shape' };
-      out[k] = v;
-    }
-    value.buildingValves = out;
-  }
-  return { ok: true, value };
-}
 
 /** The scripted faults for the start-up log: the ids on a demo network, counts on a large one. */
 function summariseFaults(f: { underSupplied: string[]; unbalanced: string[] }): Record<string, unknown> {
@@ -558,42 +389,4 @@ function summariseFaults(f: { underSupplied: string[]; unbalanced: string[] }): 
   return few
     ? { underSupplied: f.underSupplied, unbalanced: f.unbalanced }
     : { underSuppliedCount: f.underSupplied.length, unbalancedCount: f.unbalanced.length };
-}
-
-function waitConnected(links: Link[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    let left = links.filter((l) => !l.client.connected).length;
-    if (left === 0 || timeoutMs <= 0) return resolve();
-    const timer = setTimeout(resolve, timeoutMs);
-    timer.unref();
-    for (const l of links)
-      if (!l.client.connected)
-        l.client.once('connect', () => {
-          if (--left === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-  });
-}
-
-async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    p.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
-/** Ends a client, waiting for in-flight acks while connected, but never longer than `waitMs`. */
-async function endClient(client: MqttClient, waitMs: number): Promise<void> {
-  await withTimeout(
-    client.endAsync(!client.connected).catch(() => undefined),
-    waitMs,
-  );
-  if (!client.disconnected) client.end(true);
 }
