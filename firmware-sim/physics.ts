@@ -59,7 +59,7 @@ export class SimNetwork {
     this.cfg = scenario;
     this.seed = scenario.seed;
     this.t = startMs;
-    this.weather = new SimWeather(scenario, scenario.seed, startMs);
+    this.weather = new SimWeather(scenario, startMs);
     const p = scenario.physics;
 
     registry.substations.forEach((s, i) => {

@@ -13,11 +13,15 @@ export interface SimForecast {
 }
 
 export class SimWeather {
+  /** Every random choice follows the scenario's seed (config/sim.yaml `seed`). */
+  private readonly seed: number;
+
   constructor(
     private readonly cfg: SimConfig,
-    private readonly seed: number,
     private readonly startMs: number,
-  ) {}
+  ) {
+    this.seed = cfg.seed;
+  }
 
   /**
    * The weather service's view of the next hours: the scripted profile (daily cycle and cold spells
