@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/core/log.ts';
 import type { Heatwatch } from '../../src/main.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import { pgAvailable, pgSchema } from '../support/postgres.ts';
+import { liveStream } from '../support/sse.ts';
 import { substationProposal } from '../tickets/proposals.ts';
 import { postgresConfig, startOnPostgres, tempDir } from './support.ts';
 
@@ -27,39 +28,14 @@ function apiInstance(configDir: string, dataDir: string, url: string, name: stri
   });
 }
 
-/** The ticket events of an SSE stream read with fetch, and a wait on them. */
+/** The ticket events of an instance's live stream, and a wait on them. */
 async function ticketEvents(port: number) {
-  const ctrl = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${port}/api/live`, {
-    headers: { authorization: `Bearer ${TOKEN}` },
-    signal: ctrl.signal,
-  });
-  expect(res.status).toBe(200);
-  const seen: Array<{ ticketId: string; status: string }> = [];
-  const waiters: Array<() => void> = [];
-  void (async () => {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (/^event: ticket$/m.test(block)) seen.push(JSON.parse(/^data: (.*)$/m.exec(block)![1]!));
-          for (const w of waiters.splice(0)) w();
-        }
-      }
-    } catch {
-      // aborted at the end
-    }
-  })();
-  const until = async (pred: () => boolean) => {
-    while (!pred()) await new Promise<void>((r) => waiters.push(r));
-  };
-  return { seen, until, close: () => ctrl.abort() };
+  const stream = await liveStream(port, TOKEN);
+  const seen = () =>
+    stream.events
+      .filter((e) => e.event === 'ticket')
+      .map((e) => e.data as { ticketId: string; status: string });
+  return { seen, until: stream.until, close: stream.close };
 }
 
 describe.skipIf(!hasPg)('two API instances of a city (role api) on one PostgreSQL', () => {
@@ -95,8 +71,13 @@ describe.skipIf(!hasPg)('two API instances of a city (role api) on one PostgreSQ
       body: JSON.stringify({ note: 'go' }),
     });
     expect(res.status, await res.clone().text()).toBe(200);
-    await onB.until(() => onB.seen.some((e) => e.ticketId === ticket.id));
-    expect(onB.seen.filter((e) => e.ticketId === ticket.id).map((e) => e.status)).toEqual(['approved']);
+    await onB.until(() => onB.seen().some((e) => e.ticketId === ticket.id));
+    expect(
+      onB
+        .seen()
+        .filter((e) => e.ticketId === ticket.id)
+        .map((e) => e.status),
+    ).toEqual(['approved']);
     // Instance 2 serves the change from the shared database too.
     const got = await fetch(`http://127.0.0.1:${b.httpPort}/api/tickets/${ticket.id}`, {
       headers: { authorization: `Bearer ${TOKEN}` },

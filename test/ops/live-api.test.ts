@@ -13,6 +13,7 @@ import { ticketSqlMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import { makeHarness, TOKENS } from '../http/harness.ts';
 import { type PgSchema, pgAvailable, pgSchema } from '../support/postgres.ts';
+import { liveStream } from '../support/sse.ts';
 import { substationProposal } from '../tickets/proposals.ts';
 
 const hasPg = await pgAvailable();
@@ -34,42 +35,7 @@ const open = (url: string) =>
     idleTimeoutMs: 10_000,
   });
 
-/** Server-sent events read with fetch: each event as it arrives, and a wait on them. */
-async function sse(port: number) {
-  const ctrl = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${port}/api/live`, {
-    headers: { authorization: `Bearer ${TOKENS.viewer}` },
-    signal: ctrl.signal,
-  });
-  expect(res.status).toBe(200);
-  const events: Array<{ event: string; data: unknown }> = [];
-  const waiters: Array<() => void> = [];
-  void (async () => {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
-          for (const w of waiters.splice(0)) w();
-        }
-      }
-    } catch {
-      // aborted at the end of the test
-    }
-  })();
-  const until = async (pred: () => boolean) => {
-    while (!pred()) await new Promise<void>((r) => waiters.push(r));
-  };
-  return { events, until, close: () => ctrl.abort() };
-}
+const sse = (port: number) => liveStream(port, TOKENS.viewer);
 
 /** One API instance: real fastify on loopback, tickets in the city's PostgreSQL, the live feed joined. */
 async function apiInstance(name: string, url: string) {
