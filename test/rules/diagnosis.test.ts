@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type DiagnosisInput, diagnose } from '../../src/rules/diagnosis.ts';
 import type { Finding } from '../../src/rules/types.ts';
-import { type BuildingPicture, pictureOf } from '../../src/rules/view.ts';
+import type { BuildingPicture } from '../../src/rules/view.ts';
 import { NEUTRAL_SETPOINT } from '../../src/tickets/types.ts';
-import { rules, smallRegistry } from './fixture.ts';
+import { rules, smallRegistry, uniformPicture } from './fixture.ts';
 
 const index = smallRegistry(4);
-const uniform = (b: string, tempC: number): BuildingPicture =>
-  pictureOf(
-    b,
-    'ss',
-    12,
-    (index.sensorsByBuilding.get(b) ?? []).map((s) => ({
-      sensorId: s.sensor.id,
-      floor: s.sensor.floor,
-      column: s.sensor.column,
-      classes: s.classes,
-      tempC,
-    })),
-    { top: 1, ground: 1, gable: 1, middle: 1 },
-  );
+const uniform = (b: string, tempC: number): BuildingPicture => uniformPicture(index, b, tempC);
 const coldFinding = (b: string, valueC: number): Finding => ({
   rule: 'building-under-temp',
   targetKind: 'building',

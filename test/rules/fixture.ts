@@ -7,6 +7,7 @@ import type { RoomReading } from '../../src/core/readings.ts';
 import { type Registry, RegistryIndex } from '../../src/core/registry.ts';
 import { RulesEngine } from '../../src/rules/engine.ts';
 import { rulesMigrations } from '../../src/rules/module.ts';
+import { type BuildingPicture, pictureOf } from '../../src/rules/view.ts';
 import { LiveState } from '../../src/state/live-state.ts';
 import { sqliteSql } from '../../src/storage/sql.ts';
 import { type Db, openDb } from '../../src/storage/sqlite.ts';
@@ -43,6 +44,22 @@ export function smallRegistry(buildings = 4): RegistryIndex {
   }
   return new RegistryIndex(reg);
 }
+
+/** Building `b` of `index` on substation `ss` with every flat at `tempC` (a rule's picture of it). */
+export const uniformPicture = (index: RegistryIndex, b: string, tempC: number): BuildingPicture =>
+  pictureOf(
+    b,
+    'ss',
+    12,
+    (index.sensorsByBuilding.get(b) ?? []).map((s) => ({
+      sensorId: s.sensor.id,
+      floor: s.sensor.floor,
+      column: s.sensor.column,
+      classes: s.classes,
+      tempC,
+    })),
+    { top: 1, ground: 1, gable: 1, middle: 1 },
+  );
 
 export function rules(over: Record<string, unknown> = {}): RulesConfig {
   return rulesSchema.parse(over);

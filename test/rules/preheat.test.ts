@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { type DiagnosisInput, diagnose } from '../../src/rules/diagnosis.ts';
 import type { ResponseEstimate } from '../../src/rules/response-learner.ts';
 import type { Finding } from '../../src/rules/types.ts';
-import { type BuildingPicture, pictureOf } from '../../src/rules/view.ts';
+import type { BuildingPicture } from '../../src/rules/view.ts';
 import { NEUTRAL_SETPOINT, type Proposal } from '../../src/tickets/types.ts';
-import { HOUR, rules, smallRegistry } from './fixture.ts';
+import { HOUR, rules, smallRegistry, uniformPicture } from './fixture.ts';
 
 /**
  * Pre-heating sized and timed from the substation's learnt response (docs/rules.md): the rooms'
@@ -13,20 +13,7 @@ import { HOUR, rules, smallRegistry } from './fixture.ts';
  */
 const index = smallRegistry(4);
 const NOW = Date.UTC(2026, 0, 15);
-const warm = (b: string): BuildingPicture =>
-  pictureOf(
-    b,
-    'ss',
-    12,
-    (index.sensorsByBuilding.get(b) ?? []).map((s) => ({
-      sensorId: s.sensor.id,
-      floor: s.sensor.floor,
-      column: s.sensor.column,
-      classes: s.classes,
-      tempC: 20.5,
-    })),
-    { top: 1, ground: 1, gable: 1, middle: 1 },
-  );
+const warm = (b: string): BuildingPicture => uniformPicture(index, b, 20.5);
 
 /** A confirmed spell 10 °C below the last day, arriving in 30 h and lasting `spellH`. */
 const spell = (spellH: number): Finding => ({
