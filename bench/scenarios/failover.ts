@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/loader.ts';
 import { leases } from '../../src/ops/lease.ts';
 import { openPostgres } from '../../src/storage/sql.ts';
 import { postgresConfig } from '../../test/main/support.ts';
-import { PG_URL, pgSchema } from '../../test/support/postgres.ts';
+import { PG_URL, pgOptions, pgSchema } from '../../test/support/postgres.ts';
 import { type RulesProcess, spawnRulesInstance } from '../../test/support/rules-process.ts';
 import { portOpen } from '../../test/support/servers.ts';
 import { machine, sleep } from '../lib.ts';
@@ -37,12 +37,7 @@ const started = (p: RulesProcess) => p.until((ls) => ls.some((l) => l.startsWith
 
 async function oneRun(dir: string, configDir: string, i: number): Promise<FailoverRun> {
   const schema = await pgSchema();
-  const db = await openPostgres(schema.url, {
-    poolSize: 1,
-    connectTimeoutMs: 5000,
-    statementTimeoutMs: 30_000,
-    idleTimeoutMs: 10_000,
-  });
+  const db = await openPostgres(schema.url, pgOptions(1));
   const procs: RulesProcess[] = [];
   try {
     const instance = (id: string) => {

@@ -8,7 +8,7 @@ import { openPostgres, type SqlDb } from '../../src/storage/sql.ts';
 import type { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { Proposal } from '../../src/tickets/types.ts';
 import { postgresConfig, publishReadings, tempDir } from '../main/support.ts';
-import { PG_URL, pgAvailable, pgSchema } from '../support/postgres.ts';
+import { PG_URL, pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { type RulesProcess, spawnRulesInstance } from '../support/rules-process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { substationProposal, ticketsAt } from '../tickets/proposals.ts';
@@ -128,12 +128,7 @@ describe.skipIf(!hasPg)('partition failover: two heatwatch rules processes on Po
     expect(a.words('acquired').map((w) => w.split(' ').slice(0, 2).join(' '))).toEqual(['city 1']);
     const b = instance('rules-b', schema.url);
     await b.until((ls) => ls.some((l) => l.startsWith('ready ')));
-    const db = await openPostgres(schema.url, {
-      poolSize: 4,
-      connectTimeoutMs: 5000,
-      statementTimeoutMs: 30_000,
-      idleTimeoutMs: 10_000,
-    });
+    const db = await openPostgres(schema.url, pgOptions(4));
     cleanup.push(() => db.close());
     try {
       // b is the standby: a holds the city's one partition.

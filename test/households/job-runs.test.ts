@@ -9,7 +9,7 @@ import { siteCron } from '../../src/households/reporter.ts';
 import { openPostgres, type SqlDb, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql, sqliteMigrations } from '../../src/storage/sql-migrate.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
-import { pgAvailable, pgSchema } from '../support/postgres.ts';
+import { pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { householdsOn, manualCron } from './support.ts';
 
 const index = loadConfig('config', {}).registry;
@@ -99,12 +99,7 @@ if (await pgAvailable())
     name: 'postgres (machine server, random schema)',
     open: async () => {
       const s = await pgSchema();
-      const sql = await openPostgres(s.url, {
-        poolSize: 2,
-        connectTimeoutMs: 5000,
-        statementTimeoutMs: 30_000,
-        idleTimeoutMs: 30_000,
-      });
+      const sql = await openPostgres(s.url, pgOptions(2));
       closers.push(async () => {
         await sql.close();
         await s.drop();

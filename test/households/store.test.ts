@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { householdsMigrations } from '../../src/households/module.ts';
 import { SqlHouseholdsStore } from '../../src/households/sql-store.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
-import { openPostgres, type PostgresOptions, sqliteSql } from '../../src/storage/sql.ts';
+import { openPostgres, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql, sqliteMigrations } from '../../src/storage/sql-migrate.ts';
-import { pgAvailable, pgSchema } from '../support/postgres.ts';
+import { pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { householdsStoreSuite } from './store.suite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hw-hh-store-'));
@@ -22,12 +22,7 @@ householdsStoreSuite('sqlite (temp file)', async () => {
   return { sql, peer: async () => sql, close: async () => void raw.close() };
 });
 
-const PG_OPTS: PostgresOptions = {
-  poolSize: 4,
-  connectTimeoutMs: 5000,
-  statementTimeoutMs: 30_000,
-  idleTimeoutMs: 30_000,
-};
+const PG_OPTS = pgOptions(4);
 
 if (await pgAvailable())
   householdsStoreSuite('postgres (machine server, random schema)', async () => {

@@ -6,7 +6,7 @@ import { type AuditEntry, AuditLog, auditMigrations, httpMigrations } from '../.
 import { openPostgres, type SqlDb, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql } from '../../src/storage/sql-migrate.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
-import { pgAvailable, pgSchema } from '../support/postgres.ts';
+import { pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hw-audit-'));
 let n = 0;
@@ -60,12 +60,7 @@ auditLogSuite('sqlite (temp file)', async () => {
 if (await pgAvailable())
   auditLogSuite('postgres (machine server, random schema)', async () => {
     const s = await pgSchema();
-    const sql = await openPostgres(s.url, {
-      poolSize: 2,
-      connectTimeoutMs: 5000,
-      statementTimeoutMs: 30_000,
-      idleTimeoutMs: 30_000,
-    });
+    const sql = await openPostgres(s.url, pgOptions(2));
     await migrateSql(sql, auditMigrations);
     // TRUNCATE, which row triggers do not see, is refused too.
     await expect(sql.run('TRUNCATE http_audit')).rejects.toThrow(/append-only/);

@@ -17,7 +17,7 @@ import { LeaseKeeper, type LeaseTimings } from '../../src/ops/lease-keeper.ts';
 import { openPostgres, type SqlDb, type SqlExecutor, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql } from '../../src/storage/sql-migrate.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
-import { type PgSchema, pgAvailable, pgSchema } from '../support/postgres.ts';
+import { type PgSchema, pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 20);
 const DURATION = 10_000;
@@ -71,12 +71,7 @@ function pgBackend(): Backend {
   return {
     open: async () => {
       schema ??= await pgSchema();
-      const db = await openPostgres(schema.url, {
-        poolSize: 8,
-        connectTimeoutMs: 5000,
-        statementTimeoutMs: 30_000,
-        idleTimeoutMs: 10_000,
-      });
+      const db = await openPostgres(schema.url, pgOptions(8));
       opened.push(db);
       return db;
     },

@@ -12,7 +12,7 @@ import { migrateSql } from '../../src/storage/sql-migrate.ts';
 import { ticketSqlMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
 import { makeHarness, TOKENS } from '../http/harness.ts';
-import { type PgSchema, pgAvailable, pgSchema } from '../support/postgres.ts';
+import { type PgSchema, pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { liveStream } from '../support/sse.ts';
 import { substationProposal } from '../tickets/proposals.ts';
 
@@ -27,13 +27,7 @@ const FEED = {
   pruneIntervalMs: 600_000,
 };
 
-const open = (url: string) =>
-  openPostgres(url, {
-    poolSize: 4,
-    connectTimeoutMs: 5000,
-    statementTimeoutMs: 30_000,
-    idleTimeoutMs: 10_000,
-  });
+const open = (url: string) => openPostgres(url, pgOptions(4));
 
 const sse = (port: number) => liveStream(port, TOKENS.viewer);
 

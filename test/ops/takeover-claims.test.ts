@@ -19,7 +19,7 @@ import { openDb } from '../../src/storage/sqlite.ts';
 import { ticketSqlMigrations } from '../../src/tickets/migrations.ts';
 import type { TicketService } from '../../src/tickets/ticket-service.ts';
 import type { RecheckOutcome } from '../../src/tickets/types.ts';
-import { type PgSchema, pgAvailable, pgSchema } from '../support/postgres.ts';
+import { type PgSchema, pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { substationProposal, ticketsAt } from '../tickets/proposals.ts';
 
 const hasPg = await pgAvailable();
@@ -55,12 +55,7 @@ async function sqliteBackend(): Promise<Backend> {
 
 async function pgBackend(): Promise<Backend> {
   const schema: PgSchema = await pgSchema();
-  const db = await openPostgres(schema.url, {
-    poolSize: 6,
-    connectTimeoutMs: 5000,
-    statementTimeoutMs: 30_000,
-    idleTimeoutMs: 10_000,
-  });
+  const db = await openPostgres(schema.url, pgOptions(6));
   return {
     db,
     close: async () => {

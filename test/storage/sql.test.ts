@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  numberPlaceholders,
-  OpsDbUnreachableError,
-  openPostgres,
-  type PostgresOptions,
-  sqliteSql,
-} from '../../src/storage/sql.ts';
+import { numberPlaceholders, OpsDbUnreachableError, openPostgres, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql } from '../../src/storage/sql-migrate.ts';
 import { openDb } from '../../src/storage/sqlite.ts';
-import { type PgSchema, pgAvailable, pgSchema } from '../support/postgres.ts';
+import { type PgSchema, pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { freePort } from '../support/servers.ts';
 import { sqlDbSuite } from './sql.suite.ts';
 
@@ -19,12 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hw-sql-'));
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const PG_OPTS: PostgresOptions = {
-  poolSize: 4,
-  connectTimeoutMs: 5000,
-  statementTimeoutMs: 30_000,
-  idleTimeoutMs: 30_000,
-};
+const PG_OPTS = pgOptions(4);
 
 sqlDbSuite('sqlite (temp file)', async () => {
   const raw = openDb(join(dir, `ops-${n++}.db`), { synchronous: 'FULL', migrations: [] });

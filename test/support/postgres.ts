@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { PostgresOptions } from '../../src/storage/sql.ts';
 import { portOpen, serverAvailable } from './servers.ts';
 
 /**
@@ -7,6 +8,14 @@ import { portOpen, serverAvailable } from './servers.ts';
  * own with a random name, dropped at the end, so parallel files and other people never collide.
  */
 export const PG_URL = process.env.HEATWATCH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Pool options of a test's connection to the machine's server: `poolSize` connections, generous timeouts. */
+export const pgOptions = (poolSize: number): PostgresOptions => ({
+  poolSize,
+  connectTimeoutMs: 5000,
+  statementTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+});
 
 /** True when PostgreSQL answers; outside CI a missing server skips with a reason, under CI it fails. */
 export async function pgAvailable(): Promise<boolean> {

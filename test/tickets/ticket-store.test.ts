@@ -11,11 +11,11 @@ import { silentLogger } from '../../src/core/log.ts';
 import { rulesMigrations, rulesSqlMigrations } from '../../src/rules/module.ts';
 import { SqlResponseStore } from '../../src/rules/response-store.ts';
 import { openOpsDb } from '../../src/storage/ops-db.ts';
-import { openPostgres, type PostgresOptions, sqliteSql } from '../../src/storage/sql.ts';
+import { openPostgres, sqliteSql } from '../../src/storage/sql.ts';
 import { migrateSql } from '../../src/storage/sql-migrate.ts';
 import { ticketMigrations, ticketSqlMigrations } from '../../src/tickets/migrations.ts';
 import { TicketService } from '../../src/tickets/ticket-service.ts';
-import { pgAvailable, pgSchema } from '../support/postgres.ts';
+import { pgAvailable, pgOptions, pgSchema } from '../support/postgres.ts';
 import { proposal, ticketStoreSuite } from './ticket-store.suite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hw-ticket-store-'));
@@ -29,12 +29,7 @@ ticketStoreSuite('sqlite (temp file)', async () => {
   return { sql, peer: async () => sql, shared: false, close: async () => void raw.close() };
 });
 
-const PG_OPTS: PostgresOptions = {
-  poolSize: 8,
-  connectTimeoutMs: 5000,
-  statementTimeoutMs: 30_000,
-  idleTimeoutMs: 30_000,
-};
+const PG_OPTS = pgOptions(8);
 const MIGRATIONS = [...ticketSqlMigrations, ...rulesSqlMigrations];
 
 if (await pgAvailable())
