@@ -8,7 +8,7 @@ import { tr } from './i18n.ts';
  */
 
 /** What a datetime-local input holds for an instant, and back, in the site's zone (not the phone's). */
-export const toSiteLocal = (ts: number): string => toZoneLocal(ts, tr().timeZone);
+const toSiteLocal = (ts: number): string => toZoneLocal(ts, tr().timeZone);
 export const fromSiteLocal = (value: string): number => fromZoneLocal(value, tr().timeZone);
 
 /** When the measurement was taken, in the site's time zone whatever the phone is set to; now by default. */

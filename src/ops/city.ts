@@ -62,7 +62,7 @@ export async function startLiveBridge(o: {
  * The partitions of a city's rules instances: `partition.leases.partitions`, or, when none are
  * named, the whole network as one partition `city` (two rules instances are then holder and standby).
  */
-export function cityPartitions(
+function cityPartitions(
   config: HeatwatchConfig,
   substationIds: readonly string[],
 ): Record<string, readonly string[]> {

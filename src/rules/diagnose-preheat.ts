@@ -20,7 +20,7 @@ export interface SpellEvidence {
  * substation's rooms against outdoor once trusted, else `response.priorOutdoorGainCPerC`), reached
  * in the spell's length through the learnt response lag (first order).
  */
-export function spellRoomDropC(e: Estate, dropC: number, spellH: number): number {
+function spellRoomDropC(e: Estate, dropC: number, spellH: number): number {
   const d = e.cfg.diagnosis;
   const fit = e.inp.slopeFit(e.sid);
   const trusted = fit !== undefined && fit.samples >= d.minSamplesForSlope && fit.spanC >= d.minOutdoorSpanC;

@@ -3,8 +3,7 @@ import type { HeatEvents } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 
 /** A failure of the ticket store that says it cannot be reached now (a coded 503, src/storage/sql.ts), not a bug. */
-export const storeUnreachable = (err: unknown): boolean =>
-  (err as { statusCode?: unknown })?.statusCode === 503;
+const storeUnreachable = (err: unknown): boolean => (err as { statusCode?: unknown })?.statusCode === 503;
 
 /**
  * The rules' pause while the ticket store (the ops database) cannot be reached: a tick that fails
